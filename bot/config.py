@@ -1,0 +1,75 @@
+"""Configuration: defaults, the environment, and the production start-up check."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+
+#: The variables the service reads, with their defaults. README documents each one.
+ENVIRONMENT: dict[str, str | None] = {
+    "FURUSATO_ENV": "production",
+    "LINE_CHANNEL_SECRET": None,
+    "LINE_CHANNEL_ACCESS_TOKEN": None,
+    "LINE_API_HOST": "https://api.line.me",
+    "LINE_BOT_BASIC_ID": None,
+    "LIFF_ID": None,
+    "DATABASE_URL": "sqlite:///furusato.sqlite3",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    "SECRET_KEY": None,
+    "LOG_LEVEL": "INFO",
+}
+
+#: Production must be given these; a default would be a secret everybody knows.
+REQUIRED_IN_PRODUCTION = (
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "SECRET_KEY",
+    "DATABASE_URL",
+)
+
+MODES = ("production", "demo", "test")
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+def load(overrides: Mapping[str, object] | None = None,
+         environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Merge defaults, the environment and explicit overrides, then check the result."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    config: dict[str, object] = {}
+    for name, default in ENVIRONMENT.items():
+        value = environ.get(name) or None
+        config[name] = value if value is not None else default
+    config.update(overrides)
+
+    mode = str(config["FURUSATO_ENV"])
+    if mode not in MODES:
+        raise ConfigurationError(
+            f"FURUSATO_ENV must be one of {', '.join(MODES)}, not {mode!r}")
+
+    if mode == "production":
+        # The DATABASE_URL default is for laptops; production must name its database.
+        given = {**{k: environ.get(k) for k in REQUIRED_IN_PRODUCTION}, **overrides}
+        missing = [name for name in REQUIRED_IN_PRODUCTION if not given.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "Production configuration is missing: " + ", ".join(missing)
+                + ". Set them in the environment (see README, Configuration).")
+    else:
+        # Demo and test make their own secrets: nothing outside this process trusts them.
+        for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "SECRET_KEY"):
+            if not config.get(name):
+                config[name] = secrets.token_hex(16)
+        config.setdefault("LINE_BOT_BASIC_ID", None)
+        if not config.get("LINE_BOT_BASIC_ID"):
+            config["LINE_BOT_BASIC_ID"] = "@furusato-demo"
+    return config
+
+
+def is_development(config: Mapping[str, object]) -> bool:
+    """Demo and test mount the local LINE platform and the chat simulator; production never."""
+    return config["FURUSATO_ENV"] in ("demo", "test")

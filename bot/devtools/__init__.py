@@ -1,0 +1,1 @@
+"""Development and test tools: never mounted in production (SPEC §4)."""

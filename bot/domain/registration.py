@@ -1,0 +1,68 @@
+"""Registration rules R1, R2 and R9 as decisions over plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+BASIC, PREMIUM = "basic", "premium"
+DIRECT, CO_REGISTRATION = "direct", "co_registration"
+
+
+@dataclass(frozen=True)
+class Target:
+    code: str
+    prefecture_code: str
+    is_prefecture: bool
+    participating: bool
+
+
+@dataclass(frozen=True)
+class Held:
+    """An active registration the person holds."""
+    code: str
+    prefecture_code: str
+    is_prefecture: bool
+    kind: str
+    origin: str
+
+
+class Refusal(StrEnum):
+    NOT_PARTICIPATING = "not_participating"     # R1
+    ALREADY_REGISTERED = "already_registered"
+
+
+def basic_refusal(target: Target, held: list[Held]) -> Refusal | None:
+    """Why a basic registration at `target` cannot be made, or None when it can (R1, R3)."""
+    if not target.participating:
+        return Refusal.NOT_PARTICIPATING
+    if any(h.code == target.code and h.origin == DIRECT for h in held):
+        return Refusal.ALREADY_REGISTERED
+    return None
+
+
+def needs_co_registration(target: Target, prefecture_participating: bool, kind: str,
+                          held: list[Held]) -> bool:
+    """R2: a municipality registration also registers at its participating prefecture."""
+    if target.is_prefecture or not prefecture_participating:
+        return False
+    return not any(h.code == target.prefecture_code and h.kind == kind for h in held)
+
+
+def co_registration_to_end(prefecture_code: str, kind: str, held_after: list[Held]) -> bool:
+    """R2: the prefecture's co-registration of a kind ends with the last municipality one.
+
+    `held_after` is what the person holds once the registration has ended. A registration
+    the person made directly at the prefecture is theirs to keep.
+    """
+    at_prefecture = [h for h in held_after
+                     if h.code == prefecture_code and h.kind == kind]
+    if not at_prefecture or any(h.origin == DIRECT for h in at_prefecture):
+        return False
+    return not any(h.prefecture_code == prefecture_code and not h.is_prefecture
+                   and h.kind == kind for h in held_after)
+
+
+def counts_in_statistics(target_code: str, residence_code: str | None) -> bool:
+    """R9: a registration at one's own residence municipality is not related population."""
+    return residence_code is None or target_code != residence_code

@@ -1,0 +1,202 @@
+"""The registration targets: loading the shipped list, participation, finding them."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.domain.geo import distance_km
+from bot.domain.text import search_key
+from bot.models import Entity, EntityKind
+
+DATA = Path(__file__).parent / "data"
+MUNICIPALITIES_CSV = DATA / "localgovjp-utf8.csv"
+PREFECTURES_CSV = DATA / "prefjp-utf8.csv"
+
+
+class UnknownEntity(LookupError):
+    def __init__(self, codes: Sequence[str]):
+        super().__init__(", ".join(codes))
+        self.codes = list(codes)
+
+
+@dataclass(frozen=True)
+class EntityRow:
+    code: str
+    kind: str
+    name: str
+    kana: str
+    name_en: str | None
+    prefecture_code: str
+    latitude: float | None
+    longitude: float | None
+    site_url: str | None
+
+    @property
+    def search_text(self) -> str:
+        return search_key(self.name) + "|" + search_key(self.kana)
+
+
+def read_shipped_entities() -> list[EntityRow]:
+    """The 47 prefectures and 1,741 municipalities; wards of designated cities are skipped."""
+    rows: list[EntityRow] = []
+    prefecture_by_number: dict[str, str] = {}
+    with PREFECTURES_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            code = row["lgcode"].zfill(6)
+            prefecture_by_number[row["pid"]] = code
+            rows.append(EntityRow(code, EntityKind.PREFECTURE, row["pref"],
+                                  row["prefkana"].replace(" ", ""), row["pref_en"], code,
+                                  _float(row["lat"]), _float(row["lng"]), row["url"] or None))
+    with MUNICIPALITIES_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if " " in row["city"]:
+                continue  # a ward of a designated city: not a registration target
+            rows.append(EntityRow(row["lgcode"].zfill(6), EntityKind.MUNICIPALITY, row["city"],
+                                  row["citykana"].replace(" ", ""), None,
+                                  prefecture_by_number[row["pid"]],
+                                  _float(row["lat"]), _float(row["lng"]), row["url"] or None))
+    return rows
+
+
+def _float(value: str) -> float | None:
+    return float(value) if value else None
+
+
+def load(session: Session) -> tuple[int, int]:
+    """Insert new entities and refresh the data of known ones; settings are never touched.
+
+    Returns (inserted, updated). Running it twice changes nothing the second time.
+    """
+    existing = {entity.code: entity for entity in session.scalars(select(Entity))}
+    inserted = updated = 0
+    for row in read_shipped_entities():
+        entity = existing.get(row.code)
+        fields = {name: getattr(row, name) for name in EntityRow.__dataclass_fields__}
+        fields["search_text"] = row.search_text
+        if entity is None:
+            session.add(Entity(**fields))
+            inserted += 1
+            continue
+        changed = False
+        for name, value in fields.items():
+            if getattr(entity, name) != value:
+                setattr(entity, name, value)
+                changed = True
+        updated += changed
+    session.flush()
+    return inserted, updated
+
+
+def by_codes(session: Session, codes: Iterable[str]) -> list[Entity]:
+    """The entities with these codes, in the order given; unknown codes raise, naming them."""
+    codes = [code.strip() for code in codes]
+    found = {e.code: e for e in session.scalars(select(Entity).where(Entity.code.in_(codes)))}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise UnknownEntity(unknown)
+    return [found[code] for code in codes]
+
+
+def by_code(session: Session, code: str) -> Entity | None:
+    return session.scalar(select(Entity).where(Entity.code == code))
+
+
+def set_participation(session: Session, codes: Iterable[str], participating: bool) -> list[Entity]:
+    entities = by_codes(session, codes)
+    for entity in entities:
+        entity.participating = participating
+    return entities
+
+
+def prefecture_of(session: Session, entity: Entity) -> Entity:
+    if entity.is_prefecture:
+        return entity
+    return session.scalars(select(Entity).where(Entity.code == entity.prefecture_code)).one()
+
+
+def prefecture_names(session: Session) -> dict[str, Entity]:
+    return {e.code: e for e in session.scalars(
+        select(Entity).where(Entity.kind == EntityKind.PREFECTURE))}
+
+
+def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
+    """Entities whose name or kana contains the query; exact and prefix matches first."""
+    key = search_key(query)
+    if not key:
+        return []
+    pattern = f"%{_escape_like(key)}%"
+    candidates = session.scalars(
+        select(Entity).where(Entity.search_text.like(pattern, escape="\\"))
+        .order_by(Entity.code).limit(limit * 4)).all()
+
+    def rank(entity: Entity) -> tuple:
+        names = entity.search_text.split("|")
+        exact = any(name == key for name in names)
+        prefix = any(name.startswith(key) for name in names)
+        return (not exact, not prefix, not entity.participating, entity.kind == EntityKind.PREFECTURE,
+                entity.kana)
+
+    return sorted(candidates, key=rank)[:limit]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def participating_in(session: Session, prefecture_code: str) -> list[Entity]:
+    """The prefecture itself (if it participates) and its participating municipalities."""
+    return list(session.scalars(
+        select(Entity)
+        .where(Entity.prefecture_code == prefecture_code, Entity.participating.is_(True))
+        .order_by(Entity.kind.desc(), Entity.kana)))
+
+
+def prefectures_with_participants(session: Session) -> list[Entity]:
+    """Prefectures where at least one entity (itself or a municipality) participates."""
+    codes = select(Entity.prefecture_code).where(Entity.participating.is_(True)).distinct()
+    return list(session.scalars(
+        select(Entity).where(Entity.kind == EntityKind.PREFECTURE, Entity.code.in_(codes))
+        .order_by(Entity.code)))
+
+
+def nearest_participating(session: Session, latitude: float, longitude: float,
+                          limit: int = 5) -> list[tuple[Entity, float]]:
+    """Participating municipalities nearest to a point, with their distance in km."""
+    municipalities = session.scalars(
+        select(Entity).where(Entity.participating.is_(True),
+                             Entity.kind == EntityKind.MUNICIPALITY,
+                             Entity.latitude.is_not(None))).all()
+    ranked = sorted(((e, distance_km(latitude, longitude, e.latitude, e.longitude))
+                     for e in municipalities), key=lambda pair: pair[1])
+    return ranked[:limit]
+
+
+def nearest_municipality(session: Session, latitude: float, longitude: float) -> Entity | None:
+    """The municipality whose registered office is nearest: a guess at where a point lies."""
+    municipalities = session.scalars(
+        select(Entity).where(Entity.kind == EntityKind.MUNICIPALITY,
+                             Entity.latitude.is_not(None))).all()
+    return min(municipalities, default=None,
+               key=lambda e: distance_km(latitude, longitude, e.latitude, e.longitude))
+
+
+def count(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Entity.kind, func.count()).group_by(Entity.kind)).all())
+
+
+@cache
+def _prefectures() -> dict[str, EntityRow]:
+    return {row.code: row for row in read_shipped_entities()
+            if row.kind == EntityKind.PREFECTURE}
+
+
+def prefecture_row(code: str) -> EntityRow:
+    """A prefecture from the shipped data, without a query (names do not change)."""
+    return _prefectures()[code]

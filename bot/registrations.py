@@ -1,0 +1,179 @@
+"""Registrations in the database: making and ending them with R2's cascade, R9, R14."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from bot import entities
+from bot.domain import registration as rules
+from bot.models import (ConversationState, Entity, Origin, Person, Registration,
+                        RegistrationKind, RegistrationStatus, SurveyAnswer)
+
+
+@dataclass
+class Registered:
+    registration: Registration
+    co_registration: Registration | None
+
+
+@dataclass
+class Ended:
+    registration: Registration
+    co_registrations_ended: list[Registration]
+
+
+def target(entity: Entity) -> rules.Target:
+    return rules.Target(entity.code, entity.prefecture_code, entity.is_prefecture,
+                        entity.participating)
+
+
+def active(session: Session, person: Person) -> list[Registration]:
+    return list(session.scalars(
+        select(Registration).options(joinedload(Registration.entity))
+        .where(Registration.person_id == person.id,
+               Registration.status == RegistrationStatus.ACTIVE)
+        .order_by(Registration.registered_at, Registration.id)))
+
+
+def held(registrations: list[Registration]) -> list[rules.Held]:
+    return [rules.Held(r.entity.code, r.entity.prefecture_code, r.entity.is_prefecture,
+                       r.kind, r.origin) for r in registrations]
+
+
+def refusal(session: Session, person: Person, entity: Entity) -> rules.Refusal | None:
+    return rules.basic_refusal(target(entity), held(active(session, person)))
+
+
+def register_basic(session: Session, person: Person, entity: Entity, now: datetime) -> Registered:
+    """Basic registration (R3) and the prefecture's co-registration (R2).
+
+    A direct registration at a prefecture where the person is already co-registered turns
+    that registration into a direct one, so the cascade of R2 no longer ends it.
+    """
+    current = active(session, person)
+    refused = rules.basic_refusal(target(entity), held(current))
+    if refused:
+        raise RegistrationRefused(refused)
+    residence_code = person.residence.code if person.residence else None
+    kind = RegistrationKind.BASIC
+
+    existing = next((r for r in current if r.entity_id == entity.id and r.kind == kind), None)
+    if existing is not None:  # co-registered at this prefecture: now chosen directly
+        existing.origin = Origin.DIRECT
+        registration = existing
+    else:
+        registration = Registration(
+            person_id=person.id, entity_id=entity.id, entity=entity, kind=kind,
+            status=RegistrationStatus.ACTIVE, origin=Origin.DIRECT, registered_at=now,
+            counted_in_statistics=rules.counts_in_statistics(entity.code, residence_code))
+        session.add(registration)
+
+    co_registration = None
+    prefecture = entities.prefecture_of(session, entity)
+    if rules.needs_co_registration(target(entity), prefecture.participating, kind, held(current)):
+        co_registration = Registration(
+            person_id=person.id, entity_id=prefecture.id, entity=prefecture, kind=kind,
+            status=RegistrationStatus.ACTIVE, origin=Origin.CO_REGISTRATION,
+            registered_at=now, counted_in_statistics=True)
+        session.add(co_registration)
+    session.flush()
+    return Registered(registration, co_registration)
+
+
+class RegistrationRefused(Exception):
+    def __init__(self, reason: rules.Refusal):
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def end(session: Session, registration: Registration, now: datetime, reason: str) -> Ended:
+    """End one registration, and the prefecture co-registration it leaves alone (R2)."""
+    _close(registration, now, reason)
+    person = registration.person
+    remaining = active(session, person)
+    ended_too = []
+    kind = registration.kind
+    prefecture_code = registration.entity.prefecture_code
+    if rules.co_registration_to_end(prefecture_code, kind, held(remaining)):
+        for other in remaining:
+            if other.entity.code == prefecture_code and other.kind == kind:
+                _close(other, now, "co_registration_ended")
+                ended_too.append(other)
+    session.flush()
+    return Ended(registration, ended_too)
+
+
+def _close(registration: Registration, now: datetime, reason: str) -> None:
+    registration.status = RegistrationStatus.ENDED
+    registration.ended_at = now
+    registration.end_reason = reason
+
+
+def set_residence(session: Session, person: Person, municipality: Entity | None) -> None:
+    """Declare where the person lives; their registration there leaves the statistics (R9)."""
+    person.residence = municipality
+    person.residence_entity_id = municipality.id if municipality else None
+    for registration in active(session, person):
+        registration.counted_in_statistics = rules.counts_in_statistics(
+            registration.entity.code, municipality.code if municipality else None)
+
+
+def save_answers(session: Session, registration_id: int, question: str, answers: list[str],
+                 now: datetime) -> None:
+    """Replace the person's answers to one survey question."""
+    session.execute(delete(SurveyAnswer).where(SurveyAnswer.registration_id == registration_id,
+                                               SurveyAnswer.question == question))
+    for answer in answers:
+        session.add(SurveyAnswer(registration_id=registration_id, question=question,
+                                 answer=answer, answered_at=now))
+
+
+def answers(session: Session, registration_id: int) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for row in session.scalars(select(SurveyAnswer).where(
+            SurveyAnswer.registration_id == registration_id).order_by(SurveyAnswer.id)):
+        result.setdefault(row.question, []).append(row.answer)
+    return result
+
+
+def delete_person_data(session: Session, person: Person, now: datetime) -> int:
+    """R14: end every registration and erase personal data; anonymous counts stay.
+
+    The person row stays, without LINE user ID, name, language or residence, so that past
+    registrations still count in "registered per month" but lead to nobody.
+    """
+    current = active(session, person)
+    for registration in current:
+        _close(registration, now, "data_deleted")
+    registration_ids = select(Registration.id).where(Registration.person_id == person.id)
+    session.execute(delete(SurveyAnswer).where(SurveyAnswer.registration_id.in_(registration_ids)))
+    session.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
+    person.line_user_id = None
+    person.display_name = None
+    person.locale = None
+    person.profile_language = None
+    person.residence = None
+    person.residence_entity_id = None
+    person.last_access_at = None
+    person.deleted_at = now
+    session.flush()
+    return len(current)
+
+
+def active_counts(session: Session, entity: Entity) -> dict[str, int]:
+    return dict(session.execute(
+        select(Registration.kind, func.count())
+        .where(Registration.entity_id == entity.id,
+               Registration.status == RegistrationStatus.ACTIVE)
+        .group_by(Registration.kind)).all())
+
+
+def owned_active(session: Session, person: Person, registration_id: int) -> Registration | None:
+    """The registration if it is this person's and active: a foreign or old ID finds nothing."""
+    return session.scalar(select(Registration).options(joinedload(Registration.entity)).where(
+        Registration.id == registration_id, Registration.person_id == person.id,
+        Registration.status == RegistrationStatus.ACTIVE))

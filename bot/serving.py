@@ -1,0 +1,52 @@
+"""Running the web process: gunicorn in production, a threaded server for the demo."""
+
+from __future__ import annotations
+
+import click
+from gunicorn.app.base import BaseApplication
+
+from bot import create_app, entities, migrate
+from bot.devtools.live_server import LiveServer
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return create_app()
+
+
+def run_gunicorn(bind: str, workers: int) -> None:
+    create_app()  # refuse to start here, naming what is missing, before forking workers
+    _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
+
+
+def run_demo(port: int, database_url: str, participants: tuple[str, ...]) -> None:
+    """Migrate, load the entities, let a few participate, serve, deploy the rich menu."""
+    from bot import richmenu
+
+    base = f"http://127.0.0.1:{port}"
+    app = create_app({"FURUSATO_ENV": "demo", "DATABASE_URL": database_url,
+                      "PUBLIC_BASE_URL": base, "LINE_API_HOST": f"{base}/_dev/line"})
+    db = app.extensions["db"]
+    migrate.upgrade(db)
+    with db.transaction() as session:
+        entities.load(session)
+        joined = entities.set_participation(session, participants, True)
+        names = "、".join(entity.name for entity in joined)
+    server = LiveServer(app, port=port)
+    richmenu.deploy(app)
+    click.echo(f"furusato demo: database {db.url}")
+    click.echo(f"Participating: {names}")
+    click.echo(f"Open the chat simulator: {base}/_dev/chat/")
+    click.echo("Press Ctrl+C to stop.")
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        server.stop()

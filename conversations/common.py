@@ -1,0 +1,102 @@
+"""Message builders shared by every conversation: quick replies, menus, the polite fallbacks.
+
+Builders are pure: they take data and return line-bot-sdk models. LINE's limits are kept
+here once (labels ≤ 20, ≤ 13 quick-reply items, text ≤ 5,000 UTF-16 units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linebot.v3.messaging.models import (Action, ConfirmTemplate, LocationAction,
+                                         MessageAction, PostbackAction, QuickReply,
+                                         QuickReplyItem, TemplateMessage, TextMessage)
+
+from bot.domain.text import utf16_length
+from bot.i18n import _
+from conversations.postback import Postback, pack
+
+MAX_LABEL = 20
+MAX_QUICK_REPLIES = 13
+MAX_TEXT = 5000
+MAX_ALT_TEXT = 1500
+MAX_CONFIRM_TEXT = 240
+
+
+def label(text: str) -> str:
+    """An action label within LINE's 20 characters."""
+    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+
+
+def clip(text: str, limit: int) -> str:
+    if utf16_length(text) <= limit:
+        return text
+    while utf16_length(text) > limit - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def tap(text: str, data: Postback, display: str | None = None) -> PostbackAction:
+    """A button that sends a postback; the chat shows `display` (default: the label)."""
+    return PostbackAction(label=label(text), data=pack(data),
+                          displayText=clip(display or text, 300))
+
+
+def say(text: str) -> MessageAction:
+    """A button that types `text` for the person."""
+    return MessageAction(label=label(text), text=text)
+
+
+def share_location() -> LocationAction:
+    return LocationAction(label=label(_("位置情報を送る")))
+
+
+def text(body: str, actions: Sequence[Action] = ()) -> TextMessage:
+    return TextMessage(text=clip(body, MAX_TEXT), quickReply=quick_reply(actions))
+
+
+def quick_reply(actions: Sequence[Action]) -> QuickReply | None:
+    if not actions:
+        return None
+    if len(actions) > MAX_QUICK_REPLIES:
+        raise ValueError("LINE shows at most 13 quick replies; page them")
+    return QuickReply(items=[QuickReplyItem(action=action) for action in actions])
+
+
+def confirm(question: str, yes: Action, no: Action) -> TemplateMessage:
+    return TemplateMessage(altText=clip(question, MAX_ALT_TEXT),
+                           template=ConfirmTemplate(text=clip(question, MAX_CONFIRM_TEXT),
+                                                    actions=[yes, no]))
+
+
+def cancel_button() -> MessageAction:
+    return say(_("キャンセル"))
+
+
+def help_button() -> MessageAction:
+    return say(_("ヘルプ"))
+
+
+def menu_actions() -> list[Action]:
+    """What one can always do next: the rich menu's choices, as quick replies."""
+    return [say(_("登録する")), say(_("登録状況")), say(_("地域の情報")),
+            say(_("設定")), say(_("ヘルプ"))]
+
+
+#: Choices on one page of quick replies: 13 minus ‹, › and one spare for "cancel".
+PAGE_SIZE = 10
+
+
+def page(actions: Sequence[Action], previous: Postback | None,
+         following: Postback | None) -> list[Action]:
+    """One page of choices between ‹ and ›, within LINE's 13 quick replies."""
+    before = [tap(_("‹ 前へ"), previous)] if previous is not None else []
+    after = [tap(_("次へ ›"), following)] if following is not None else []
+    return [*before, *actions, *after]
+
+
+def paginate(items: Sequence, number: int, size: int) -> tuple[list, bool, bool]:
+    """Items on page `number` (0-based), and whether pages exist before and after."""
+    number = max(0, number)
+    start = number * size
+    return list(items[start:start + size]), number > 0, start + size < len(items)

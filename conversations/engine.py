@@ -1,0 +1,180 @@
+"""Dialogues as tables (python-telegram-bot's ConversationHandler, aiogram's string states).
+
+A conversation declares its entry points, its states and the postbacks it answers. A step
+returns what should happen — replies and the next state — and never sends anything itself:
+the handler commits the new state with the domain change, then replies.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from linebot.v3.messaging.models import Message
+from sqlalchemy.orm import Session
+
+from bot.i18n import fold, in_every_locale
+from bot.models import ConversationState, Person
+from conversations.postback import Postback
+
+# What the person did ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Tapped:
+    """A postback we made and could read back."""
+    postback: Postback
+
+
+Turn = Text | Location | Tapped
+
+
+# What should happen -------------------------------------------------------------------------
+
+END = None  # as `next`: the conversation is over
+
+
+@dataclass
+class Step:
+    replies: list[Message]
+    next: str | None = END
+    data: dict[str, Any] = field(default_factory=dict)
+    #: Stay where we are, state and data untouched (help, a re-prompt, a refusal).
+    stay: bool = False
+
+    @classmethod
+    def staying(cls, replies: Sequence[Message]) -> "Step":
+        return cls(list(replies), stay=True)
+
+
+@dataclass
+class Context:
+    session: Session
+    person: Person
+    now: datetime
+    config: dict[str, Any]
+    state: ConversationState | None = None
+    #: The table entry of the state the person is in, set by the dispatcher.
+    current: "State | None" = None
+
+    @property
+    def state_name(self) -> str | None:
+        return self.state.name if self.state else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.state.data) if self.state else {}
+
+    @property
+    def token(self) -> str:
+        """The token the next state will carry: postbacks built now must name it."""
+        if self._next_token is None:
+            self._next_token = (self.state.token if self.state else None) or new_token()
+        return self._next_token
+
+    _next_token: str | None = None
+
+    def restart(self) -> None:
+        """Called by entry steps: buttons of what came before stop working."""
+        self._next_token = new_token()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(6)
+
+
+# The tables ---------------------------------------------------------------------------------
+
+StateHandler = Callable[[Context, Turn], "Step | None"]
+Prompt = Callable[[Context], list[Message]]
+PostbackHandler = Callable[[Context, Any], Step]
+CommandHandler = Callable[[Context], Step]
+
+
+@dataclass(frozen=True)
+class State:
+    """One step of a dialogue: how it reads input, how it asks, what help says there."""
+    on_input: StateHandler
+    prompt: Prompt
+    help: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Command:
+    """Typed words that start something from anywhere, in any supported language.
+
+    `messages` are msgids: 「登録」 also matches its English translation, "Register".
+    """
+    messages: tuple[str, ...]
+    handler: CommandHandler
+
+    def matches(self, text: str) -> bool:
+        folded = fold(text)
+        return any(folded in in_every_locale(message) for message in self.messages)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    name: str
+    states: dict[str, State] = field(default_factory=dict)
+    postbacks: dict[type[Postback], PostbackHandler] = field(default_factory=dict)
+    commands: tuple[Command, ...] = ()
+
+
+class Router:
+    """All conversations together: finds who answers a turn."""
+
+    def __init__(self, conversations: Iterable[Conversation]):
+        self.conversations = list(conversations)
+        self.states: dict[str, State] = {}
+        self.postbacks: dict[type[Postback], PostbackHandler] = {}
+        self.commands: list[Command] = []
+        for conversation in self.conversations:
+            for name, state in conversation.states.items():
+                if not name.startswith(conversation.name + "."):
+                    raise ValueError(f"state {name} is outside conversation {conversation.name}")
+                self.states[name] = state
+            for kind, handler in conversation.postbacks.items():
+                if kind in self.postbacks:
+                    raise ValueError(f"{kind.__name__} answered by two conversations")
+                self.postbacks[kind] = handler
+            self.commands.extend(conversation.commands)
+
+    def command_for(self, text: str) -> Command | None:
+        return next((c for c in self.commands if c.matches(text)), None)
+
+    def state(self, name: str | None) -> State | None:
+        return self.states.get(name) if name else None
+
+
+def save_state(ctx: Context, step: Step) -> None:
+    """Write where the person now is; called in the same transaction as the step's changes."""
+    if step.stay:
+        return
+    if step.next is END:
+        if ctx.state is not None:
+            ctx.session.delete(ctx.state)
+            ctx.state = None
+        return
+    if ctx.state is None:
+        ctx.state = ConversationState(person_id=ctx.person.id)
+        ctx.session.add(ctx.state)
+    ctx.state.name = step.next
+    ctx.state.data = step.data
+    ctx.state.token = ctx.token
+    ctx.state.updated_at = ctx.now

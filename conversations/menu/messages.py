@@ -1,0 +1,117 @@
+"""Greeting, help, settings, local information and the polite fallbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linebot.v3.messaging.models import FlexMessage, Message
+
+from bot.i18n import _, current_locale
+from bot.models import Registration
+from conversations.common import MAX_ALT_TEXT, clip, menu_actions, say, tap, text
+from conversations.menu.states import ChangeHome, SetLanguage
+from conversations.names import place
+
+
+def greeting(name: str | None, returning: bool) -> list[Message]:
+    hello = (_("{name}さん、おかえりなさい。").format(name=name) if returning and name
+             else _("{name}さん、はじめまして。").format(name=name) if name
+             else _("はじめまして。"))
+    about = _("ふるさと住民登録の公式アカウントです。\n"
+              "生まれ故郷や、よく訪れる町、応援したい地域に「ふるさと住民」として登録できます。"
+              "登録すると、その地域からのお知らせが届き、担い手活動にも参加できます。\n"
+              "登録は無料で、いくつでもできます。")
+    return [text(hello + "\n" + about),
+            text(_("さっそく登録しますか？下のメニューからもいつでも操作できます。"),
+                 [say(_("登録する")), say(_("ヘルプ")), other_language()])]
+
+
+def other_language():
+    """The switch to the language the person is not reading now, named in that language."""
+    if current_locale() == "ja":
+        return tap("English", SetLanguage("en"))
+    return tap("日本語", SetLanguage("ja"))
+
+
+def help_text(where: str | None) -> list[Message]:
+    lines = [_("できること："),
+             _("・「登録する」… 市区町村・都道府県にふるさと住民として登録"),
+             _("・「登録状況」… 登録の確認、登録をやめる、データの削除"),
+             _("・「地域の情報」… 登録先の公式サイトとお知らせ"),
+             _("・「設定」… 言語（日本語／English）、お住まいの市区町村"),
+             _("・「キャンセル」… 今の操作をやめる")]
+    body = "\n".join(lines)
+    if where:
+        body = where + "\n\n" + body
+    return [text(body, menu_actions())]
+
+
+def settings(locale: str, home: str | None) -> list[Message]:
+    body = _("設定です。\n言語：{language}\nお住まい：{home}").format(
+        language="日本語" if locale == "ja" else "English",
+        home=home or _("未登録"))
+    return [text(body, [tap("日本語", SetLanguage("ja")), tap("English", SetLanguage("en")),
+                        tap(_("お住まいを変更"), ChangeHome()), say(_("ヘルプ"))])]
+
+
+def language_set() -> list[Message]:
+    return [text(_("日本語で表示します。"), menu_actions())]
+
+
+def local_information(current: Sequence[Registration]) -> list[Message]:
+    if not current:
+        return [text(_("登録先からのお知らせは、このトークに届きます。まだ登録がないので、"
+                       "まず「登録する」から登録先を選んでください。"), [say(_("登録する"))])]
+    bubbles = []
+    for registration in current[:12]:
+        entity = registration.entity
+        contents = [{"type": "text", "text": place(entity), "weight": "bold", "wrap": True},
+                    {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+                     "text": _("お知らせはこのトークに届きます。")}]
+        footer = []
+        if entity.site_url:
+            footer.append({"type": "button", "style": "link", "height": "sm",
+                           "action": {"type": "uri", "label": _("公式サイト"),
+                                      "uri": entity.site_url}})
+        bubble = {"type": "bubble", "size": "kilo",
+                  "body": {"type": "box", "layout": "vertical", "contents": contents}}
+        if footer:
+            bubble["footer"] = {"type": "box", "layout": "vertical", "contents": footer}
+        bubbles.append(bubble)
+    alt = _("地域の情報：{names}").format(names="、".join(place(r.entity) for r in current))
+    return [FlexMessage.from_dict({"type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
+                                   "contents": {"type": "carousel", "contents": bubbles}})]
+
+
+def cancelled(was_busy: bool) -> list[Message]:
+    body = (_("操作をやめました。ここまでに保存した内容はそのまま残ります。") if was_busy
+            else _("いまは進行中の操作はありません。"))
+    return [text(body, menu_actions())]
+
+
+def not_understood(where: str | None) -> list[Message]:
+    body = _("すみません、うまく理解できませんでした。")
+    if where:
+        body += "\n" + where
+    else:
+        body += "\n" + _("下のボタンかメニューから選んでください。")
+    return [text(body, menu_actions())]
+
+
+def stale_button() -> str:
+    return _("このボタンは以前のやりとりのもので、今は使えません。")
+
+
+def unknown_button() -> list[Message]:
+    return [text(_("このボタンは使えません（古いメッセージのボタンかもしれません）。"
+                   "下から選び直してください。"), menu_actions())]
+
+
+def unsupported_message() -> list[Message]:
+    return [text(_("ごめんなさい、このメッセージには対応していません。"
+                   "文字か位置情報、またはボタンでお知らせください。"), menu_actions())]
+
+
+def apology() -> list[Message]:
+    return [text(_("申し訳ありません。処理中に問題が起きました。"
+                   "少し時間をおいて、もう一度お試しください。"), menu_actions())]

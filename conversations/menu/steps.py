@@ -1,0 +1,46 @@
+"""Steps reachable from anywhere: help, cancel, settings, language, local information."""
+
+from __future__ import annotations
+
+from bot import registrations
+from bot.i18n import LOCALES, use_locale
+from bot.people import locale_of
+from conversations.engine import Context, Step
+from conversations.menu import messages
+from conversations.menu.states import ChangeHome, SetLanguage
+from conversations.names import place
+from conversations.residence import steps as residence_steps
+
+
+def show_help(ctx: Context) -> Step:
+    """Help keeps the person where they are and repeats the question they were asked."""
+    if ctx.current is None:
+        return Step.staying(messages.help_text(None))
+    general = messages.help_text(ctx.current.help())[0]
+    return Step.staying([general.model_copy(update={"quick_reply": None}),
+                         *ctx.current.prompt(ctx)])
+
+
+def cancel(ctx: Context) -> Step:
+    return Step(messages.cancelled(was_busy=ctx.state is not None))
+
+
+def show_settings(ctx: Context) -> Step:
+    home = ctx.person.residence
+    return Step(messages.settings(locale_of(ctx.person), place(home) if home else None))
+
+
+def set_language(ctx: Context, postback: SetLanguage) -> Step:
+    if postback.locale not in LOCALES:
+        return show_settings(ctx)
+    ctx.person.locale = postback.locale
+    with use_locale(postback.locale):  # answer in the language just chosen
+        return Step.staying(messages.language_set())
+
+
+def change_home(ctx: Context, postback: ChangeHome) -> Step:
+    return residence_steps.ask(ctx)
+
+
+def local_information(ctx: Context) -> Step:
+    return Step(messages.local_information(registrations.active(ctx.session, ctx.person)))

@@ -1,0 +1,148 @@
+"""Messages of "my registrations": the card, the list, the confirmations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linebot.v3.messaging.models import FlexMessage, Message
+
+from bot.i18n import _
+from bot.models import Origin, Registration, RegistrationKind
+from conversations.common import MAX_ALT_TEXT, clip, confirm, menu_actions, say, tap, text
+from conversations.my_registrations.states import (ConfirmDelete, ConfirmLeave, DeleteAll, Keep,
+                                                   Leave)
+from conversations.names import place
+
+MAX_BUBBLES = 12
+GREEN = "#06C755"
+
+
+def kind_name(kind: str) -> str:
+    return _("プレミアム登録") if kind == RegistrationKind.PREMIUM else _("ベーシック登録")
+
+
+def how(registration: Registration) -> str:
+    if registration.origin == Origin.CO_REGISTRATION:
+        return _("市区町村への登録に伴う同時登録")
+    return _("直接登録")
+
+
+def since(registration: Registration) -> str:
+    return _("{date}から").format(date=registration.registered_at.strftime("%Y-%m-%d"))
+
+
+def _line(registration: Registration) -> dict:
+    return {"type": "box", "layout": "vertical", "margin": "md", "contents": [
+        {"type": "text", "text": place(registration.entity), "weight": "bold", "wrap": True},
+        {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+         "text": f"{kind_name(registration.kind)}・{how(registration)}"},
+        {"type": "text", "size": "xs", "color": "#888888", "text": since(registration)},
+    ]}
+
+
+def registrations_card(current: Sequence[Registration]) -> FlexMessage:
+    """The confirmation card: what the person is registered for, right now."""
+    names = "、".join(place(r.entity) for r in current)
+    alt = _("登録内容：{names}").format(names=names) if current else _("登録はありません")
+    body = [{"type": "text", "text": _("あなたのふるさと住民登録"), "weight": "bold",
+             "size": "lg", "color": GREEN, "wrap": True}]
+    body += [_line(r) for r in current[:20]]
+    if not current:
+        body.append({"type": "text", "text": _("登録はまだありません。"), "wrap": True})
+    footer = [
+        {"type": "button", "style": "primary", "color": GREEN,
+         "action": say(_("ほかにも登録する")).to_dict()},
+        {"type": "button", "style": "link", "action": say(_("登録状況")).to_dict()},
+    ]
+    return FlexMessage.from_dict({
+        "type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
+        "contents": {"type": "bubble",
+                     "body": {"type": "box", "layout": "vertical", "contents": body},
+                     "footer": {"type": "box", "layout": "vertical", "spacing": "sm",
+                                "contents": footer}}})
+
+
+def registrations_list(current: Sequence[Registration]) -> list[Message]:
+    """One bubble per registration with its own "leave" button, then a bubble of actions."""
+    if not current:
+        return [text(_("まだどこにも登録していません。「登録する」から始められます。"),
+                     [say(_("登録する")), say(_("ヘルプ"))])]
+    bubbles = [_registration_bubble(r) for r in current[:MAX_BUBBLES - 1]]
+    bubbles.append(_actions_bubble())
+    intro = text(_("登録は{n}件です。").format(n=len(current))
+                 + ("\n" + _("（最初の{shown}件を表示しています）").format(shown=MAX_BUBBLES - 1)
+                    if len(current) > MAX_BUBBLES - 1 else ""))
+    alt = _("登録状況：{names}").format(names="、".join(place(r.entity) for r in current))
+    return [intro, FlexMessage.from_dict({
+        "type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
+        "contents": {"type": "carousel", "contents": bubbles}}),
+        text(_("ほかに何をしますか？"), menu_actions())]
+
+
+def _registration_bubble(registration: Registration) -> dict:
+    return {"type": "bubble", "size": "kilo",
+            "body": {"type": "box", "layout": "vertical", "contents": [_line(registration)]},
+            "footer": {"type": "box", "layout": "vertical", "contents": [
+                {"type": "button", "style": "secondary", "height": "sm",
+                 "action": tap(_("登録をやめる"), Leave(registration.id),
+                               display=_("{place}の登録をやめる").format(
+                                   place=place(registration.entity))).to_dict()}]}}
+
+
+def _actions_bubble() -> dict:
+    return {"type": "bubble", "size": "kilo",
+            "body": {"type": "box", "layout": "vertical", "contents": [
+                {"type": "text", "text": _("そのほかの操作"), "weight": "bold"},
+                {"type": "text", "size": "sm", "wrap": True, "color": "#555555",
+                 "text": _("ほかの自治体への登録や、すべてのデータの削除ができます。")}]},
+            "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
+                {"type": "button", "style": "primary", "color": GREEN, "height": "sm",
+                 "action": say(_("登録する")).to_dict()},
+                {"type": "button", "style": "link", "height": "sm",
+                 "action": tap(_("すべてのデータを削除"), DeleteAll()).to_dict()}]}}
+
+
+def confirm_leave(registration: Registration, cascade: Sequence[Registration],
+                  token: str) -> list[Message]:
+    question = _("{place}の登録をやめますか？").format(place=place(registration.entity))
+    if cascade:
+        question += "\n" + _("{names}への同時登録も終わります。").format(
+            names="、".join(r.entity.name for r in cascade))
+    return [confirm(question, tap(_("やめる"), ConfirmLeave(registration.id, token),
+                                  display=_("登録をやめる")),
+                    tap(_("続ける"), Keep(token), display=_("登録を続ける")))]
+
+
+def left(registration: Registration, cascade: Sequence[Registration]) -> list[Message]:
+    body = _("{place}の登録をやめました。").format(place=place(registration.entity))
+    if cascade:
+        body += "\n" + _("{names}への同時登録も終わりました。").format(
+            names="、".join(r.entity.name for r in cascade))
+    return [text(body, menu_actions())]
+
+
+def kept() -> list[Message]:
+    return [text(_("登録はそのままです。"), menu_actions())]
+
+
+def not_yours() -> list[Message]:
+    return [text(_("この登録は見つかりませんでした（すでに終わっているか、ほかの方の登録です）。"
+                   "最新の登録状況を表示します。"))]
+
+
+def confirm_delete(count: int, token: str) -> list[Message]:
+    question = _("すべてのデータを削除しますか？{n}件の登録が終わり、アンケートの回答・"
+                 "お住まい・お名前が消去されます。元に戻せません。").format(n=count)
+    return [confirm(question, tap(_("削除する"), ConfirmDelete(token),
+                                  display=_("すべてのデータを削除する")),
+                    tap(_("やめる"), Keep(token), display=_("削除しない")))]
+
+
+def deleted() -> list[Message]:
+    return [text(_("あなたのデータを削除しました。ご利用ありがとうございました。"
+                   "友だち登録はそのままなので、いつでも新しく登録できます。"),
+                 [say(_("登録する"))])]
+
+
+def confirm_help() -> str:
+    return _("確認の途中です。ボタンで選んでください。やめるときは「キャンセル」です。")

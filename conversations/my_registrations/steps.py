@@ -1,0 +1,79 @@
+"""Steps of "my registrations"."""
+
+from __future__ import annotations
+
+from bot import registrations
+from bot.domain import registration as rules
+from bot.models import Registration
+from conversations.engine import Context, Step, Turn
+from conversations.my_registrations import messages
+from conversations.my_registrations.states import (ConfirmDelete, ConfirmLeave, DeleteAll, Keep,
+                                                   Leave, Mine)
+
+
+def show(ctx: Context) -> Step:
+    return Step(messages.registrations_list(registrations.active(ctx.session, ctx.person)))
+
+
+def would_also_end(ctx: Context, registration: Registration) -> list[Registration]:
+    """The co-registrations R2 would end with this one: told before, not after."""
+    current = registrations.active(ctx.session, ctx.person)
+    after = [r for r in current if r.id != registration.id]
+    if not rules.co_registration_to_end(registration.entity.prefecture_code, registration.kind,
+                                        registrations.held(after)):
+        return []
+    return [r for r in after if r.entity.code == registration.entity.prefecture_code
+            and r.kind == registration.kind]
+
+
+def on_leave(ctx: Context, postback: Leave) -> Step:
+    registration = registrations.owned_active(ctx.session, ctx.person, postback.id)
+    if registration is None:
+        return Step(messages.not_yours() + show(ctx).replies[:4])
+    ctx.restart()
+    return Step(messages.confirm_leave(registration, would_also_end(ctx, registration), ctx.token),
+                next=Mine.CONFIRM_LEAVE, data={"id": registration.id})
+
+
+def on_confirm_leave(ctx: Context, postback: ConfirmLeave) -> Step:
+    if ctx.state_name != Mine.CONFIRM_LEAVE or ctx.data.get("id") != postback.id:
+        return Step.staying(prompt(ctx))
+    registration = registrations.owned_active(ctx.session, ctx.person, postback.id)
+    if registration is None:
+        return Step(messages.not_yours() + show(ctx).replies[:4])
+    ended = registrations.end(ctx.session, registration, ctx.now, reason="left")
+    return Step(messages.left(registration, ended.co_registrations_ended))
+
+
+def on_delete(ctx: Context, postback: DeleteAll) -> Step:
+    count = len(registrations.active(ctx.session, ctx.person))
+    ctx.restart()
+    return Step(messages.confirm_delete(count, ctx.token), next=Mine.CONFIRM_DELETE)
+
+
+def on_confirm_delete(ctx: Context, postback: ConfirmDelete) -> Step:
+    if ctx.state_name != Mine.CONFIRM_DELETE:
+        return Step.staying(prompt(ctx))
+    registrations.delete_person_data(ctx.session, ctx.person, ctx.now)
+    ctx.state = None  # deleted with the person's data
+    return Step(messages.deleted())
+
+
+def on_keep(ctx: Context, postback: Keep) -> Step:
+    return Step(messages.kept())
+
+
+def on_confirming(ctx: Context, turn: Turn) -> Step | None:
+    return None  # only the buttons answer a confirmation; the engine re-asks
+
+
+def prompt(ctx: Context) -> list:
+    if ctx.state_name == Mine.CONFIRM_LEAVE:
+        registration = registrations.owned_active(ctx.session, ctx.person, ctx.data["id"])
+        if registration is not None:
+            return messages.confirm_leave(registration, would_also_end(ctx, registration),
+                                          ctx.token)
+    if ctx.state_name == Mine.CONFIRM_DELETE:
+        return messages.confirm_delete(len(registrations.active(ctx.session, ctx.person)),
+                                       ctx.token)
+    return show(ctx).replies

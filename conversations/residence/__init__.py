@@ -1,0 +1,11 @@
+"""The residence question (R9)."""
+
+from conversations.engine import Conversation, State
+from conversations.residence import messages, steps
+from conversations.residence.states import Home, PickHome, SkipHome
+
+RESIDENCE = Conversation(
+    name="residence",
+    states={Home.SEARCH: State(steps.on_search, steps.prompt, messages.home_help)},
+    postbacks={PickHome: steps.on_pick, SkipHome: steps.on_skip},
+)

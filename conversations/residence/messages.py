@@ -1,0 +1,63 @@
+"""Messages of the residence question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linebot.v3.messaging.models import Message
+
+from bot.i18n import _
+from bot.models import Entity
+from conversations.common import cancel_button, share_location, tap, text
+from conversations.names import place
+from conversations.residence.states import PickHome, SkipHome
+
+
+def ask_home(current: Entity | None, token: str) -> list[Message]:
+    body = _("最後に、お住まいの市区町村を教えてください（名前を入力するか、位置情報を送ってください）。"
+             "お住まいの市区町村への登録は、関係人口の統計には含まれません。")
+    actions = [share_location()]
+    if current is not None:
+        body += "\n" + _("現在の登録：{place}").format(place=place(current))
+        actions.append(tap(_("変更しない"), SkipHome(token)))
+    else:
+        actions.append(tap(_("スキップ"), SkipHome(token)))
+    return [text(body, [*actions, cancel_button()])]
+
+
+def home_help() -> str:
+    return _("お住まいの市区町村を伺っています。名前を入力するか位置情報を送ってください。"
+             "答えたくなければ「スキップ」を押してください。")
+
+
+def home_candidates(found: Sequence[Entity], token: str) -> list[Message]:
+    shown = list(found[:10])
+    return [text(_("どちらにお住まいですか？"),
+                 [tap(place(e), PickHome(e.code, token)) for e in shown]
+                 + [tap(_("スキップ"), SkipHome(token))])]
+
+
+def home_not_found(query: str, token: str) -> list[Message]:
+    return [text(_("「{query}」に当てはまる市区町村が見つかりませんでした。"
+                   "別の書き方で入力するか、位置情報を送ってください。").format(query=query[:40]),
+                 [share_location(), tap(_("スキップ"), SkipHome(token))])]
+
+
+def home_guess(entity: Entity, token: str) -> list[Message]:
+    return [text(_("{place}にお住まいですか？").format(place=place(entity)),
+                 [tap(_("はい"), PickHome(entity.code, token)),
+                  tap(_("スキップ"), SkipHome(token))])]
+
+
+def home_unchanged(current: Entity | None) -> str:
+    if current is None:
+        return _("お住まいの市区町村は登録しませんでした。あとで「設定」から登録できます。")
+    return _("お住まいは{place}のままです。").format(place=place(current))
+
+
+def home_saved(entity: Entity, excluded: Sequence[Entity]) -> str:
+    body = _("お住まいを{place}として登録しました。").format(place=place(entity))
+    if excluded:
+        body += "\n" + _("{place}への登録は、お住まいの自治体のため統計には含まれません。").format(
+            place=place(excluded[0]))
+    return body

@@ -1,0 +1,33 @@
+"""Where the person lives (R9): asked after registering and from the settings.
+
+```mermaid
+stateDiagram-v2
+    [*] --> search: after the survey / 設定 → お住まい
+    search --> search: name (several found) / location (a guess to confirm)
+    search --> [*]: picked / スキップ → card or "saved"
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from conversations.postback import Postback, postback
+
+
+class Home(StrEnum):
+    SEARCH = "residence.search"
+
+
+@postback("home.pick")
+@dataclass(frozen=True)
+class PickHome(Postback):
+    code: str
+    t: str
+
+
+@postback("home.skip")
+@dataclass(frozen=True)
+class SkipHome(Postback):
+    t: str

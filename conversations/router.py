@@ -1,0 +1,78 @@
+"""Every conversation in one router, and the dispatcher that answers one turn."""
+
+from __future__ import annotations
+
+from linebot.v3.messaging.models import Message
+
+from bot import entities
+from conversations.common import text
+from conversations.engine import Context, Location, Router, Step, Tapped, Text, Turn, save_state
+from conversations.menu import MENU
+from conversations.menu import messages as menu_messages
+from conversations.my_registrations import MY_REGISTRATIONS
+from conversations.registration import REGISTRATION
+from conversations.registration import messages as registration_messages
+from conversations.registration import steps as registration_steps
+from conversations.registration.states import Reg
+from conversations.residence import RESIDENCE
+
+ROUTER = Router([MENU, REGISTRATION, RESIDENCE, MY_REGISTRATIONS])
+
+#: Free text while nothing is going on is taken as a place name when it finds at most this many.
+IDLE_SEARCH_LIMIT = 10
+
+
+def respond(ctx: Context, turn: Turn | None) -> list[Message]:
+    """Answer one turn; the new state is written to the session, never sent from here.
+
+    `turn` is None for a message kind we do not read (a sticker, a video…).
+    """
+    ctx.current = ROUTER.state(ctx.state_name)
+    step = _route(ctx, turn)
+    save_state(ctx, step)
+    return step.replies
+
+
+def _route(ctx: Context, turn: Turn | None) -> Step:
+    if turn is None:
+        return Step.staying(menu_messages.unsupported_message() if ctx.current is None
+                            else [*_where(ctx)])
+    if isinstance(turn, Tapped):
+        postback = turn.postback
+        if postback.token is not None and (ctx.state is None or ctx.state.token != postback.token):
+            return _stale(ctx)
+        return ROUTER.postbacks[type(postback)](ctx, postback)
+    if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)):
+        return command.handler(ctx)
+    if ctx.current is not None:
+        step = ctx.current.on_input(ctx, turn)
+        return step if step is not None else Step.staying(_where(ctx))
+    return _idle(ctx, turn)
+
+
+def _where(ctx: Context) -> list[Message]:
+    """Where the person is and what they can do: the help of this state, then its question."""
+    assert ctx.current is not None
+    note = menu_messages.not_understood(ctx.current.help())[0]
+    return [note.model_copy(update={"quick_reply": None}), *ctx.current.prompt(ctx)]
+
+
+def _stale(ctx: Context) -> Step:
+    if ctx.current is None:
+        return Step.staying([text(menu_messages.stale_button()),
+                             *menu_messages.help_text(None)])
+    return Step.staying([text(menu_messages.stale_button()), *ctx.current.prompt(ctx)])
+
+
+def _idle(ctx: Context, turn: Turn) -> Step:
+    """Nothing going on: a place name or a location starts a registration search."""
+    if isinstance(turn, Location):
+        ctx.restart()
+        return registration_steps.on_search(ctx, turn)
+    if isinstance(turn, Text):
+        found = entities.search(ctx.session, turn.text, limit=IDLE_SEARCH_LIMIT + 1)
+        if 0 < len(found) <= IDLE_SEARCH_LIMIT:
+            ctx.restart()
+            return Step(registration_messages.candidates(found, 0, ctx.token), next=Reg.SEARCH,
+                        data={"query": turn.text[:100]})
+    return Step.staying(menu_messages.not_understood(None))
