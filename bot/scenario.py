@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import mimetypes
 import shlex
 import tempfile
@@ -522,7 +523,8 @@ def served_app(database_url: str | None = None) -> Iterator[Flask]:
     """
     with tempfile.TemporaryDirectory() as directory:
         app = create_app({"FURUSATO_ENV": "test",
-                          "DATABASE_URL": database_url or f"sqlite:///{directory}/scenario.sqlite3"})
+                          "DATABASE_URL": database_url or f"sqlite:///{directory}/scenario.sqlite3",
+                          "LOG_LEVEL": "WARNING"})  # the served requests are noise here
         db = app.extensions["db"]
         if database_url is None:
             migrate.upgrade(db)
@@ -550,6 +552,8 @@ def scenario_cli():
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--database-url", help="Play on this (already migrated) database instead.")
 def run_command(files: tuple[Path, ...], database_url: str | None):
+    # werkzeug logs every request of the live server at INFO unless told otherwise.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     passed = failed = 0
     for path in files:
         click.echo(str(path))

@@ -47,9 +47,9 @@ def history(app, user_id):
     return body
 
 
-def png(colour="red") -> bytes:
+def png(size=(8, 8)) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
+    Image.new("RGB", size, "red").save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -146,7 +146,7 @@ def test_the_rich_menu_of_the_user_is_shown_with_its_image(app):
         size=RichMenuSize(width=2500, height=843), selected=True, name="main", chat_bar_text="メニュー",
         areas=[RichMenuArea(bounds=RichMenuBounds(x=0, y=0, width=1250, height=843),
                             action=MessageAction(label="登録", text="登録"))])
-    picture = png("blue")
+    picture = png((2500, 843))
     menu_id = gateway(app).create_rich_menu(menu, picture)
     gateway(app).set_default_rich_menu(menu_id)
 

@@ -22,7 +22,6 @@ MAX_MESSAGES = 5
 MAX_TEXT = 5000  # UTF-16 code units
 MAX_ALT_TEXT = 1500
 MAX_LABEL = 20
-MAX_POSTBACK_DATA = 300
 MAX_TITLE = 40
 MAX_BUBBLE_BYTES = 30 * 1024
 MAX_CAROUSEL_BYTES = 50 * 1024
@@ -82,7 +81,7 @@ def rich_menu_problems(body: dict[str, Any]) -> list[Problem]:
                                 "size.height"))
     if len(body["areas"]) > MAX_RICH_MENU_AREAS:
         problems.append(problem(f"Size must be between 0 and {MAX_RICH_MENU_AREAS}", "areas"))
-    return problems + action_problems(body, "", labelled=True)
+    return problems + label_problems(body, "", labelled=True)
 
 
 def model_problems(model: type, data: Any, where: str) -> list[Problem]:
@@ -90,8 +89,13 @@ def model_problems(model: type, data: Any, where: str) -> list[Problem]:
     try:
         model.from_dict(data)
     except ValidationError as error:
-        return [problem(e["msg"], _join(where, ".".join(str(part) for part in e["loc"])))
-                for e in error.errors()]
+        errors = [(".".join(str(part) for part in e["loc"]), e["msg"]) for e in error.errors()]
+        if issubclass(error.model, model):
+            return [problem(message, _join(where, loc)) for loc, message in errors]
+        # Nested objects are parsed by separate from_dict calls, so an error deep inside knows
+        # only its own model: name that model rather than guess the path to it.
+        return [problem(f"{error.model.__name__}.{loc}: {message}", where or "body")
+                for loc, message in errors]
     except _MODEL_ERRORS as error:
         return [problem(f"Invalid object: {error}", where or "body")]
     return []
@@ -109,7 +113,7 @@ def message_problems(message: dict[str, Any], where: str) -> list[Problem]:
         problems += template_problems(message["template"], f"{where}.template")
     if kind == "flex":
         problems += flex_problems(message["contents"], f"{where}.contents")
-    problems += action_problems(message, where, labelled=kind == "template")
+    problems += label_problems(message, where, labelled=kind == "template")
     return problems + media_url_problems(message, where)
 
 
@@ -139,23 +143,15 @@ def flex_problems(container: dict[str, Any], where: str) -> list[Problem]:
     return problems + _size_problems(container, where, MAX_CAROUSEL_BYTES)
 
 
-def action_problems(node: Any, where: str, *, labelled: bool) -> list[Problem]:
-    """Label and postback-data limits of every action in `node`.
+def label_problems(node: Any, where: str, *, labelled: bool) -> list[Problem]:
+    """Action labels over 20 characters, in templates and rich menus (`labelled`) and quick replies.
 
-    Labels are limited in templates, quick replies and rich menus (`labelled`); Flex and
-    imagemap labels follow other rules, so outside a quick reply they are not checked here.
+    Flex and imagemap labels follow other rules and are not checked here.
     """
-    problems = []
-    for path, obj in walk(node, where):
-        if not _ACTION_PATH.search(path):
-            continue
-        if ((labelled or ".quickReply." in path)
-                and len(obj.get("label") or "") > MAX_LABEL):
-            problems.append(problem(f"Length must be between 0 and {MAX_LABEL}", f"{path}.label"))
-        if obj.get("type") == "postback" and len(obj.get("data") or "") > MAX_POSTBACK_DATA:
-            problems.append(problem(f"Length must be between 0 and {MAX_POSTBACK_DATA}",
-                                    f"{path}.data"))
-    return problems
+    return [problem(f"Length must be between 0 and {MAX_LABEL}", f"{path}.label")
+            for path, obj in walk(node, where)
+            if _ACTION_PATH.search(path) and (labelled or ".quickReply." in path)
+            and len(obj.get("label") or "") > MAX_LABEL]
 
 
 def media_url_problems(message: dict[str, Any], where: str) -> list[Problem]:

@@ -38,6 +38,9 @@ class Simulator:
         self._lock = threading.Lock()
         self._actions: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._images: dict[str, tuple[bytes, str]] = {}
+        # No retries: a second POST would be a second delivery of the same event.
+        self.http = urllib3.PoolManager(maxsize=8, retries=False,
+                                        timeout=CALLBACK_TIMEOUT_SECONDS)
 
     def record(self, user_id: str, action: dict[str, Any]) -> dict[str, Any]:
         entry = {"from": "user", "at": time.time(), **action}
@@ -127,9 +130,8 @@ def _deliver(user_id: str, action: dict[str, Any], event: dict[str, Any]) -> dic
     headers = {"Content-Type": "application/json",
                "X-Line-Signature": events.signature(body, current_app.config["LINE_CHANNEL_SECRET"])}
     try:
-        # No retries: a second POST would be a second delivery of the same event.
-        response = urllib3.request("POST", request.host_url + "callback", body=body, headers=headers,
-                                   timeout=CALLBACK_TIMEOUT_SECONDS, retries=False)
+        response = _simulator().http.request("POST", request.host_url + "callback",
+                                             body=body, headers=headers)
     except urllib3.exceptions.HTTPError as error:
         callback = {"status": None, "error": str(error)}
     else:

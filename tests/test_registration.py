@@ -1,0 +1,230 @@
+"""Basic registration through the chat: R1, R2, R3, R9 and the ways to find a place."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Entity, Person, Registration, SurveyAnswer
+from tests.factories import Chat
+
+KAMIYAMA, TOKUSHIMA = "363421", "360007"
+FUCHU_TOKYO, FUCHU_HIROSHIMA, TOKYO = "132063", "342084", "130001"
+SAPPORO, HOKKAIDO = "011002", "010006"
+
+
+@pytest.fixture
+def join(runner):
+    def join(*codes):
+        result = runner.invoke(args=["entities", "join", *codes])
+        assert result.exit_code == 0, result.output
+    return join
+
+
+@pytest.fixture
+def chat(app, client, line):
+    chat = Chat(app, client, line)
+    chat.follow()
+    return chat
+
+
+def held(db, chat) -> dict[str, tuple[str, str, str]]:
+    """code → (kind, origin, status) of every registration of this chat's person."""
+    with db.transaction() as session:
+        rows = session.execute(
+            select(Entity.code, Registration.kind, Registration.origin, Registration.status)
+            .join(Registration.entity).join(Registration.person)
+            .where(Person.line_user_id == chat.user_id)).all()
+    return {code: (kind, origin, status) for code, kind, origin, status in rows}
+
+
+def register_by_name(chat, name, pick=None):
+    chat.tap("登録する") if "登録する" in chat.labels() else chat.say("登録する")
+    chat.say(name)
+    if pick:
+        chat.tap(pick)
+    chat.tap("登録する")
+
+
+def test_r1_a_municipality_that_does_not_participate_refuses_politely(chat, db, join):
+    join(TOKUSHIMA)
+    chat.say("登録する")
+    chat.say("だて")  # 伊達市 in 北海道 and in 福島県: both listed, neither participating
+    assert "伊達市（北海道）（未参加）" in chat.text()
+    chat.tap("伊達市（北海道）")
+    assert "まだふるさと住民登録に参加していません" in chat.text()
+    assert "都道府県から選ぶ" in chat.labels()  # a way on, not a dead end
+    assert held(db, chat) == {}
+
+
+def test_r2_registering_at_a_municipality_co_registers_at_its_prefecture(chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    assert "徳島県にも同時に登録しました" in chat.text()
+    assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "active"),
+                              TOKUSHIMA: ("basic", "co_registration", "active")}
+
+
+def test_r2_no_co_registration_when_the_prefecture_does_not_participate(chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "かみやま")
+    assert "同時に登録" not in chat.text()
+    assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "active")}
+
+
+def test_r2_direct_registration_at_a_prefecture_survives_leaving_the_town(chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    chat.say("キャンセル")
+    register_by_name(chat, "徳島県")
+    assert held(db, chat)[TOKUSHIMA] == ("basic", "direct", "active")
+    chat.say("登録状況")
+    chat.tap("登録をやめる")  # the first bubble: 神山町
+    assert "同時登録も終わります" not in chat.text()
+    chat.tap("やめる")
+    assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "ended"),
+                              TOKUSHIMA: ("basic", "direct", "active")}
+
+
+def test_r2_leaving_the_last_town_ends_the_co_registration(chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    chat.say("登録状況")
+    chat.tap("登録をやめる")
+    assert "徳島県への同時登録も終わります" in chat.text()
+    chat.tap("やめる")
+    assert "徳島県への同時登録も終わりました" in chat.text()
+    assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "ended"),
+                              TOKUSHIMA: ("basic", "co_registration", "ended")}
+
+
+def test_r2_co_registration_stays_while_another_town_of_the_prefecture_remains(chat, db, join):
+    join(FUCHU_TOKYO, "131016", TOKYO)
+    register_by_name(chat, "府中", pick="府中市（東京都）")
+    chat.say("キャンセル")
+    register_by_name(chat, "千代田", pick="千代田区（東京都）")
+    assert "同時に登録されます" not in chat.text()
+    assert held(db, chat)[TOKYO] == ("basic", "co_registration", "active")
+    chat.say("登録状況")
+    chat.tap("登録をやめる")
+    chat.tap("やめる")
+    assert held(db, chat)[TOKYO] == ("basic", "co_registration", "active")
+
+
+def test_already_registered_is_told(chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    chat.say("登録する")
+    chat.say("神山")
+    assert "すでに登録しています" in chat.text()
+
+
+def test_r3_the_survey_is_stored_and_every_question_can_be_skipped(chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    chat.tap("出身地")
+    chat.tap("ふるさと納税をした")
+    chat.tap("✓ 出身地")  # tapping again removes it
+    chat.tap("次へ")
+    chat.tap("年に数回")
+    chat.tap("スキップ")
+    assert "お住まいの市区町村" in chat.text()
+    chat.tap("スキップ")
+    assert "あなたのふるさと住民登録" in chat.text()
+    with db.transaction() as session:
+        answers = session.execute(select(SurveyAnswer.question, SurveyAnswer.answer)
+                                  .order_by(SurveyAnswer.id)).all()
+    assert answers == [("relationship", "furusato_nozei"), ("frequency", "several_a_year")]
+
+
+def test_r3_survey_choices_can_also_be_typed(chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    chat.tap("スキップ")
+    chat.say("年に数回")
+    assert "どんなことで関わりたい" in chat.text()
+
+
+def test_r9_registration_at_ones_own_residence_is_not_counted(chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    for _ in range(3):
+        chat.tap("スキップ")
+    chat.say("神山町")
+    assert "統計には含まれません" in chat.text()
+    with db.transaction() as session:
+        counted = dict(session.execute(
+            select(Entity.code, Registration.counted_in_statistics).join(Registration.entity)).all())
+        person = session.scalar(select(Person).where(Person.line_user_id == chat.user_id))
+        assert person.residence.code == KAMIYAMA
+    assert counted == {KAMIYAMA: False, TOKUSHIMA: True}
+
+
+def test_same_name_municipalities_are_told_apart_by_prefecture(chat, join):
+    join(FUCHU_TOKYO, FUCHU_HIROSHIMA)
+    chat.say("登録する")
+    chat.say("府中市")
+    assert {"府中市（東京都）", "府中市（広島県）"} <= set(chat.labels())
+
+
+@pytest.mark.parametrize("typed", ["かみやま", "カミヤマ", "ｶﾐﾔﾏ", "神山", "  神山町 "])
+def test_names_are_found_in_kanji_hiragana_katakana_and_half_width(chat, join, typed):
+    join(KAMIYAMA)
+    chat.say("登録する")
+    chat.say(typed)
+    assert "神山町（徳島県）にベーシック登録しますか？" in chat.text()
+
+
+def test_by_prefecture_then_municipality(chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA, SAPPORO)
+    chat.say("登録する")
+    chat.tap("都道府県から選ぶ")
+    assert set(chat.labels()) >= {"北海道", "徳島県"} and "東京都" not in chat.labels()
+    chat.tap("徳島県")
+    assert chat.labels()[:2] == ["徳島県に直接", "神山町"]
+    chat.tap("神山町")
+    chat.tap("登録する")
+    assert held(db, chat)[KAMIYAMA][2] == "active"
+
+
+def test_long_lists_are_paged_within_lines_limits(chat, db, runner, join):
+    with runner.app.extensions["db"].transaction() as session:
+        codes = list(session.scalars(select(Entity.code).where(Entity.prefecture_code == HOKKAIDO)))
+    join(*codes)
+    chat.say("登録する")
+    chat.tap("都道府県から選ぶ")
+    chat.tap("北海道")
+    first_page = chat.labels()
+    assert len(first_page) <= 13 and "次へ ›" in first_page
+    chat.tap("次へ ›")
+    second_page = chat.labels()
+    assert "‹ 前へ" in second_page and set(first_page).isdisjoint(set(second_page) - {"キャンセル", "次へ ›"})
+    chat.tap(second_page[1])
+    chat.tap("登録する")
+    assert any(status == "active" for _k, _o, status in held(db, chat).values())
+
+
+def test_by_location_offers_the_nearest_participating_municipalities(chat, db, join):
+    join(KAMIYAMA, SAPPORO)
+    chat.say("登録する")
+    chat.location(33.9672, 134.3506)
+    assert chat.labels()[0] == "神山町（徳島県）"
+    assert "約0km" in chat.text() or "約1km" in chat.text()
+    chat.tap("神山町（徳島県）")
+    chat.tap("登録する")
+    assert held(db, chat)[KAMIYAMA][2] == "active"
+
+
+def test_a_place_name_typed_out_of_the_blue_offers_registration(chat, join):
+    join(KAMIYAMA)
+    chat.say("神山")
+    assert "神山町（徳島県）" in chat.labels()
+
+
+def test_declining_changes_nothing(chat, db, join):
+    join(KAMIYAMA)
+    chat.say("登録する")
+    chat.say("神山")
+    chat.tap("やめる")
+    assert "登録はしませんでした" in chat.text()
+    assert held(db, chat) == {}
