@@ -440,15 +440,15 @@ class ScenarioPlay:
             crash = "" if result.exc_info is None or isinstance(result.exception, SystemExit) \
                 else "".join(traceback.format_exception(*result.exc_info))
             raise StepFailed(f"`furusato {command}` exited with {result.exit_code}:\n"
-                             + textwrap.indent(result.output + crash, "  "))
+                             + textwrap.indent((result.output + crash).rstrip(), "  "))
 
     def _output_says(self, text: str) -> None:
         if _normal(text) not in _normal(self.output):
             raise StepFailed(f"expected the last command's output to contain 「{text}」; it was:\n"
-                             + textwrap.indent(self.output or "(nothing)\n", "  "))
+                             + textwrap.indent(self.output.rstrip() or "(nothing)", "  "))
 
     def explain(self, heading: str, failure: StepFailed) -> str:
-        lines = [heading, f"  {failure}"]
+        lines = [heading, textwrap.indent(str(failure), "  ")]
         if self.last_actor is not None:
             mark = self.marks[self.last_actor.user_id]
             sent = describe(self.sent_since()) or ["(nothing)"]

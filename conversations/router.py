@@ -53,8 +53,8 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
 def _where(ctx: Context) -> list[Message]:
     """Where the person is and what they can do: the help of this state, then its question."""
     assert ctx.current is not None
-    note = menu_messages.not_understood(ctx.current.help())[0]
-    return [note.model_copy(update={"quick_reply": None}), *ctx.current.prompt(ctx)]
+    return [text(menu_messages.not_understood_body(ctx.current.help())),
+            *ctx.current.prompt(ctx)]
 
 
 def _stale(ctx: Context) -> Step:

@@ -34,6 +34,10 @@ def other_language():
 
 
 def help_text(where: str | None) -> list[Message]:
+    return [text(help_body(where), menu_actions())]
+
+
+def help_body(where: str | None) -> str:
     lines = [_("できること："),
              _("・「登録する」… 市区町村・都道府県にふるさと住民として登録"),
              _("・「登録状況」… 登録の確認、登録をやめる、データの削除"),
@@ -41,9 +45,7 @@ def help_text(where: str | None) -> list[Message]:
              _("・「設定」… 言語（日本語／English）、お住まいの市区町村"),
              _("・「キャンセル」… 今の操作をやめる")]
     body = "\n".join(lines)
-    if where:
-        body = where + "\n\n" + body
-    return [text(body, menu_actions())]
+    return where + "\n\n" + body if where else body
 
 
 def settings(locale: str, home: str | None) -> list[Message]:
@@ -90,12 +92,12 @@ def cancelled(was_busy: bool) -> list[Message]:
 
 
 def not_understood(where: str | None) -> list[Message]:
-    body = _("すみません、うまく理解できませんでした。")
-    if where:
-        body += "\n" + where
-    else:
-        body += "\n" + _("下のボタンかメニューから選んでください。")
-    return [text(body, menu_actions())]
+    return [text(not_understood_body(where), menu_actions())]
+
+
+def not_understood_body(where: str | None) -> str:
+    return _("すみません、うまく理解できませんでした。") + "\n" + (
+        where or _("下のボタンかメニューから選んでください。"))
 
 
 def stale_button() -> str:

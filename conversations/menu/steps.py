@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import registrations
 from bot.i18n import LOCALES, use_locale
 from bot.people import locale_of
+from conversations.common import text
 from conversations.engine import Context, Step
 from conversations.menu import messages
 from conversations.menu.states import ChangeHome, SetLanguage
@@ -16,8 +17,7 @@ def show_help(ctx: Context) -> Step:
     """Help keeps the person where they are and repeats the question they were asked."""
     if ctx.current is None:
         return Step.staying(messages.help_text(None))
-    general = messages.help_text(ctx.current.help())[0]
-    return Step.staying([general.model_copy(update={"quick_reply": None}),
+    return Step.staying([text(messages.help_body(ctx.current.help())),
                          *ctx.current.prompt(ctx)])
 
 

@@ -451,6 +451,13 @@
     $("text").value = "";
     send({type: "text", text});
   });
+  $("text").addEventListener("keydown", (event) => {
+    // Enter sends, Shift+Enter breaks the line; Enter that confirms a kana-kanji conversion does neither.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
   $("open-location").addEventListener("click", () => $("location-dialog").showModal());
   $("open-image").addEventListener("click", () => $("image-file").click());
   $("image-file").addEventListener("change", (event) => {

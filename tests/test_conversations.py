@@ -1,0 +1,108 @@
+"""Help, cancel, stale and foreign buttons at every step; the conversation tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.postback import MAX_DATA_LENGTH, pack, unpack
+from conversations.registration.states import PickEntity, Reg
+from conversations.router import ROUTER
+from tests.test_registration import KAMIYAMA, TOKUSHIMA, chat, held, join  # noqa: F401
+
+# How to reach each state of every conversation from a fresh chat.
+PATHS = {
+    "registration.search": [("say", "登録する")],
+    "registration.confirm": [("say", "登録する"), ("say", "神山")],
+    "registration.relationship": [("say", "登録する"), ("say", "神山"), ("tap", "登録する")],
+    "registration.frequency": [("say", "登録する"), ("say", "神山"), ("tap", "登録する"),
+                               ("tap", "スキップ")],
+    "registration.helping": [("say", "登録する"), ("say", "神山"), ("tap", "登録する"),
+                             ("tap", "スキップ"), ("tap", "スキップ")],
+    "residence.search": [("say", "設定"), ("tap", "お住まいを変更")],
+    "mine.confirm_leave": [("say", "登録する"), ("say", "神山"), ("tap", "登録する"),
+                           ("say", "登録状況"), ("tap", "登録をやめる")],
+    "mine.confirm_delete": [("say", "登録する"), ("say", "神山"), ("tap", "登録する"),
+                            ("say", "登録状況"), ("tap", "すべてのデータを削除")],
+}
+
+
+def test_every_state_has_a_way_to_reach_it_in_these_tests():
+    assert set(PATHS) == set(ROUTER.states)
+
+
+def test_every_state_of_a_step_is_in_the_table():
+    assert {state.value for state in Reg} <= set(ROUTER.states)
+
+
+def walk(chat, path):
+    for verb, value in path:
+        getattr(chat, verb)(value)
+
+
+@pytest.mark.parametrize("state", sorted(PATHS))
+def test_help_at_every_step_says_where_you_are_and_keeps_you_there(chat, join, state):
+    join(KAMIYAMA, TOKUSHIMA)
+    walk(chat, PATHS[state])
+    asked = chat.labels()
+    chat.say("ヘルプ")
+    assert "できること" in chat.text()
+    assert chat.labels()[-len(asked):] == asked  # the same question again
+
+
+@pytest.mark.parametrize("state", sorted(PATHS))
+def test_cancel_at_every_step(chat, join, state):
+    join(KAMIYAMA, TOKUSHIMA)
+    walk(chat, PATHS[state])
+    chat.say("キャンセル")
+    assert "操作をやめました" in chat.text()
+    chat.say("ヘルプ")
+    assert "できること" in chat.text()
+
+
+@pytest.mark.parametrize("state", sorted(PATHS))
+def test_unexpected_input_at_every_step_is_answered_with_where_you_are(chat, join, state):
+    join(KAMIYAMA, TOKUSHIMA)
+    walk(chat, PATHS[state])
+    chat.location(0.0, 0.0) if state.startswith("registration.") and state != "registration.search" \
+        else chat.say("🙂🙂🙂")
+    assert chat.last, "never silence"
+    assert chat.labels(), "always a way on"
+
+
+def test_an_old_button_after_cancel_is_answered_politely(chat, db, join):
+    join(KAMIYAMA)
+    chat.say("登録する")
+    chat.say("神山")
+    confirm = chat.last
+    chat.say("キャンセル")
+    chat.tap("登録する", confirm)
+    assert "以前のやりとり" in chat.text()
+    assert held(db, chat) == {}
+
+
+def test_tapping_confirm_twice_registers_once(chat, db, join):
+    join(KAMIYAMA)
+    chat.say("登録する")
+    chat.say("神山")
+    confirm = chat.last
+    chat.tap("登録する", confirm)
+    chat.tap("登録する", confirm)
+    assert "つながり" in chat.text()  # asked the current question again
+    assert len(held(db, chat)) == 1
+
+
+@pytest.mark.parametrize("data", ["", "evil", "reg.pick", "reg.pick?code=1", "mine.leave?id=abc",
+                                  "x" * 300, "reg.yes?code=363421&t=forged"])
+def test_foreign_or_tampered_postbacks_are_answered_politely(chat, db, join, data):
+    join(KAMIYAMA)
+    chat.postback(data)
+    assert chat.last and chat.labels()
+    assert held(db, chat) == {}
+
+
+def test_postback_data_round_trips_and_keeps_lines_limit():
+    data = PickEntity(code="363421", t="abc")
+    assert unpack(pack(data)) == data
+    with pytest.raises(ValueError):
+        pack(PickEntity(code="x" * MAX_DATA_LENGTH, t="abc"))
+

@@ -1,0 +1,86 @@
+"""My registrations: the list, leaving one, deleting all my data (R14), foreign IDs."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.models import ConversationState, Person, Registration, SurveyAnswer
+from conversations.my_registrations.states import Leave
+from conversations.postback import pack
+from tests.factories import Chat
+from tests.test_registration import KAMIYAMA, TOKUSHIMA, chat, held, join, register_by_name  # noqa: F401
+
+
+def test_the_list_shows_kind_origin_and_date(chat, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    chat.say("キャンセル")
+    chat.say("登録状況")
+    text = chat.text()
+    assert "登録は2件です" in text
+    assert "ベーシック登録・直接登録" in text
+    assert "市区町村への登録に伴う同時登録" in text
+    assert chat.labels().count("登録をやめる") == 2
+
+
+def test_an_empty_list_offers_to_register(chat):
+    chat.say("登録状況")
+    assert "まだどこにも登録していません" in chat.text()
+    assert "登録する" in chat.labels()
+
+
+def test_keeping_a_registration_changes_nothing(chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    chat.say("登録状況")
+    chat.tap("登録をやめる")
+    chat.tap("続ける")
+    assert "登録はそのままです" in chat.text()
+    assert held(db, chat)[KAMIYAMA][2] == "active"
+
+
+def test_another_persons_registration_cannot_be_ended(app, client, line, chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    with db.transaction() as session:
+        their_id = session.scalar(select(Registration.id))
+    intruder = Chat(app, client, line, "侵入者")
+    intruder.follow()
+    intruder.postback(pack(Leave(their_id)))
+    assert "見つかりませんでした" in intruder.text()
+    assert held(db, chat)[KAMIYAMA][2] == "active"
+
+
+def test_r14_delete_all_my_data(app, client, line, chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    chat.tap("出身地")
+    chat.tap("次へ")
+    chat.say("登録状況")
+    chat.tap("すべてのデータを削除")
+    assert "元に戻せません" in chat.text()
+    chat.tap("削除する")
+    assert "データを削除しました" in chat.text()
+    with db.transaction() as session:
+        person = session.scalar(select(Person))
+        assert person.line_user_id is None and person.display_name is None
+        assert person.residence_entity_id is None and person.deleted_at is not None
+        assert session.scalar(select(func.count()).select_from(SurveyAnswer)) == 0
+        assert session.scalar(select(func.count()).select_from(ConversationState)) == 0
+        # the anonymous aggregate stays: two registrations were made, both ended
+        statuses = session.scalars(select(Registration.status)).all()
+        assert sorted(statuses) == ["ended", "ended"]
+    chat.say("登録状況")  # the same LINE user afterwards is a new, empty person
+    assert "まだどこにも登録していません" in chat.text()
+
+
+def test_r14_unfollow_stops_sending_but_keeps_data(chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    assert chat.unfollow() == []
+    with db.transaction() as session:
+        person = session.scalar(select(Person).where(Person.line_user_id == chat.user_id))
+        assert person.following is False
+    assert held(db, chat)[KAMIYAMA][2] == "active"
+    chat.follow()
+    assert "おかえりなさい" in chat.text()
