@@ -27,8 +27,6 @@ NAME_PREFIX = "furusato-residents-"
 NAME = NAME_PREFIX + "v1"
 CHAT_BAR_TEXT = "メニュー / Menu"
 FONT = Path(__file__).parent / "assets" / "fonts" / "ipaexg.ttf"
-#: LINE refuses rich-menu images over 1 MB.
-MAX_IMAGE_BYTES = 1024 * 1024
 
 BACKGROUND = (247, 244, 237)
 DIVIDER = (214, 206, 190)

@@ -113,8 +113,8 @@ def _scenario(data: Any, path: Path) -> Scenario:
     setup = data.get("setup") or []
     if not isinstance(setup, list) or not all(isinstance(c, str) for c in setup):
         raise ScenarioError(f"{where}: `setup` must be a list of furusato commands")
-    return Scenario(title, users, tuple(setup),
-                    tuple(_step(n, raw, users, path.parent, where) for n, raw in enumerate(steps, 1)))
+    return Scenario(title, users, tuple(setup), tuple(
+        _step(number, raw, users, path.parent, where) for number, raw in enumerate(steps, 1)))
 
 
 def _users(data: Any, title: str, where: str) -> dict[str, User]:
@@ -143,7 +143,8 @@ def _step(number: int, raw: Any, users: dict[str, User], directory: Path, where:
         head, value, text = raw, None, raw
     elif isinstance(raw, dict) and len(raw) == 1:
         head, value = next(iter(raw.items()))
-        text = f"{head}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        text = f"{head}: {shown}"
     else:
         raise ScenarioError(f"{where}, step {number}: a step is a string (`hanako follows`) "
                             f"or one `verb: value` pair (`hanako says: 神山`), not {raw!r}")
@@ -259,8 +260,8 @@ def message_actions(message: dict) -> list[dict]:
     template = message.get("template", {})
     actions = [item.get("action", {}) for item in message.get("quickReply", {}).get("items", [])]
     actions += template.get("actions", [])
-    for column in template.get("columns", []):
-        actions += column.get("actions", []) + [column["action"]] * ("action" in column)
+    for column in template.get("columns", []):  # carousel columns have actions, image ones one
+        actions += column.get("actions", [column.get("action", {})])
     actions += [node.get("action", {}) for node in _nodes(message.get("contents"))
                 if node.get("type") == "button"]
     return [action for action in actions if action.get("label")]
@@ -385,8 +386,9 @@ class ScenarioPlay:
 
     def _post(self, event: dict) -> None:
         body = events.webhook_body(event)
+        secret = self.app.config["LINE_CHANNEL_SECRET"]
         headers = {"Content-Type": "application/json",
-                   "X-Line-Signature": events.signature(body, self.app.config["LINE_CHANNEL_SECRET"])}
+                   "X-Line-Signature": events.signature(body, secret)}
         # No retries: a second POST would be a second delivery of the same event.
         response = urllib3.request("POST", f"{self.app.live_url}/callback", body=body,
                                    headers=headers, timeout=CALLBACK_TIMEOUT_SECONDS, retries=False)
@@ -499,7 +501,8 @@ def run_scenario(app: Flask, scenario: Scenario) -> ScenarioResult:
         try:
             play.run(command)
         except StepFailed as failure:
-            return ScenarioResult(scenario.title, play.explain(f"setup {number}: {command}", failure))
+            return ScenarioResult(scenario.title,
+                                  play.explain(f"setup {number}: {command}", failure))
     for step in scenario.steps:
         try:
             play.perform(step)
@@ -524,7 +527,7 @@ def served_app(database_url: str | None = None) -> Iterator[Flask]:
     with tempfile.TemporaryDirectory() as directory:
         app = create_app({"FURUSATO_ENV": "test",
                           "DATABASE_URL": database_url or f"sqlite:///{directory}/scenario.sqlite3",
-                          "LOG_LEVEL": "WARNING"})  # the served requests are noise here
+                          "LOG_LEVEL": "WARNING"})  # INFO logs would bury the report
         db = app.extensions["db"]
         if database_url is None:
             migrate.upgrade(db)

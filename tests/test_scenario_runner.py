@@ -225,7 +225,8 @@ def test_actions_arrive_as_signed_webhooks_from_a_registered_profile(app, line, 
     assert {event["source"]["userId"] for event in bot.events} == {HANAKO}
     assert follow["follow"] == {"isUnblocked": False} and "replyToken" in follow
     assert text["message"]["text"] == "神山" and "replyToken" in text
-    assert (location["message"]["latitude"], location["message"]["longitude"]) == (33.9672, 134.3506)
+    assert location["message"]["latitude"] == 33.9672
+    assert location["message"]["longitude"] == 134.3506
     assert gateway(app).message_content(image["message"]["id"]) == richmenu.menu_image()
     assert unfollow["type"] == "unfollow" and "replyToken" not in unfollow
     assert refollow["follow"] == {"isUnblocked": True}
@@ -280,7 +281,8 @@ def test_taps_menu_uses_the_residents_rich_menu(app, bot, tmp_path):
 
     assert bot.events[0]["postback"] == {"data": "menu.mine"}
     assert "step 2: hanako taps menu: 名簿\n  expected: an area labelled 「名簿」" in result.failure
-    assert "「登録する」, 「登録状況」, 「地域の情報」, 「設定・言語」, 「ヘルプ」" in result.failure
+    assert "its areas are 「登録する」, 「登録状況」, 「地域の情報」, 「設定・言語」, 「ヘルプ」" \
+        in result.failure
 
 
 def test_a_refused_webhook_fails_the_step(app, bot, tmp_path):
@@ -341,7 +343,8 @@ def test_a_wrong_expectation_names_the_step_and_shows_what_the_bot_sent(app, bot
 @pytest.mark.parametrize(("steps", "expected"), [
     ("- bot says nothing\n", "nobody has acted yet"),
     ("- hanako follows\n- bot says nothing\n", "expected: no message"),
-    ("- hanako follows\n- bot does not say: ようこそ\n", "expected: no message containing 「ようこそ」"),
+    ("- hanako follows\n- bot does not say: ようこそ\n",
+     "expected: no message containing 「ようこそ」"),
     ("- hanako follows\n- bot offers: いいえ\n", "a button or quick reply labelled 「いいえ」"),
 ])
 def test_negative_and_offer_expectations_fail_when_they_should(app, bot, tmp_path, steps, expected):
@@ -421,5 +424,5 @@ def test_scenario_run_plays_files_on_a_fresh_bot_and_reports_each(tmp_path):
     assert "  ✓ 見学\n" in result.output
     assert "  ✗ 間違い\n      step 2: bot says: この文は送られない\n" in result.output
     assert "the bot sent hanako since step 1 (hanako follows):" in result.output
-    assert "✗ " + str(broken) + ", 「壊れた」, step 1 (hanako follows): unknown actor" in result.output
+    assert f"✗ {broken}, 「壊れた」, step 1 (hanako follows): unknown actor" in result.output
     assert result.output.endswith("1 passed, 2 failed.\n")

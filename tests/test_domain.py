@@ -1,0 +1,72 @@
+"""The rules as plain Python (bot/domain): decisions, and no I/O imported."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bot.domain import registration as rules
+from bot.domain import survey
+
+DOMAIN = Path(rules.__file__).parent
+TOWN = rules.Target("363421", "360007", False, True)
+PREFECTURE = rules.Target("360007", "360007", True, True)
+
+
+def held(code, prefecture, is_prefecture, origin, kind="basic"):
+    return rules.Held(code, prefecture, is_prefecture, kind, origin)
+
+
+def test_domain_imports_no_framework_sdk_or_database():
+    for path in DOMAIN.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert not name.split(".")[0] in {"flask", "linebot", "sqlalchemy", "requests"}, path
+
+
+def test_r1_not_participating():
+    closed = rules.Target("011002", "010006", False, False)
+    assert rules.basic_refusal(closed, []) is rules.Refusal.NOT_PARTICIPATING
+
+
+def test_already_registered_directly_but_a_co_registration_can_become_direct():
+    assert rules.basic_refusal(TOWN, [held("363421", "360007", False, "direct")]) \
+        is rules.Refusal.ALREADY_REGISTERED
+    assert rules.basic_refusal(PREFECTURE, [held("360007", "360007", True, "co_registration")]) is None
+
+
+def test_r2_co_registration_needed_only_once_and_only_if_the_prefecture_participates():
+    assert rules.needs_co_registration(TOWN, True, "basic", [])
+    assert not rules.needs_co_registration(TOWN, False, "basic", [])
+    assert not rules.needs_co_registration(PREFECTURE, True, "basic", [])
+    assert not rules.needs_co_registration(
+        TOWN, True, "basic", [held("360007", "360007", True, "co_registration")])
+
+
+def test_r2_cascade_ends_only_an_orphaned_co_registration_of_the_same_kind():
+    co = held("360007", "360007", True, "co_registration")
+    other_town = held("362018", "360007", False, "direct")
+    assert rules.co_registration_to_end("360007", "basic", [co])
+    assert not rules.co_registration_to_end("360007", "basic", [co, other_town])
+    assert not rules.co_registration_to_end("360007", "basic",
+                                            [held("360007", "360007", True, "direct")])
+    premium_town = held("362018", "360007", False, "direct", kind="premium")
+    assert rules.co_registration_to_end("360007", "basic", [co, premium_town])
+
+
+def test_r9_own_residence_is_not_counted():
+    assert not rules.counts_in_statistics("363421", "363421")
+    assert rules.counts_in_statistics("363421", "132063")
+    assert rules.counts_in_statistics("363421", None)
+
+
+def test_r3_survey_toggle_keeps_catalogue_order_and_ignores_unknown_values():
+    chosen = survey.toggle([], survey.RELATIONSHIP, "family")
+    chosen = survey.toggle(chosen, survey.RELATIONSHIP, "birthplace")
+    assert chosen == ["birthplace", "family"]
+    assert survey.toggle(chosen, survey.RELATIONSHIP, "birthplace") == ["family"]
+    assert survey.toggle(chosen, survey.RELATIONSHIP, "return_gift") == chosen
+    assert survey.next_question("helping") is None
