@@ -18,11 +18,12 @@ def claim(session: Session, webhook_event_id: str, now: datetime) -> bool:
     insert and then finds the row, so exactly one of them goes on.
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = session.execute(
+    inserted = session.scalar(
         dialect.insert(ProcessedEvent)
         .values(webhook_event_id=webhook_event_id, processed_at=now)
-        .on_conflict_do_nothing(index_elements=[ProcessedEvent.webhook_event_id]))
-    return result.rowcount == 1
+        .on_conflict_do_nothing(index_elements=[ProcessedEvent.webhook_event_id])
+        .returning(ProcessedEvent.webhook_event_id))
+    return inserted is not None
 
 
 def forget_before(session: Session, cutoff: datetime) -> int:

@@ -111,11 +111,9 @@ def _coordinate(body: dict[str, Any], name: str, limit: float) -> float:
     return float(value)
 
 
-def _known_user(user_id: str) -> dict[str, Any]:
-    profile = _platform().users.get(user_id)
-    if profile is None:
+def _require_user(user_id: str) -> None:
+    if user_id not in _platform().users:
         _fail(404, f"unknown user {user_id}")
-    return profile
 
 
 def _user_json(user_id: str, profile: dict[str, Any]) -> dict[str, Any]:
@@ -177,24 +175,19 @@ def create_user():
 
 # Events --------------------------------------------------------------------------------------
 
-@bp.post("/api/users/<user_id>/events")
-def send_event(user_id: str):
-    _known_user(user_id)
-    body = _json_body()
+def _event(user_id: str, body: dict[str, Any], blocked: bool) -> tuple[dict, dict]:
+    """The page's request as (the action to show in the history, the webhook event)."""
     kind = body.get("type")
-    blocked = _simulator().blocked(user_id)
     if kind == "follow":
         event = events.follow_event(user_id, reply_token=_reply_token(user_id))
         event["follow"]["isUnblocked"] = blocked
-        return jsonify(entry=_deliver(user_id, {"type": "follow", "unblocked": blocked}, event))
-    if blocked:
-        _fail(409, "the user has blocked the bot: unblock (follow) first")
+        return {"type": "follow", "unblocked": blocked}, event
     if kind == "unfollow":
-        return jsonify(entry=_deliver(user_id, {"type": "unfollow"}, events.unfollow_event(user_id)))
+        return {"type": "unfollow"}, events.unfollow_event(user_id)
     if kind == "text":
         text = _string(body, "text")
-        event = events.text_event(text, user_id, reply_token=_reply_token(user_id))
-        return jsonify(entry=_deliver(user_id, {"type": "text", "text": text}, event))
+        return {"type": "text", "text": text}, events.text_event(
+            text, user_id, reply_token=_reply_token(user_id))
     if kind == "postback":
         data = _string(body, "data")
         display_text = _string(body, "displayText", required=False)
@@ -202,23 +195,32 @@ def send_event(user_id: str):
         if params is not None and not (isinstance(params, dict)
                                        and all(isinstance(v, str) for v in params.values())):
             _fail(400, "params must be an object of strings")
-        event = events.postback_event(data, user_id, params, reply_token=_reply_token(user_id))
         action = {"type": "postback", "data": data, "displayText": display_text, "params": params}
-        return jsonify(entry=_deliver(user_id, action, event))
+        return action, events.postback_event(data, user_id, params, reply_token=_reply_token(user_id))
     if kind == "location":
         latitude = _coordinate(body, "latitude", 90)
         longitude = _coordinate(body, "longitude", 180)
         title = _string(body, "title", required=False)
-        event = events.location_event(latitude, longitude, user_id, title=title,
-                                      reply_token=_reply_token(user_id))
         action = {"type": "location", "latitude": latitude, "longitude": longitude, "title": title}
-        return jsonify(entry=_deliver(user_id, action, event))
+        return action, events.location_event(latitude, longitude, user_id, title=title,
+                                             reply_token=_reply_token(user_id))
     _fail(400, "type must be one of text, postback, location, follow, unfollow")
+
+
+@bp.post("/api/users/<user_id>/events")
+def send_event(user_id: str):
+    _require_user(user_id)
+    body = _json_body()
+    blocked = _simulator().blocked(user_id)
+    if blocked and body.get("type") != "follow":
+        _fail(409, "the user has blocked the bot: unblock (follow) first")
+    action, event = _event(user_id, body, blocked)
+    return jsonify(entry=_deliver(user_id, action, event))
 
 
 @bp.post("/api/users/<user_id>/images")
 def send_image(user_id: str):
-    _known_user(user_id)
+    _require_user(user_id)
     if _simulator().blocked(user_id):
         _fail(409, "the user has blocked the bot: unblock (follow) first")
     upload = request.files.get("file")
@@ -250,7 +252,7 @@ def image(message_id: str):
 @bp.get("/api/users/<user_id>/history")
 def history(user_id: str):
     """The user's actions and everything the bot sent them, in time order, and their rich menu."""
-    _known_user(user_id)
+    _require_user(user_id)
     platform = _platform()
     sent = [{"from": "bot", "at": d.at, "via": d.via, "requestId": d.request_id,
              "messages": d.messages} for d in platform.deliveries(user_id)]
