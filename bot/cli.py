@@ -153,6 +153,17 @@ def demo(port, database_url):
     run_demo(port, database_url, DEMO_PARTICIPANTS)
 
 
+def _register_feature_commands() -> None:
+    from bot.richmenu import richmenu_cli
+    from bot.scenario import scenario_cli
+
+    cli.add_command(richmenu_cli)
+    cli.add_command(scenario_cli)
+
+
+_register_feature_commands()
+
+
 def main() -> None:
     cli(prog_name="furusato")
 

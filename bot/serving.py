@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from gunicorn.app.base import BaseApplication
 
-from bot import create_app, entities, migrate
+from bot import create_app, entities, line, migrate
 from bot.devtools.live_server import LiveServer
 
 
@@ -41,7 +41,7 @@ def run_demo(port: int, database_url: str, participants: tuple[str, ...]) -> Non
         joined = entities.set_participation(session, participants, True)
         names = "、".join(entity.name for entity in joined)
     server = LiveServer(app, port=port)
-    richmenu.deploy(app)
+    richmenu.deploy(line.gateway(app))
     click.echo(f"furusato demo: database {db.url}")
     click.echo(f"Participating: {names}")
     click.echo(f"Open the chat simulator: {base}/_dev/chat/")

@@ -23,6 +23,11 @@ MAX_ALT_TEXT = 1500
 MAX_CONFIRM_TEXT = 240
 
 
+def listing(items) -> str:
+    """神山町、徳島県 / 神山町, 徳島県 — the list separator of the person's language."""
+    return _("、").join(items)
+
+
 def label(text: str) -> str:
     """An action label within LINE's 20 characters."""
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from bot.scenario import message_actions, message_texts
+
 from bot.devtools.events import (follow_event, image_event, location_event,  # noqa: F401
                                  postback_event, signature, sticker_event, text_event,
                                  unfollow_event, webhook_body)
@@ -23,47 +25,11 @@ def post(client, app, *events, body: bytes | None = None, sign: bool = True):
 
 
 def texts_of(message: dict) -> list[str]:
-    """Every piece of text a person would read in one message, Flex included."""
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "altText", "title"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message)
-    return found
+    return message_texts(message)
 
 
 def actions_of(message: dict) -> list[dict]:
-    """Every action a person could tap in one message: quick replies, template and Flex buttons."""
-    found: list[dict] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            action = node.get("action")
-            if isinstance(action, dict) and "label" in action:
-                found.append(action)
-            for key in ("actions",):
-                for item in node.get(key, []) or []:
-                    if isinstance(item, dict) and "label" in item:
-                        found.append(item)
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message)
-    return found
+    return message_actions(message)
 
 
 class Chat:

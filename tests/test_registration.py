@@ -81,7 +81,7 @@ def test_r2_direct_registration_at_a_prefecture_survives_leaving_the_town(chat, 
     chat.say("登録状況")
     chat.tap("登録をやめる")  # the first bubble: 神山町
     assert "同時登録も終わります" not in chat.text()
-    chat.tap("やめる")
+    chat.tap("登録をやめる", chat.last[-1:])
     assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "ended"),
                               TOKUSHIMA: ("basic", "direct", "active")}
 
@@ -92,7 +92,7 @@ def test_r2_leaving_the_last_town_ends_the_co_registration(chat, db, join):
     chat.say("登録状況")
     chat.tap("登録をやめる")
     assert "徳島県への同時登録も終わります" in chat.text()
-    chat.tap("やめる")
+    chat.tap("登録をやめる", chat.last[-1:])
     assert "徳島県への同時登録も終わりました" in chat.text()
     assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "ended"),
                               TOKUSHIMA: ("basic", "co_registration", "ended")}
@@ -107,7 +107,7 @@ def test_r2_co_registration_stays_while_another_town_of_the_prefecture_remains(c
     assert held(db, chat)[TOKYO] == ("basic", "co_registration", "active")
     chat.say("登録状況")
     chat.tap("登録をやめる")
-    chat.tap("やめる")
+    chat.tap("登録をやめる", chat.last[-1:])
     assert held(db, chat)[TOKYO] == ("basic", "co_registration", "active")
 
 

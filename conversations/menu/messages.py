@@ -8,7 +8,7 @@ from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.i18n import _, current_locale
 from bot.models import Registration
-from conversations.common import MAX_ALT_TEXT, clip, menu_actions, say, tap, text
+from conversations.common import MAX_ALT_TEXT, clip, listing, menu_actions, say, tap, text
 from conversations.menu.states import ChangeHome, SetLanguage
 from conversations.names import place
 
@@ -80,7 +80,7 @@ def local_information(current: Sequence[Registration]) -> list[Message]:
         if footer:
             bubble["footer"] = {"type": "box", "layout": "vertical", "contents": footer}
         bubbles.append(bubble)
-    alt = _("地域の情報：{names}").format(names="、".join(place(r.entity) for r in current))
+    alt = _("地域の情報：{names}").format(names=listing(place(r.entity) for r in current))
     return [FlexMessage.from_dict({"type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
                                    "contents": {"type": "carousel", "contents": bubbles}})]
 

@@ -8,7 +8,8 @@ from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.i18n import _
 from bot.models import Origin, Registration, RegistrationKind
-from conversations.common import MAX_ALT_TEXT, clip, confirm, menu_actions, say, tap, text
+from conversations.common import (MAX_ALT_TEXT, clip, confirm, listing, menu_actions, say,
+                                  tap, text)
 from conversations.my_registrations.states import (ConfirmDelete, ConfirmLeave, DeleteAll, Keep,
                                                    Leave)
 from conversations.names import place
@@ -35,14 +36,15 @@ def _line(registration: Registration) -> dict:
     return {"type": "box", "layout": "vertical", "margin": "md", "contents": [
         {"type": "text", "text": place(registration.entity), "weight": "bold", "wrap": True},
         {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
-         "text": f"{kind_name(registration.kind)}・{how(registration)}"},
+         "text": _("{kind}・{how}").format(kind=kind_name(registration.kind),
+                                          how=how(registration))},
         {"type": "text", "size": "xs", "color": "#888888", "text": since(registration)},
     ]}
 
 
 def registrations_card(current: Sequence[Registration]) -> FlexMessage:
     """The confirmation card: what the person is registered for, right now."""
-    names = "、".join(place(r.entity) for r in current)
+    names = listing(place(r.entity) for r in current)
     alt = _("登録内容：{names}").format(names=names) if current else _("登録はありません")
     body = [{"type": "text", "text": _("あなたのふるさと住民登録"), "weight": "bold",
              "size": "lg", "color": GREEN, "wrap": True}]
@@ -72,7 +74,7 @@ def registrations_list(current: Sequence[Registration]) -> list[Message]:
     intro = text(_("登録は{n}件です。").format(n=len(current))
                  + ("\n" + _("（最初の{shown}件を表示しています）").format(shown=MAX_BUBBLES - 1)
                     if len(current) > MAX_BUBBLES - 1 else ""))
-    alt = _("登録状況：{names}").format(names="、".join(place(r.entity) for r in current))
+    alt = _("登録状況：{names}").format(names=listing(place(r.entity) for r in current))
     return [intro, FlexMessage.from_dict({
         "type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
         "contents": {"type": "carousel", "contents": bubbles}}),
@@ -107,9 +109,8 @@ def confirm_leave(registration: Registration, cascade: Sequence[Registration],
     question = _("{place}の登録をやめますか？").format(place=place(registration.entity))
     if cascade:
         question += "\n" + _("{names}への同時登録も終わります。").format(
-            names="、".join(r.entity.name for r in cascade))
-    return [confirm(question, tap(_("やめる"), ConfirmLeave(registration.id, token),
-                                  display=_("登録をやめる")),
+            names=listing(place(r.entity) for r in cascade))
+    return [confirm(question, tap(_("登録をやめる"), ConfirmLeave(registration.id, token)),
                     tap(_("続ける"), Keep(token), display=_("登録を続ける")))]
 
 
@@ -117,7 +118,7 @@ def left(registration: Registration, cascade: Sequence[Registration]) -> list[Me
     body = _("{place}の登録をやめました。").format(place=place(registration.entity))
     if cascade:
         body += "\n" + _("{names}への同時登録も終わりました。").format(
-            names="、".join(r.entity.name for r in cascade))
+            names=listing(place(r.entity) for r in cascade))
     return [text(body, menu_actions())]
 
 

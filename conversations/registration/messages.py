@@ -9,8 +9,8 @@ from linebot.v3.messaging.models import Action, Message
 from bot.domain import survey
 from bot.i18n import _, _l, ngettext
 from bot.models import Entity
-from conversations.common import (PAGE_SIZE, cancel_button, confirm, menu_actions, page,
-                                  paginate, say, share_location, tap, text)
+from conversations.common import (PAGE_SIZE, cancel_button, confirm, listing, menu_actions,
+                                  page, paginate, say, share_location, tap, text)
 from conversations.names import place
 from conversations.registration.states import (Answer, ConfirmRegistration,
                                                DeclineRegistration, ListInPrefecture,
@@ -146,7 +146,7 @@ def already_registered(entity: Entity) -> list[Message]:
 def confirm_registration(entity: Entity, prefecture: Entity | None, token: str) -> list[Message]:
     question = _("{place}にベーシック登録しますか？").format(place=place(entity))
     if prefecture is not None:
-        question += "\n" + _("{prefecture}にも同時に登録されます。").format(prefecture=prefecture.name)
+        question += "\n" + _("{prefecture}にも同時に登録されます。").format(prefecture=place(prefecture))
     return [confirm(question,
                     tap(_("登録する"), ConfirmRegistration(entity.code, token)),
                     tap(_("やめる"), DeclineRegistration(token)))]
@@ -163,7 +163,7 @@ def declined() -> list[Message]:
 def registered(entity: Entity, co_registered: Entity | None) -> Message:
     body = _("{place}にベーシック登録しました。").format(place=place(entity))
     if co_registered is not None:
-        body += "\n" + _("{prefecture}にも同時に登録しました。").format(prefecture=co_registered.name)
+        body += "\n" + _("{prefecture}にも同時に登録しました。").format(prefecture=place(co_registered))
     body += "\n\n" + _("続けて、つながりについて3つだけ質問します。答えたくない質問は"
                        "「スキップ」で飛ばせます。")
     return text(body)
@@ -189,7 +189,7 @@ def ask_question(code: str, entity: Entity, chosen: Sequence[str], token: str) -
     if question.multiple:
         if chosen:
             body += "\n" + _("選択中：{choices}").format(
-                choices="、".join(choice_label(code, v) for v in chosen))
+                choices=listing(choice_label(code, v) for v in chosen))
         actions.append(tap(_("次へ"), NextQuestion(code, 0, token)))
     actions.append(tap(_("スキップ"), NextQuestion(code, 1, token)))
     return [text(body, actions)]
