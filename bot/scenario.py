@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import mimetypes
+import re
 import shlex
 import tempfile
 import textwrap
@@ -39,7 +40,8 @@ GRAMMAR = {
     "run": {"": True},
     "output": {"says": True},
 }
-LANGUAGES = ("ja", "en", None)
+#: A LINE profile's language is a BCP 47 tag (ja, en, en-US, zh-Hant…), or missing.
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 PICKER_MODES = ("date", "time", "datetime")
 #: LINE recommends answering webhooks asynchronously, so a reply may land after /callback
 #: returns: positive expectations wait this long for it.
@@ -131,9 +133,10 @@ def _users(data: Any, title: str, where: str) -> dict[str, User]:
                 or set(profile) - {"name", "language"}:
             raise ScenarioError(f"{where}: user {key}: give a profile like "
                                 "{name: 花子, language: ja}")
-        if profile.get("language") not in LANGUAGES:
-            raise ScenarioError(f"{where}: user {key}: language must be ja, en or null, "
-                                f"not {profile['language']!r}")
+        language = profile.get("language")
+        if language is not None and not (isinstance(language, str) and LANGUAGE_TAG.match(language)):
+            raise ScenarioError(f"{where}: user {key}: language must be a BCP 47 tag "
+                                f"(ja, en, en-US…) or null, not {language!r}")
         users[key] = User(key, profile["name"], profile.get("language"), user_id(title, key))
     return users
 

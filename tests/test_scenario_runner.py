@@ -198,8 +198,8 @@ def test_other_mistakes_are_explained(tmp_path, step, expected):
     ("title: [unclosed\n", "not valid YAML"),
     ("title: t\nsteps: []\n", "`steps` must be a list of steps"),
     ("title: t\nusers: {bot: {name: ボット}}\nsteps: [run: x]\n", "'bot' cannot name a user"),
-    ("title: t\nusers: {hanako: {name: 花子, language: fr}}\nsteps: [run: x]\n",
-     "language must be ja, en or null"),
+    ("title: t\nusers: {hanako: {name: 花子, language: 日本}}\nsteps: [run: x]\n",
+     "language must be a BCP 47 tag"),
     ("title: t\nstep: [run: x]\n", "unknown key(s) step"),
 ])
 def test_a_malformed_scenario_is_explained(tmp_path, text, expected):
