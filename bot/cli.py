@@ -132,7 +132,8 @@ DEMO_PARTICIPANTS = (
 )
 
 
-@cli.command("serve", help="Run the web process under gunicorn (production).")
+@cli.command("serve", with_appcontext=False,
+             help="Run the web process under gunicorn (production).")
 @click.option("--bind", default=None, help="Address to listen on (default 0.0.0.0:$PORT or :8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default $WEB_CONCURRENCY or 2).")
 def serve(bind, workers):
@@ -144,7 +145,8 @@ def serve(bind, workers):
                  workers or int(os.environ.get("WEB_CONCURRENCY", "2")))
 
 
-@cli.command("demo", help="Run everything on this machine: SQLite, the local LINE platform, the chat simulator.")
+@cli.command("demo", with_appcontext=False,
+             help="Run everything on this machine: SQLite, the local LINE platform, the chat simulator.")
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--database-url", default="sqlite:///furusato-demo.sqlite3", show_default=True)
 def demo(port, database_url):

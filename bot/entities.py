@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.geo import distance_km
+from bot.domain.romaji import municipality_name_en
 from bot.domain.text import search_key
 from bot.models import Entity, EntityKind
 
@@ -40,7 +41,9 @@ class EntityRow:
 
     @property
     def search_text(self) -> str:
-        return search_key(self.name) + "|" + search_key(self.kana)
+        """Name, kana and romaji, folded: 神山町|かみやまちょう|kamiyamacho."""
+        romaji = (self.name_en or "").replace("-", "")
+        return "|".join(search_key(text) for text in (self.name, self.kana, romaji))
 
 
 def read_shipped_entities() -> list[EntityRow]:
@@ -59,7 +62,8 @@ def read_shipped_entities() -> list[EntityRow]:
             if " " in row["city"]:
                 continue  # a ward of a designated city: not a registration target
             rows.append(EntityRow(row["lgcode"].zfill(6), EntityKind.MUNICIPALITY, row["city"],
-                                  row["citykana"].replace(" ", ""), None,
+                                  row["citykana"].replace(" ", ""),
+                                  municipality_name_en(row["city"], row["citykana"].replace(" ", "")),
                                   prefecture_by_number[row["pid"]],
                                   _float(row["lat"]), _float(row["lng"]), row["url"] or None))
     return rows

@@ -70,3 +70,13 @@ def test_r3_survey_toggle_keeps_catalogue_order_and_ignores_unknown_values():
     assert survey.toggle(chosen, survey.RELATIONSHIP, "birthplace") == ["family"]
     assert survey.toggle(chosen, survey.RELATIONSHIP, "return_gift") == chosen
     assert survey.next_question("helping") is None
+
+
+def test_english_names_are_romanised_from_the_kana():
+    from bot.domain.romaji import municipality_name_en, romanise
+    assert municipality_name_en("神山町", "かみやまちょう") == "Kamiyama-cho"
+    assert municipality_name_en("札幌市", "さっぽろし") == "Sapporo-shi"
+    assert municipality_name_en("読谷村", "よみたんそん") == "Yomitan-son"
+    assert municipality_name_en("千代田区", "ちよだく") == "Chiyoda-ku"
+    assert [romanise(k) for k in ("とうきょう", "いのうえ", "にっこう", "しゅうなん")] == \
+        ["tokyo", "inoue", "nikko", "shunan"]

@@ -50,3 +50,9 @@ def test_nearest_participating(db):
         (first, km), *_ = entities.nearest_participating(session, 33.9672, 134.3506)
         assert first.name == "神山町" and km < 5
         assert entities.nearest_municipality(session, 43.0621, 141.3544).name == "札幌市"
+
+
+def test_search_finds_by_romaji_for_english_readers(db):
+    with db.transaction() as session:
+        assert entities.search(session, "Kamiyama")[0].name_en == "Kamiyama-cho"
+        assert {e.name for e in entities.search(session, "fuchu-shi")} == {"府中市"}

@@ -15,10 +15,10 @@ def to_hiragana(text: str) -> str:
 
 
 def search_key(text: str) -> str:
-    """NFKC (half-width kana, full-width digits), hiragana, no blanks, lower case."""
+    """NFKC (half-width kana, full-width digits), hiragana, no blanks or hyphens, lower case."""
     folded = unicodedata.normalize("NFKC", text)
     folded = to_hiragana(folded).replace("ゖ", "け").replace("ゕ", "か")  # 鶴ヶ島 = 鶴ケ島
-    return "".join(folded.split()).casefold()
+    return "".join(folded.split()).replace("-", "").casefold()  # "Fuchu-shi" = "fuchushi"
 
 
 def utf16_length(text: str) -> int:

@@ -11,7 +11,7 @@ from bot.i18n import _, _l, ngettext
 from bot.models import Entity
 from conversations.common import (PAGE_SIZE, cancel_button, confirm, listing, menu_actions,
                                   page, paginate, say, share_location, tap, text)
-from conversations.names import place
+from conversations.names import place, place_labels, short_name
 from conversations.registration.states import (Answer, ConfirmRegistration,
                                                DeclineRegistration, ListInPrefecture,
                                                ListPrefectures, NextQuestion, PickEntity,
@@ -83,7 +83,8 @@ def candidates(found: Sequence[Entity], number: int, token: str) -> list[Message
     lines = [f"・{place(e)}" + ("" if e.participating else _("（未参加）")) for e in shown]
     intro = ngettext("{n}件見つかりました。登録先を選んでください。",
                      "{n}件見つかりました。登録先を選んでください。", len(found)).format(n=len(found))
-    actions: list[Action] = [tap(place(e), PickEntity(e.code, token)) for e in shown]
+    actions: list[Action] = [tap(name, PickEntity(e.code, token))
+                             for e, name in zip(shown, place_labels(shown))]
     return [text(intro + "\n" + "\n".join(lines),
                  page(actions, SearchPage(number - 1, token) if has_previous else None,
                       SearchPage(number + 1, token) if has_next else None)
@@ -97,7 +98,8 @@ def nearby(found: Sequence[tuple[Entity, float]], token: str) -> list[Message]:
                      [tap(_("都道府県から選ぶ"), ListPrefectures(0, token)), cancel_button()])]
     lines = [_("・{place}（約{km}km）").format(place=place(e), km=round(km)) for e, km in found]
     return [text(_("近くの参加市区町村です。登録先を選んでください。") + "\n" + "\n".join(lines),
-                 [tap(place(e), PickEntity(e.code, token)) for e, _km in found]
+                 [tap(name, PickEntity(e.code, token))
+                  for (e, _km), name in zip(found, place_labels([e for e, _km in found]))]
                  + [cancel_button()])]
 
 
@@ -106,7 +108,8 @@ def prefectures(found: Sequence[Entity], number: int, token: str) -> list[Messag
         return [text(_("現在、登録を受け付けている自治体はまだありません。"
                        "参加が始まったらお知らせできるよう、このままお待ちください。"))]
     shown, has_previous, has_next = paginate(found, number, PAGE_SIZE)
-    actions: list[Action] = [tap(place(p), ListInPrefecture(p.code, 0, token)) for p in shown]
+    actions: list[Action] = [tap(short_name(p), ListInPrefecture(p.code, 0, token))
+                             for p in shown]
     return [text(_("都道府県を選んでください（登録を受け付けている自治体のある都道府県です）。"),
                  page(actions, ListPrefectures(number - 1, token) if has_previous else None,
                       ListPrefectures(number + 1, token) if has_next else None)
@@ -121,7 +124,7 @@ def in_prefecture(prefecture: Entity, found: Sequence[Entity], number: int,
                      [tap(_("都道府県から選ぶ"), ListPrefectures(0, token)), cancel_button()])]
     shown, has_previous, has_next = paginate(found, number, PAGE_SIZE)
     actions: list[Action] = [
-        tap(_("{name}に直接").format(name=e.name) if e.is_prefecture else e.name,
+        tap(_("{name}に直接").format(name=short_name(e)) if e.is_prefecture else short_name(e),
             PickEntity(e.code, token)) for e in shown]
     return [text(_("{prefecture}で登録を受け付けている自治体です。選んでください。")
                  .format(prefecture=place(prefecture)),

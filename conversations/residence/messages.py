@@ -9,7 +9,7 @@ from linebot.v3.messaging.models import Message
 from bot.i18n import _
 from bot.models import Entity
 from conversations.common import cancel_button, share_location, tap, text
-from conversations.names import place
+from conversations.names import place, place_labels
 from conversations.residence.states import PickHome, SkipHome
 
 
@@ -33,7 +33,7 @@ def home_help() -> str:
 def home_candidates(found: Sequence[Entity], token: str) -> list[Message]:
     shown = list(found[:10])
     return [text(_("どちらにお住まいですか？"),
-                 [tap(place(e), PickHome(e.code, token)) for e in shown]
+                 [tap(name, PickHome(e.code, token)) for e, name in zip(shown, place_labels(shown))]
                  + [tap(_("スキップ"), SkipHome(token))])]
 
 
