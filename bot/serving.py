@@ -6,6 +6,7 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from bot import create_app, entities, line, migrate
+from bot.config import ConfigurationError
 from bot.devtools.live_server import LiveServer
 
 
@@ -23,7 +24,10 @@ class _Gunicorn(BaseApplication):
 
 
 def run_gunicorn(bind: str, workers: int) -> None:
-    create_app()  # refuse to start here, naming what is missing, before forking workers
+    try:
+        create_app()  # refuse here, naming what is missing, rather than in every worker
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
     _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
 
 
