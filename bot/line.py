@@ -7,8 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from linebot.v3.messaging import (ApiClient, ApiException, Configuration, MessagingApi,
-                                  MessagingApiBlob, PushMessageRequest, ReplyMessageRequest)
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MessagingApiBlob,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
 from linebot.v3.messaging.models import Message, RichMenuRequest
 
 log = logging.getLogger(__name__)

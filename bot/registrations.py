@@ -10,8 +10,16 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot import entities
 from bot.domain import registration as rules
-from bot.models import (ConversationState, Entity, Origin, Person, Registration,
-                        RegistrationKind, RegistrationStatus, SurveyAnswer)
+from bot.models import (
+    ConversationState,
+    Entity,
+    Origin,
+    Person,
+    Registration,
+    RegistrationKind,
+    RegistrationStatus,
+    SurveyAnswer,
+)
 
 
 @dataclass

@@ -16,8 +16,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from linebot.v3.messaging import (PostbackAction, RichMenuArea, RichMenuBounds, RichMenuRequest,
-                                  RichMenuSize)
+from linebot.v3.messaging import (
+    PostbackAction,
+    RichMenuArea,
+    RichMenuBounds,
+    RichMenuRequest,
+    RichMenuSize,
+)
 from PIL import Image, ImageDraw, ImageFont
 
 from bot import line

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linebot.v3.messaging.models import (Action, ConfirmTemplate, LocationAction,
-                                         MessageAction, PostbackAction, QuickReply,
-                                         QuickReplyItem, TemplateMessage, TextMessage)
+from linebot.v3.messaging.models import (
+    Action,
+    ConfirmTemplate,
+    LocationAction,
+    MessageAction,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TemplateMessage,
+    TextMessage,
+)
 
 from bot.domain.text import utf16_length
 from bot.i18n import _

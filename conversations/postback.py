@@ -1,7 +1,6 @@
 """Typed postback data, packed into LINE's 300 characters (aiogram's CallbackData, for LINE).
 
     @postback("reg.pick")
-    @dataclass(frozen=True)
     class PickEntity(Postback):
         code: str
         t: str          # the conversation token: an older button no longer matches
@@ -32,9 +31,11 @@ class Postback:
 
 
 def postback(action: str):
+    """Declare a postback: a frozen dataclass whose fields travel in the data string."""
     def register(cls: type[P]) -> type[P]:
         if action in _registry:
             raise ValueError(f"postback action {action!r} registered twice")
+        cls = dataclasses.dataclass(frozen=True)(cls)
         cls.action = action
         _registry[action] = cls
         return cls

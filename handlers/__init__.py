@@ -13,8 +13,16 @@ from datetime import UTC, datetime
 
 from flask import Flask
 from linebot.v3.messaging.models import Message
-from linebot.v3.webhooks import (Event, FollowEvent, LocationMessageContent, MessageEvent,
-                                 PostbackEvent, TextMessageContent, UnfollowEvent, UserSource)
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+)
 from sqlalchemy.orm import Session
 
 from bot import event_log, line, people

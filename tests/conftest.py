@@ -10,17 +10,16 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine, text
 
 from bot import create_app, entities, migrate
 from bot.cli import cli as furusato
 from bot.db import Base, Database, normalise_url
 from bot.devtools.live_server import LiveServer
+from tests.factories import Chat
 
 MUTABLE_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "entity"]
 
@@ -113,4 +112,18 @@ def db(app):
     return app.extensions["db"]
 
 
-TESTS = Path(__file__).parent
+@pytest.fixture
+def join(runner):
+    """Make entities participate, as an operator would."""
+    def join(*codes):
+        result = runner.invoke(args=["entities", "join", *codes])
+        assert result.exit_code == 0, result.output
+    return join
+
+
+@pytest.fixture
+def chat(app, client, line):
+    """A Japanese-speaking person who has just followed the account."""
+    chat = Chat(app, client, line)
+    chat.follow()
+    return chat

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy import select
+
+from bot.devtools.events import (  # noqa: F401
+    follow_event,
+    image_event,
+    location_event,
+    postback_event,
+    signature,
+    sticker_event,
+    text_event,
+    unfollow_event,
+    webhook_body,
+)
+from bot.models import Entity, Person, Registration
 from bot.scenario import message_actions, message_texts
 
-from bot.devtools.events import (follow_event, image_event, location_event,  # noqa: F401
-                                 postback_event, signature, sticker_event, text_event,
-                                 unfollow_event, webhook_body)
+KAMIYAMA, TOKUSHIMA = "363421", "360007"
+FUCHU_TOKYO, FUCHU_HIROSHIMA, TOKYO = "132063", "342084", "130001"
+SAPPORO, HOKKAIDO = "011002", "010006"
+TOKYO_CHIYODA = "131016"
 
 
 def user_id(name: str) -> str:
@@ -87,3 +102,21 @@ class Chat:
 
     def labels(self) -> list[str]:
         return [a["label"] for m in self.last for a in actions_of(m)]
+
+
+def held(db, chat) -> dict[str, tuple[str, str, str]]:
+    """code → (kind, origin, status) of every registration of this chat's person."""
+    with db.transaction() as session:
+        rows = session.execute(
+            select(Entity.code, Registration.kind, Registration.origin, Registration.status)
+            .join(Registration.entity).join(Registration.person)
+            .where(Person.line_user_id == chat.user_id)).all()
+    return {code: (kind, origin, status) for code, kind, origin, status in rows}
+
+
+def register_by_name(chat, name, pick=None):
+    chat.tap("登録する") if "登録する" in chat.labels() else chat.say("登録する")
+    chat.say(name)
+    if pick:
+        chat.tap(pick)
+    chat.tap("登録する")

@@ -7,7 +7,7 @@ import pytest
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
 from conversations.router import ROUTER
-from tests.test_registration import KAMIYAMA, TOKUSHIMA, chat, held, join  # noqa: F401
+from tests.factories import KAMIYAMA, TOKUSHIMA, held
 
 # How to reach each state of every conversation from a fresh chat.
 PATHS = {

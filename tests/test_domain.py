@@ -24,7 +24,7 @@ def test_domain_imports_no_framework_sdk_or_database():
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
-                assert not name.split(".")[0] in {"flask", "linebot", "sqlalchemy", "requests"}, path
+                assert name.split(".")[0] not in {"flask", "linebot", "sqlalchemy", "requests"}, path
 
 
 def test_r1_not_participating():

@@ -8,8 +8,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALE_DIR, locale_from_language_tag
-from tests.factories import Chat
-from tests.test_registration import KAMIYAMA, TOKUSHIMA, join  # noqa: F401
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 

@@ -10,13 +10,32 @@ import uuid
 
 import pytest
 import requests
-from linebot.v3.messaging import (ApiClient, ApiException, BroadcastRequest, ButtonsTemplate,
-                                  Configuration, FlexBubble, FlexCarousel, FlexMessage,
-                                  ImageMessage, MessageAction, MessagingApi, MessagingApiBlob,
-                                  MulticastRequest, PostbackAction, PushMessageRequest,
-                                  QuickReply, QuickReplyItem, ReplyMessageRequest, RichMenuArea,
-                                  RichMenuBounds, RichMenuRequest, RichMenuSize, TemplateMessage,
-                                  TextMessage)
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    BroadcastRequest,
+    ButtonsTemplate,
+    Configuration,
+    FlexBubble,
+    FlexCarousel,
+    FlexMessage,
+    ImageMessage,
+    MessageAction,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    RichMenuArea,
+    RichMenuBounds,
+    RichMenuRequest,
+    RichMenuSize,
+    TemplateMessage,
+    TextMessage,
+)
 from PIL import Image
 
 ALICE = "U" + "a" * 32

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 from bot.models import ConversationState, Person, Registration, SurveyAnswer
 from conversations.my_registrations.states import Leave
 from conversations.postback import pack
-from tests.factories import Chat
-from tests.test_registration import KAMIYAMA, TOKUSHIMA, chat, held, join, register_by_name  # noqa: F401
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, register_by_name
 
 
 def test_the_list_shows_kind_origin_and_date(chat, join):

@@ -6,44 +6,17 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Entity, Person, Registration, SurveyAnswer
-from tests.factories import Chat
-
-KAMIYAMA, TOKUSHIMA = "363421", "360007"
-FUCHU_TOKYO, FUCHU_HIROSHIMA, TOKYO = "132063", "342084", "130001"
-SAPPORO, HOKKAIDO = "011002", "010006"
-
-
-@pytest.fixture
-def join(runner):
-    def join(*codes):
-        result = runner.invoke(args=["entities", "join", *codes])
-        assert result.exit_code == 0, result.output
-    return join
-
-
-@pytest.fixture
-def chat(app, client, line):
-    chat = Chat(app, client, line)
-    chat.follow()
-    return chat
-
-
-def held(db, chat) -> dict[str, tuple[str, str, str]]:
-    """code → (kind, origin, status) of every registration of this chat's person."""
-    with db.transaction() as session:
-        rows = session.execute(
-            select(Entity.code, Registration.kind, Registration.origin, Registration.status)
-            .join(Registration.entity).join(Registration.person)
-            .where(Person.line_user_id == chat.user_id)).all()
-    return {code: (kind, origin, status) for code, kind, origin, status in rows}
-
-
-def register_by_name(chat, name, pick=None):
-    chat.tap("登録する") if "登録する" in chat.labels() else chat.say("登録する")
-    chat.say(name)
-    if pick:
-        chat.tap(pick)
-    chat.tap("登録する")
+from tests.factories import (
+    FUCHU_HIROSHIMA,
+    FUCHU_TOKYO,
+    HOKKAIDO,
+    KAMIYAMA,
+    SAPPORO,
+    TOKUSHIMA,
+    TOKYO,
+    held,
+    register_by_name,
+)
 
 
 def test_r1_a_municipality_that_does_not_participate_refuses_politely(chat, db, join):

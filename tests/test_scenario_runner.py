@@ -21,8 +21,7 @@ from bot import richmenu
 from bot.devtools.events import signature
 from bot.devtools.live_server import LiveServer
 from bot.line import gateway
-from bot.scenario import (ScenarioError, load_scenarios, run_scenario_file, scenario_cli,
-                          user_id)
+from bot.scenario import ScenarioError, load_scenarios, run_scenario_file, scenario_cli, user_id
 
 TITLE = "runner"
 HANAKO = user_id(TITLE, "hanako")

@@ -13,8 +13,13 @@ import uuid
 import pytest
 import urllib3
 from linebot.v3.messaging import TextMessage
-from linebot.v3.messaging.models import (MessageAction, RichMenuArea, RichMenuBounds,
-                                         RichMenuRequest, RichMenuSize)
+from linebot.v3.messaging.models import (
+    MessageAction,
+    RichMenuArea,
+    RichMenuBounds,
+    RichMenuRequest,
+    RichMenuSize,
+)
 from PIL import Image
 
 from bot.line import gateway

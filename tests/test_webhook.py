@@ -7,8 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from bot.models import Person, ProcessedEvent
-from tests.factories import (Chat, follow_event, post, signature, text_event, user_id,
-                             webhook_body)
+from tests.factories import Chat, follow_event, post, signature, text_event, user_id, webhook_body
 
 
 def count(db, model) -> int:

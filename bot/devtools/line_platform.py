@@ -22,8 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from linebot.v3.messaging import (BroadcastRequest, MulticastRequest, NarrowcastRequest,
-                                  PushMessageRequest, ReplyMessageRequest)
+from linebot.v3.messaging import (
+    BroadcastRequest,
+    MulticastRequest,
+    NarrowcastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
 from PIL import Image, UnidentifiedImageError
 
 from bot.devtools import line_limits

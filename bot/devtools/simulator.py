@@ -17,8 +17,17 @@ from collections import defaultdict
 from typing import Any
 
 import urllib3
-from flask import (Blueprint, Flask, Response, abort, current_app, jsonify, make_response,
-                   render_template, request)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 
 from bot.devtools import events
 

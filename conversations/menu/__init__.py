@@ -3,8 +3,15 @@
 from bot.i18n import N_
 from conversations.engine import Command, Conversation
 from conversations.menu import steps
-from conversations.menu.states import (ChangeHome, MenuHelp, MenuLocal, MenuMine, MenuRegister,
-                                       MenuSettings, SetLanguage)
+from conversations.menu.states import (
+    ChangeHome,
+    MenuHelp,
+    MenuLocal,
+    MenuMine,
+    MenuRegister,
+    MenuSettings,
+    SetLanguage,
+)
 from conversations.my_registrations import steps as mine
 from conversations.registration import steps as registration
 

@@ -3,8 +3,14 @@
 from bot.i18n import N_
 from conversations.engine import Command, Conversation, State
 from conversations.my_registrations import messages, steps
-from conversations.my_registrations.states import (ConfirmDelete, ConfirmLeave, DeleteAll, Keep,
-                                                   Leave, Mine)
+from conversations.my_registrations.states import (
+                                                   ConfirmDelete,
+                                                   ConfirmLeave,
+                                                   DeleteAll,
+                                                   Keep,
+                                                   Leave,
+                                                   Mine,
+)
 
 MY_REGISTRATIONS = Conversation(
     name="mine",

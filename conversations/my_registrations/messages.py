@@ -8,10 +8,14 @@ from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.i18n import _
 from bot.models import Origin, Registration, RegistrationKind
-from conversations.common import (MAX_ALT_TEXT, clip, confirm, listing, menu_actions, say,
-                                  tap, text)
-from conversations.my_registrations.states import (ConfirmDelete, ConfirmLeave, DeleteAll, Keep,
-                                                   Leave)
+from conversations.common import MAX_ALT_TEXT, clip, confirm, listing, menu_actions, say, tap, text
+from conversations.my_registrations.states import (
+    ConfirmDelete,
+    ConfirmLeave,
+    DeleteAll,
+    Keep,
+    Leave,
+)
 from conversations.names import place
 
 MAX_BUBBLES = 12

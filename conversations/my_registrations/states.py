@@ -12,7 +12,6 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from conversations.postback import Postback, postback
@@ -24,32 +23,27 @@ class Mine(StrEnum):
 
 
 @postback("mine.leave")
-@dataclass(frozen=True)
 class Leave(Postback):
     """Asks to end one registration; works from any old list, checked against the database."""
     id: int
 
 
 @postback("mine.leave.yes")
-@dataclass(frozen=True)
 class ConfirmLeave(Postback):
     id: int
     t: str
 
 
 @postback("mine.delete")
-@dataclass(frozen=True)
 class DeleteAll(Postback):
     pass
 
 
 @postback("mine.delete.yes")
-@dataclass(frozen=True)
 class ConfirmDelete(Postback):
     t: str
 
 
 @postback("mine.keep")
-@dataclass(frozen=True)
 class Keep(Postback):
     t: str

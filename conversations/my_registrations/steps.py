@@ -7,8 +7,14 @@ from bot.domain import registration as rules
 from bot.models import Registration
 from conversations.engine import Context, Step, Turn
 from conversations.my_registrations import messages
-from conversations.my_registrations.states import (ConfirmDelete, ConfirmLeave, DeleteAll, Keep,
-                                                   Leave, Mine)
+from conversations.my_registrations.states import (
+    ConfirmDelete,
+    ConfirmLeave,
+    DeleteAll,
+    Keep,
+    Leave,
+    Mine,
+)
 
 
 def show(ctx: Context) -> Step:

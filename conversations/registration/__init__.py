@@ -3,10 +3,17 @@
 from bot.i18n import N_
 from conversations.engine import Command, Conversation, State
 from conversations.registration import messages, steps
-from conversations.registration.states import (Answer, ConfirmRegistration,
-                                               DeclineRegistration, ListInPrefecture,
-                                               ListPrefectures, NextQuestion, PickEntity, Reg,
-                                               SearchPage)
+from conversations.registration.states import (
+    Answer,
+    ConfirmRegistration,
+    DeclineRegistration,
+    ListInPrefecture,
+    ListPrefectures,
+    NextQuestion,
+    PickEntity,
+    Reg,
+    SearchPage,
+)
 
 
 def _buttons_only(ctx, turn):

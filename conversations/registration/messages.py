@@ -9,13 +9,30 @@ from linebot.v3.messaging.models import Action, Message
 from bot.domain import survey
 from bot.i18n import _, _l, ngettext
 from bot.models import Entity
-from conversations.common import (PAGE_SIZE, cancel_button, confirm, listing, menu_actions,
-                                  page, paginate, say, share_location, tap, text)
+from conversations.common import (
+    PAGE_SIZE,
+    cancel_button,
+    confirm,
+    listing,
+    menu_actions,
+    page,
+    paginate,
+    say,
+    share_location,
+    tap,
+    text,
+)
 from conversations.names import place, place_labels, short_name
-from conversations.registration.states import (Answer, ConfirmRegistration,
-                                               DeclineRegistration, ListInPrefecture,
-                                               ListPrefectures, NextQuestion, PickEntity,
-                                               SearchPage)
+from conversations.registration.states import (
+    Answer,
+    ConfirmRegistration,
+    DeclineRegistration,
+    ListInPrefecture,
+    ListPrefectures,
+    NextQuestion,
+    PickEntity,
+    SearchPage,
+)
 
 CHOICE_LABELS = {
     "relationship": {

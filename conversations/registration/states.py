@@ -15,7 +15,6 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from conversations.postback import Postback, postback
@@ -30,14 +29,12 @@ class Reg(StrEnum):
 
 
 @postback("reg.prefs")
-@dataclass(frozen=True)
 class ListPrefectures(Postback):
     page: int
     t: str
 
 
 @postback("reg.pref")
-@dataclass(frozen=True)
 class ListInPrefecture(Postback):
     code: str
     page: int
@@ -45,34 +42,29 @@ class ListInPrefecture(Postback):
 
 
 @postback("reg.found")
-@dataclass(frozen=True)
 class SearchPage(Postback):
     page: int
     t: str
 
 
 @postback("reg.pick")
-@dataclass(frozen=True)
 class PickEntity(Postback):
     code: str
     t: str
 
 
 @postback("reg.yes")
-@dataclass(frozen=True)
 class ConfirmRegistration(Postback):
     code: str
     t: str
 
 
 @postback("reg.no")
-@dataclass(frozen=True)
 class DeclineRegistration(Postback):
     t: str
 
 
 @postback("reg.ans")
-@dataclass(frozen=True)
 class Answer(Postback):
     """A survey choice: toggles in a multiple-choice question, answers a single one."""
     q: str
@@ -81,7 +73,6 @@ class Answer(Postback):
 
 
 @postback("reg.next")
-@dataclass(frozen=True)
 class NextQuestion(Postback):
     """Done with this question (keeping what was chosen), or skipping it."""
     q: str

@@ -6,13 +6,20 @@ from bot import entities, registrations
 from bot.domain import survey
 from bot.domain.registration import Refusal
 from bot.models import Entity
-from conversations.residence import steps as residence_steps
 from conversations.engine import Context, Location, Step, Text, Turn
 from conversations.registration import messages
-from conversations.registration.states import (Answer, ConfirmRegistration,
-                                               DeclineRegistration, ListInPrefecture,
-                                               ListPrefectures, NextQuestion, PickEntity, Reg,
-                                               SearchPage)
+from conversations.registration.states import (
+    Answer,
+    ConfirmRegistration,
+    DeclineRegistration,
+    ListInPrefecture,
+    ListPrefectures,
+    NextQuestion,
+    PickEntity,
+    Reg,
+    SearchPage,
+)
+from conversations.residence import steps as residence_steps
 
 
 def start(ctx: Context) -> Step:

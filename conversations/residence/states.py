@@ -10,7 +10,6 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from conversations.postback import Postback, postback
@@ -21,13 +20,11 @@ class Home(StrEnum):
 
 
 @postback("home.pick")
-@dataclass(frozen=True)
 class PickHome(Postback):
     code: str
     t: str
 
 
 @postback("home.skip")
-@dataclass(frozen=True)
 class SkipHome(Postback):
     t: str
