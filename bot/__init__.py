@@ -22,9 +22,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     app.extensions["db"] = Database(str(settings["DATABASE_URL"]))
 
-    from bot import line, webhook
+    from bot import line, qr_views, webhook
     line.init_app(app)
     webhook.init_app(app)
+    qr_views.init_app(app)
 
     if configuration.is_development(settings):
         from bot.devtools import line_platform, simulator

@@ -157,9 +157,10 @@ def demo(port, database_url):
 def _register_feature_commands() -> None:
     from bot.richmenu import richmenu_cli
     from bot.scenario import scenario_cli
+    from bot.staff_cli import activity_cli, staff_cli
 
-    cli.add_command(richmenu_cli)
-    cli.add_command(scenario_cli)
+    for group in (richmenu_cli, scenario_cli, staff_cli, activity_cli):
+        cli.add_command(group)
 
 
 _register_feature_commands()

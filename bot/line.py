@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import urllib3
 from flask import Flask, current_app
 from linebot.v3.messaging import (
     ApiClient,
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
 
 
+class LineUnavailable(RuntimeError):
+    """LINE did not answer (network, timeout, 5xx): nobody's input was wrong."""
+
+
 @dataclass(frozen=True)
 class Profile:
     user_id: str
@@ -37,6 +42,9 @@ class LineGateway:
         self._client = ApiClient(Configuration(host=self.host, access_token=access_token))
         self.api = MessagingApi(self._client)
         self.blob = MessagingApiBlob(self._client)
+        # LINE Login's endpoints are not in the SDK. No retries: the caller's user can retry.
+        self._http = urllib3.PoolManager(timeout=urllib3.Timeout(total=TIMEOUT_SECONDS),
+                                         retries=False)
 
     def reply(self, reply_token: str, messages: Sequence[Message]) -> bool:
         """Reply once; an expired or used token is logged, not raised (the event is done)."""
@@ -68,6 +76,25 @@ class LineGateway:
     def message_content(self, message_id: str) -> bytes:
         return bytes(self.blob.get_message_content(message_id, _request_timeout=TIMEOUT_SECONDS))
 
+    def verify_id_token(self, id_token: str, client_id: str) -> str | None:
+        """The user ID (`sub`) of a LIFF ID token, or None when LINE refuses the token.
+
+        POST /oauth2/v2.1/verify checks signature, expiry and audience (the LINE Login
+        channel ID); only `sub` is used, never profile data a page sends along.
+        """
+        try:
+            response = self._http.request(
+                "POST", f"{self.host}/oauth2/v2.1/verify", encode_multipart=False,
+                fields={"id_token": id_token, "client_id": client_id})
+        except urllib3.exceptions.HTTPError as error:
+            raise LineUnavailable(f"ID token verification: {type(error).__name__}") from None
+        if response.status >= 500:
+            raise LineUnavailable(f"ID token verification answered {response.status}")
+        if response.status != 200:
+            log.info("ID token refused: %s", response.status)
+            return None
+        return _subject(response, client_id)
+
     # Rich menus -----------------------------------------------------------------------------
 
     def create_rich_menu(self, menu: RichMenuRequest, image_png: bytes) -> str:
@@ -88,6 +115,25 @@ class LineGateway:
 
     def delete_rich_menu(self, rich_menu_id: str) -> None:
         self.api.delete_rich_menu(rich_menu_id)
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        """This user sees this menu instead of the default."""
+        self.api.link_rich_menu_id_to_user(user_id, rich_menu_id, _request_timeout=TIMEOUT_SECONDS)
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        """This user sees the default menu again."""
+        self.api.unlink_rich_menu_id_from_user(user_id, _request_timeout=TIMEOUT_SECONDS)
+
+
+def _subject(response: urllib3.BaseHTTPResponse, client_id: str) -> str:
+    try:
+        claims = response.json()
+    except ValueError:
+        raise LineUnavailable("ID token verification did not answer with JSON") from None
+    subject = claims.get("sub") if isinstance(claims, dict) else None
+    if not isinstance(subject, str) or not subject or claims.get("aud") != client_id:
+        raise LineUnavailable("ID token verification answered without our subject")
+    return subject
 
 
 def _line_message(error: ApiException) -> str:

@@ -154,3 +154,125 @@ class ProcessedEvent(Base):
 
     webhook_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class Staff(Base):
+    """A person who acts for an entity in the chat (SPEC §1: municipality staff)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), index=True)
+    role: Mapped[str] = mapped_column(_enum(StaffRole))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    entity: Mapped[Entity] = relationship()
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        Index("uq_staff_active", "person_id", "entity_id", unique=True,
+              sqlite_where=text("removed_at IS NULL"),
+              postgresql_where=text("removed_at IS NULL")),
+    )
+
+
+class StaffInvitation(Base):
+    """A one-time, expiring invitation; only its hash is kept, never the code itself."""
+
+    __tablename__ = "staff_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
+    role: Mapped[str] = mapped_column(_enum(StaffRole))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    entity: Mapped[Entity] = relationship()
+
+
+class ActivityCategory(StrEnum):
+    VOLUNTEER = "volunteer"
+    SIDE_JOB = "side_job"
+    COMMUNITY_COUNCIL = "community_council"
+    DISASTER_VOLUNTEERING = "disaster_volunteering"
+    EVENT_HELP = "event_help"
+    OTHER = "other"
+
+
+class ActivityStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"          # no more check-ins; what happened stays
+    CANCELLED = "cancelled"    # did not take place
+
+
+class Activity(Base):
+    """A helper activity (担い手活動) an entity offers (R4, R12)."""
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(_enum(ActivityCategory))
+    designated: Mapped[bool] = mapped_column(Boolean)  # counts toward premium (R4)
+    place: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(_enum(ActivityStatus), default=ActivityStatus.OPEN)
+    #: Seconds between QR renewals on the staff's rotating-code page; None = a printed code.
+    rotate_seconds: Mapped[int | None] = mapped_column(Integer)
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    entity: Mapped[Entity] = relationship()
+    sessions: Mapped[list[ActivitySession]] = relationship(
+        back_populates="activity", order_by="ActivitySession.starts_at")
+
+    __table_args__ = (Index(None, "entity_id", "status"),)
+
+
+class ActivitySession(Base):
+    """One date and time window of an activity; each has its own check-in code."""
+
+    __tablename__ = "activity_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    activity: Mapped[Activity] = relationship(back_populates="sessions")
+
+
+class CheckInMethod(StrEnum):
+    LINK = "link"      # the pre-typed text from the QR's LINE link
+    PHOTO = "photo"    # a photo of the QR sent to the bot
+    LIFF = "liff"      # the LIFF scanner page
+    STAFF = "staff"    # confirmed by staff
+
+
+class CheckIn(Base):
+    """Attendance at an activity session: once per person and session (R12)."""
+
+    __tablename__ = "check_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("activity_session.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    method: Mapped[str] = mapped_column(_enum(CheckInMethod))
+
+    session: Mapped[ActivitySession] = relationship()
+
+    __table_args__ = (
+        Index("uq_check_in_once", "session_id", "person_id", unique=True),
+        Index(None, "person_id", "checked_in_at"),
+    )

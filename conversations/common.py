@@ -92,7 +92,7 @@ def help_button() -> MessageAction:
 
 def menu_actions() -> list[Action]:
     """What one can always do next: the rich menu's choices, as quick replies."""
-    return [say(_("登録する")), say(_("登録状況")), say(_("地域の情報")),
+    return [say(_("登録する")), say(_("登録状況")), say(_("活動履歴")), say(_("地域の情報")),
             say(_("設定")), say(_("ヘルプ"))]
 
 

@@ -37,11 +37,18 @@ class Location:
 
 @dataclass(frozen=True)
 class Tapped:
-    """A postback we made and could read back."""
+    """A postback we made and could read back; `params` holds a date or time picked."""
     postback: Postback
+    params: dict[str, str] = field(default_factory=dict)
 
 
-Turn = Text | Location | Tapped
+@dataclass(frozen=True)
+class Photo:
+    """An image the person sent: the QR code texts found in it (None: not a readable image)."""
+    codes: tuple[str, ...] | None
+
+
+Turn = Text | Location | Tapped | Photo
 
 
 # What should happen -------------------------------------------------------------------------
@@ -56,6 +63,8 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)
     #: Stay where we are, state and data untouched (help, a re-prompt, a refusal).
     stay: bool = False
+    #: Calls to LINE other than the reply (e.g. linking a rich menu), made after the commit.
+    after: list[Callable[[Any], None]] = field(default_factory=list)
 
     @classmethod
     def staying(cls, replies: Sequence[Message]) -> "Step":
@@ -71,6 +80,8 @@ class Context:
     state: ConversationState | None = None
     #: The table entry of the state the person is in, set by the dispatcher.
     current: "State | None" = None
+    #: What a date/time picker sent with the postback being answered.
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def state_name(self) -> str | None:
@@ -129,11 +140,19 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """Something recognised inside any text (a check-in code, an invitation), from anywhere."""
+    find: Callable[[str], str | None]
+    handler: Callable[[Context, str], Step]
+
+
+@dataclass(frozen=True)
 class Conversation:
     name: str
     states: dict[str, State] = field(default_factory=dict)
     postbacks: dict[type[Postback], PostbackHandler] = field(default_factory=dict)
     commands: tuple[Command, ...] = ()
+    patterns: tuple[Pattern, ...] = ()
 
 
 class Router:
@@ -144,6 +163,7 @@ class Router:
         self.states: dict[str, State] = {}
         self.postbacks: dict[type[Postback], PostbackHandler] = {}
         self.commands: list[Command] = []
+        self.patterns: list[Pattern] = []
         for conversation in self.conversations:
             for name, state in conversation.states.items():
                 if not name.startswith(conversation.name + "."):
@@ -154,9 +174,17 @@ class Router:
                     raise ValueError(f"{kind.__name__} answered by two conversations")
                 self.postbacks[kind] = handler
             self.commands.extend(conversation.commands)
+            self.patterns.extend(conversation.patterns)
 
     def command_for(self, text: str) -> Command | None:
         return next((c for c in self.commands if c.matches(text)), None)
+
+    def pattern_for(self, text: str) -> tuple[Pattern, str] | None:
+        for pattern in self.patterns:
+            found = pattern.find(text)
+            if found is not None:
+                return pattern, found
+        return None
 
     def state(self, name: str | None) -> State | None:
         return self.states.get(name) if name else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from linebot.v3.messaging.models import Message
 
 from bot import entities
+from conversations.checkin import CHECKIN
+from conversations.checkin import steps as checkin_steps
 from conversations.common import text
-from conversations.engine import Context, Location, Router, Step, Tapped, Text, Turn, save_state
+from conversations.engine import Context, Location, Photo, Router, Step, Tapped, Text, Turn, save_state
 from conversations.menu import MENU
 from conversations.menu import messages as menu_messages
 from conversations.my_registrations import MY_REGISTRATIONS
@@ -15,14 +17,15 @@ from conversations.registration import messages as registration_messages
 from conversations.registration import steps as registration_steps
 from conversations.registration.states import Reg
 from conversations.residence import RESIDENCE
+from conversations.staff import STAFF
 
-ROUTER = Router([MENU, REGISTRATION, RESIDENCE, MY_REGISTRATIONS])
+ROUTER = Router([MENU, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF])
 
 #: Free text while nothing is going on is taken as a place name when it finds at most this many.
 IDLE_SEARCH_LIMIT = 10
 
 
-def respond(ctx: Context, turn: Turn | None) -> list[Message]:
+def respond(ctx: Context, turn: Turn | None) -> Step:
     """Answer one turn; the new state is written to the session, never sent from here.
 
     `turn` is None for a message kind we do not read (a sticker, a video…).
@@ -30,7 +33,7 @@ def respond(ctx: Context, turn: Turn | None) -> list[Message]:
     ctx.current = ROUTER.state(ctx.state_name)
     step = _route(ctx, turn)
     save_state(ctx, step)
-    return step.replies
+    return step
 
 
 def _route(ctx: Context, turn: Turn | None) -> Step:
@@ -41,9 +44,15 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
         postback = turn.postback
         if postback.token is not None and (ctx.state is None or ctx.state.token != postback.token):
             return _stale(ctx)
+        ctx.params = turn.params
         return ROUTER.postbacks[type(postback)](ctx, postback)
+    if isinstance(turn, Photo):
+        return checkin_steps.on_photo(ctx, turn)  # a photo is a QR code to read, anywhere
     if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)):
         return command.handler(ctx)
+    if isinstance(turn, Text) and (found := ROUTER.pattern_for(turn.text)):
+        pattern, value = found
+        return pattern.handler(ctx, value)
     if ctx.current is not None:
         step = ctx.current.on_input(ctx, turn)
         return step if step is not None else Step.staying(_where(ctx))

@@ -2,20 +2,24 @@
 
 Each event is handled in its own transaction: the event ID is claimed (a redelivered
 duplicate stops here), the person's row is locked, the conversation answers, the state is
-written — all committed together. The reply goes out after the commit.
+written — all committed together. The reply, and any other call to LINE a step asked for,
+goes out after the commit. What needs LINE before that (a profile, a photo) is fetched first,
+so no HTTP call is made while the person's row is locked.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
-from linebot.v3.messaging.models import Message
+from linebot.v3.messaging import ApiException
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
+    ImageMessageContent,
     LocationMessageContent,
     MessageEvent,
     PostbackEvent,
@@ -25,12 +29,12 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy.orm import Session
 
-from bot import event_log, line, people
+from bot import event_log, line, people, qr
 from bot.db import database
 from bot.i18n import use_locale
 from bot.line import Profile
 from bot.models import ConversationState, Person
-from conversations.engine import Context, Location, Tapped, Text, Turn
+from conversations.engine import Context, Location, Photo, Step, Tapped, Text, Turn
 from conversations.menu import messages as menu_messages
 from conversations.postback import unpack
 from conversations.router import respond
@@ -41,6 +45,13 @@ log = logging.getLogger(__name__)
 MAX_TEXT_READ = 500
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What was asked of LINE before the transaction."""
+    profile: Profile | None = None
+    photo: Photo | None = None
+
+
 def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
     """Handle one event; failures are logged and apologised for, never raised to LINE."""
     source = getattr(event, "source", None)
@@ -48,7 +59,8 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
         log.info("ignored %s event from a %s", event.type, getattr(source, "type", "unknown"))
         return
     now = now or datetime.now(UTC)
-    profile = line.gateway(app).profile(source.user_id) if isinstance(event, FollowEvent) else None
+    gateway = line.gateway(app)
+    fetched = fetch(gateway, event, source.user_id)
     reply_token = getattr(event, "reply_token", None)
     locale = None
     try:
@@ -58,45 +70,71 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
                 return
             person = people.lock(session, source.user_id, now)
             person.last_access_at = now  # R8: every event counts as access
-            replies = _answer(app, session, person, event, profile, now)
+            step = _answer(app, session, person, event, fetched, now)
             locale = people.locale_of(person)
     except Exception:
         # The transaction is rolled back, so a redelivery would try again; the person hears
         # that something went wrong instead of silence.
         log.exception("event %s (%s) failed", event.webhook_event_id, event.type)
         with use_locale(locale):
-            replies = menu_messages.apology()
-    if reply_token and replies:
-        line.gateway(app).reply(reply_token, replies)
+            step = Step(menu_messages.apology())
+    if reply_token and step.replies:
+        gateway.reply(reply_token, step.replies)
+    for effect in step.after:
+        try:
+            effect(gateway)
+        except ApiException as error:  # the change is committed; LINE can be asked again later
+            log.warning("after event %s: LINE answered %s", event.webhook_event_id, error.status)
 
 
-def _answer(app: Flask, session: Session, person: Person, event: Event,
-            profile: Profile | None, now: datetime) -> list[Message]:
+def fetch(gateway: line.LineGateway, event: Event, user_id: str) -> Fetched:
+    if isinstance(event, FollowEvent):
+        return Fetched(profile=gateway.profile(user_id))
+    if isinstance(event, MessageEvent) and isinstance(event.message, ImageMessageContent):
+        return Fetched(photo=read_photo(gateway, event.message.id))
+    return Fetched()
+
+
+def read_photo(gateway: line.LineGateway, message_id: str) -> Photo:
+    """The QR codes in a photo the person sent (R12: check-in by a photo of the poster)."""
+    try:
+        content = gateway.message_content(message_id)
+    except ApiException as error:
+        log.warning("photo %s unavailable: %s", message_id, error.status)
+        return Photo(None)
+    try:
+        return Photo(tuple(qr.decode_qr(content)))
+    except qr.UnreadableImage:
+        return Photo(None)
+
+
+def _answer(app: Flask, session: Session, person: Person, event: Event, fetched: Fetched,
+            now: datetime) -> Step:
     handler = HANDLERS.get(type(event))
     if handler is None:
-        return []  # an event type we do not act on: acknowledged, counted as access
-    return handler(Context(session, person, now, app.config), event, profile)
+        return Step([])  # an event type we do not act on: acknowledged, counted as access
+    return handler(Context(session, person, now, app.config), event, fetched)
 
 
-def on_follow(ctx: Context, event: FollowEvent, profile: Profile | None) -> list[Message]:
+def on_follow(ctx: Context, event: FollowEvent, fetched: Fetched) -> Step:
     person = ctx.person
     returning = person.created_at < ctx.now or not person.following
     person.following = True
-    if profile is not None:
-        person.display_name = profile.display_name
-        person.profile_language = profile.language
+    if fetched.profile is not None:
+        person.display_name = fetched.profile.display_name
+        person.profile_language = fetched.profile.language
     with use_locale(people.locale_of(person)):
-        return menu_messages.greeting(person.display_name, returning=returning)
+        return Step(menu_messages.greeting(person.display_name, returning=returning))
 
 
-def on_unfollow(ctx: Context, event: UnfollowEvent, profile: Profile | None) -> list[Message]:
+def on_unfollow(ctx: Context, event: UnfollowEvent, fetched: Fetched) -> Step:
     ctx.person.following = False  # R14: nothing is sent to them any more; data stays
-    return []
+    return Step([])
 
 
-def on_message(ctx: Context, event: MessageEvent, profile: Profile | None) -> list[Message]:
+def on_message(ctx: Context, event: MessageEvent, fetched: Fetched) -> Step:
     content = event.message
-    turn: Turn | None = None
+    turn: Turn | None = fetched.photo
     if isinstance(content, TextMessageContent):
         turn = Text(content.text[:MAX_TEXT_READ])
     elif isinstance(content, LocationMessageContent):
@@ -104,21 +142,22 @@ def on_message(ctx: Context, event: MessageEvent, profile: Profile | None) -> li
     return _converse(ctx, turn)
 
 
-def on_postback(ctx: Context, event: PostbackEvent, profile: Profile | None) -> list[Message]:
+def on_postback(ctx: Context, event: PostbackEvent, fetched: Fetched) -> Step:
     postback = unpack(event.postback.data or "")
     if postback is None:
         with use_locale(people.locale_of(ctx.person)):
-            return menu_messages.unknown_button()
-    return _converse(ctx, Tapped(postback))
+            return Step(menu_messages.unknown_button())
+    params = {k: v for k, v in (event.postback.params or {}).items() if isinstance(v, str)}
+    return _converse(ctx, Tapped(postback, params))
 
 
-def _converse(ctx: Context, turn: Turn | None) -> list[Message]:
+def _converse(ctx: Context, turn: Turn | None) -> Step:
     ctx.state = ctx.session.get(ConversationState, ctx.person.id)
     with use_locale(people.locale_of(ctx.person)):
         return respond(ctx, turn)
 
 
-HANDLERS: dict[type, Callable[[Context, Event, Profile | None], list[Message]]] = {
+HANDLERS: dict[type, Callable[[Context, Event, Fetched], Step]] = {
     FollowEvent: on_follow,
     UnfollowEvent: on_unfollow,
     MessageEvent: on_message,

@@ -85,6 +85,15 @@ class Chat:
     def postback(self, data: str):
         return self._send(postback_event(data, self.user_id, reply_token=self.token()))
 
+    def postback_with(self, messages: list[dict], label: str, params: dict):
+        """Pick a date or time in a datetimepicker button, as the LINE app sends it."""
+        for message in reversed(messages):
+            for action in actions_of(message):
+                if action["label"] == label and action["type"] == "datetimepicker":
+                    return self._send(postback_event(action["data"], self.user_id, params=params,
+                                                     reply_token=self.token()))
+        raise AssertionError(f"no picker {label!r} in: {self.labels()}")
+
     def tap(self, label: str, messages: list[dict] | None = None):
         """Tap the most recent button with this label, as the LINE app would."""
         for message in reversed(messages if messages is not None else self.last):
@@ -120,3 +129,34 @@ def register_by_name(chat, name, pick=None):
     if pick:
         chat.tap(pick)
     chat.tap("登録する")
+
+
+def make_staff(runner, chat, code: str, role: str = "staff") -> None:
+    """An operator invites, the person sends the invitation to the bot (issue #3)."""
+    result = runner.invoke(args=["staff", "invite", code, "--role", role])
+    assert result.exit_code == 0, result.output
+    invitation = result.output.strip().splitlines()[-1].strip()
+    chat.say(invitation)
+    assert "として登録しました" in chat.text() or "registered as" in chat.text().lower(), chat.text()
+
+
+def open_activity(app, code: str, title: str = "棚田の草刈り", designated: bool = True,
+                  rotate_seconds: int | None = None, starts_in_minutes: int = -30,
+                  hours: int = 2) -> tuple[int, int, str]:
+    """An activity of `code` whose session is open now; returns (activity, session, token)."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot import activities, entities
+
+    now = datetime.now(UTC)
+    starts_at = now + timedelta(minutes=starts_in_minutes)
+    with app.extensions["db"].transaction() as session:
+        entity = entities.by_code(session, code)
+        activity = activities.create(
+            session, entity, title=title, category="volunteer", designated=designated,
+            place="役場前", windows=[(starts_at, starts_at + timedelta(hours=hours))], now=now,
+            rotate_seconds=rotate_seconds)
+        first = activity.sessions[0]
+        token = activities.token(first, app.config["SECRET_KEY"], now) if rotate_seconds \
+            else activities.token(first, app.config["SECRET_KEY"])
+        return activity.id, first.id, token

@@ -7,7 +7,8 @@ import pytest
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
 from conversations.router import ROUTER
-from tests.factories import KAMIYAMA, TOKUSHIMA, held
+from bot.checkin_codes import text_for
+from tests.factories import KAMIYAMA, TOKUSHIMA, held, make_staff, open_activity
 
 # How to reach each state of every conversation from a fresh chat.
 PATHS = {
@@ -24,6 +25,22 @@ PATHS = {
     "mine.confirm_delete": [("say", "登録する"), ("say", "神山"), ("tap", "登録する"),
                             ("say", "登録状況"), ("tap", "すべてのデータを削除")],
 }
+STAFF = [("invite", "363421"), ("say", "活動を作る")]
+PATHS.update({
+    "staff.title": STAFF,
+    "staff.category": STAFF + [("say", "草刈り")],
+    "staff.designated": STAFF + [("say", "草刈り"), ("tap", "ボランティア")],
+    "staff.day": STAFF + [("say", "草刈り"), ("tap", "ボランティア"), ("tap", "指定する")],
+})
+PATHS["staff.start"] = PATHS["staff.day"] + [("say", "2099-12-24")]
+PATHS["staff.end"] = PATHS["staff.start"] + [("say", "10:00")]
+PATHS["staff.place"] = PATHS["staff.end"] + [("say", "12:00")]
+PATHS["staff.kind"] = PATHS["staff.place"] + [("say", "棚田")]
+PATHS["staff.more"] = PATHS["staff.kind"] + [("tap", "印刷用")]
+PATHS["staff.confirm"] = PATHS["staff.more"] + [("tap", "日程はこれで全部")]
+PATHS["staff.finish"] = [("invite", "363421"), ("activity", "363421"), ("say", "活動一覧"),
+                         ("tap", "締め切る")]
+PATHS["checkin.register"] = [("activity", "363421"), ("checkin", None)]
 
 
 def test_every_state_has_a_way_to_reach_it_in_these_tests():
@@ -34,15 +51,23 @@ def test_every_state_of_a_step_is_in_the_table():
     assert {state.value for state in Reg} <= set(ROUTER.states)
 
 
-def walk(chat, path):
+def walk(chat, path, runner):
+    token = None
     for verb, value in path:
-        getattr(chat, verb)(value)
+        if verb == "invite":
+            make_staff(runner, chat, value)
+        elif verb == "activity":
+            _activity, _session, token = open_activity(runner.app, value)
+        elif verb == "checkin":
+            chat.say(text_for(token))
+        else:
+            getattr(chat, verb)(value)
 
 
 @pytest.mark.parametrize("state", sorted(PATHS))
-def test_help_at_every_step_says_where_you_are_and_keeps_you_there(chat, join, state):
+def test_help_at_every_step_says_where_you_are_and_keeps_you_there(chat, join, runner, state):
     join(KAMIYAMA, TOKUSHIMA)
-    walk(chat, PATHS[state])
+    walk(chat, PATHS[state], runner)
     asked = chat.labels()
     chat.say("ヘルプ")
     assert "できること" in chat.text()
@@ -50,9 +75,9 @@ def test_help_at_every_step_says_where_you_are_and_keeps_you_there(chat, join, s
 
 
 @pytest.mark.parametrize("state", sorted(PATHS))
-def test_cancel_at_every_step(chat, join, state):
+def test_cancel_at_every_step(chat, join, runner, state):
     join(KAMIYAMA, TOKUSHIMA)
-    walk(chat, PATHS[state])
+    walk(chat, PATHS[state], runner)
     chat.say("キャンセル")
     assert "操作をやめました" in chat.text()
     chat.say("ヘルプ")
@@ -60,9 +85,9 @@ def test_cancel_at_every_step(chat, join, state):
 
 
 @pytest.mark.parametrize("state", sorted(PATHS))
-def test_unexpected_input_at_every_step_is_answered_with_where_you_are(chat, join, state):
+def test_unexpected_input_at_every_step_is_answered_with_where_you_are(chat, join, runner, state):
     join(KAMIYAMA, TOKUSHIMA)
-    walk(chat, PATHS[state])
+    walk(chat, PATHS[state], runner)
     chat.location(0.0, 0.0) if state.startswith("registration.") and state != "registration.search" \
         else chat.say("🙂🙂🙂")
     assert chat.last, "never silence"

@@ -102,3 +102,10 @@ def test_huge_text_and_emoji_get_a_polite_answer(app, client, line):
     assert "すみません" in chat.text()
     chat.say("👋")
     assert chat.last, "never silence"
+
+
+def test_a_sticker_gets_a_polite_answer(app, client, line):
+    from tests.factories import sticker_event
+    chat = Chat(app, client, line)
+    chat._send(sticker_event(chat.user_id, reply_token=chat.token()))
+    assert "このメッセージには対応していません" in chat.text()

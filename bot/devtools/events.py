@@ -94,12 +94,13 @@ def location_event(latitude: float, longitude: float, user_id: str,
 def image_event(user_id: str, message_id: str | None = None, **kw) -> dict[str, Any]:
     event = _base("message", user_id, **kw)
     event["message"] = {"id": message_id or _message_id(), "type": "image",
-                        "contentProvider": {"type": "line"}}
+                        "contentProvider": {"type": "line"}, "quoteToken": os.urandom(8).hex()}
     return event
 
 
 def sticker_event(user_id: str, **kw) -> dict[str, Any]:
     event = _base("message", user_id, **kw)
     event["message"] = {"id": _message_id(), "type": "sticker", "packageId": "446",
-                        "stickerId": "1988", "stickerResourceType": "STATIC"}
+                        "stickerId": "1988", "stickerResourceType": "STATIC",
+                        "quoteToken": os.urandom(8).hex()}
     return event

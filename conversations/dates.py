@@ -1,0 +1,34 @@
+"""Dates and times as people read them, in Japan time and their language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
+
+from bot.activities import JST
+from bot.i18n import current_locale
+
+_PATTERNS = {"ja": ("M月d日（E）", "H:mm"), "en": ("EEE d MMM", "H:mm")}
+
+
+def day(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(JST), _PATTERNS[current_locale()][0],
+                           locale=current_locale())
+
+
+def clock(moment: datetime) -> str:
+    return moment.astimezone(JST).strftime("%H:%M")
+
+
+def span(starts_at: datetime, ends_at: datetime) -> str:
+    """12月5日（土）10:00〜12:00 / Sat 5 Dec 10:00–12:00"""
+    dash = "〜" if current_locale() == "ja" else "–"
+    end = clock(ends_at)
+    if starts_at.astimezone(JST).date() != ends_at.astimezone(JST).date():
+        end = f"{day(ends_at)} {end}"
+    return f"{day(starts_at)} {clock(starts_at)}{dash}{end}"
+
+
+def moment(at: datetime) -> str:
+    return f"{day(at)} {clock(at)}"

@@ -1,0 +1,67 @@
+"""Municipality staff in the chat: enrolment, activities and their QR codes, figures."""
+
+from bot import staff
+from bot.i18n import N_
+from conversations.engine import Command, Conversation, Pattern, State
+from conversations.staff import messages, steps
+from conversations.staff.states import (
+                                        Category,
+                                        CodeKind,
+                                        ConfirmFinish,
+                                        Create,
+                                        Designated,
+                                        Finish,
+                                        ForEntity,
+                                        KeepOpen,
+                                        MenuActivityList,
+                                        MenuFigures,
+                                        MenuNewActivity,
+                                        MoreDays,
+                                        PickDay,
+                                        PickTime,
+                                        ShowCodes,
+                                        Staffing,
+)
+
+_create = messages.creation_help
+
+STAFF = Conversation(
+    name="staff",
+    patterns=(Pattern(staff.find_invitation_code, steps.on_invitation),),
+    commands=(
+        Command((N_("活動を作る"),), steps.new_activity),
+        Command((N_("活動一覧"),), steps.activity_list),
+        Command((N_("集計"),), steps.figures),
+        Command((N_("スタッフメニュー"),), lambda ctx: steps.activity_list(ctx)),
+    ),
+    states={
+        Staffing.TITLE: State(steps.on_title, steps.prompt, _create),
+        Staffing.CATEGORY: State(steps.buttons_only, steps.prompt, _create),
+        Staffing.DESIGNATED: State(steps.buttons_only, steps.prompt, _create),
+        Staffing.DAY: State(steps.on_day_typed, steps.prompt, _create),
+        Staffing.START: State(steps.on_time_typed, steps.prompt, _create),
+        Staffing.END: State(steps.on_time_typed, steps.prompt, _create),
+        Staffing.PLACE: State(steps.on_place, steps.prompt, _create),
+        Staffing.KIND: State(steps.buttons_only, steps.prompt, _create),
+        Staffing.MORE: State(steps.buttons_only, steps.prompt, _create),
+        Staffing.CONFIRM: State(steps.buttons_only, steps.prompt, _create),
+        Staffing.FINISH: State(steps.buttons_only, steps.prompt, messages.finish_help),
+    },
+    postbacks={
+        MenuNewActivity: lambda ctx, _pb: steps.new_activity(ctx),
+        MenuActivityList: lambda ctx, _pb: steps.activity_list(ctx),
+        MenuFigures: lambda ctx, _pb: steps.figures(ctx),
+        ForEntity: steps.on_for_entity,
+        Category: steps.on_category,
+        Designated: steps.on_designated,
+        PickDay: steps.on_day_picked,
+        PickTime: steps.on_time_picked,
+        CodeKind: steps.on_kind,
+        MoreDays: steps.on_more,
+        Create: steps.on_create,
+        ShowCodes: steps.on_show_codes,
+        Finish: steps.on_finish,
+        ConfirmFinish: steps.on_confirm_finish,
+        KeepOpen: steps.on_keep_open,
+    },
+)

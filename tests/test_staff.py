@@ -1,0 +1,192 @@
+"""Staff: invitations, the staff menu, creating activities in the chat, the authorisation matrix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Activity, ActivitySession, Staff, StaffInvitation
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, open_activity
+
+KAMIKATSU = "363022"  # 上勝町, another town of 徳島県
+
+
+def invitation(runner, code=KAMIYAMA, role="staff", hours=72) -> str:
+    result = runner.invoke(args=["staff", "invite", code, "--role", role, "--valid-hours", str(hours)])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1].strip()
+
+
+def test_an_invitation_makes_staff_once_and_links_the_staff_menu(app, client, line, runner, db, chat):
+    runner.invoke(args=["richmenu", "deploy"])
+    sent = invitation(runner, role="admin")
+    chat.say(sent)
+    assert "神山町（徳島県）の管理者として登録しました" in chat.text()
+    assert line.rich_menus[line.rich_menu_for(chat.user_id)]["menu"]["name"] == "furusato-staff-v1"
+    other = Chat(app, client, line, "他人")
+    other.follow()
+    other.say(sent)
+    assert "すでに使われています" in other.text()
+    with db.transaction() as session:
+        assert session.scalar(select(Staff.role)) == "admin"
+        invitation_row = session.scalar(select(StaffInvitation))
+        code = sent.split()[-1]
+        assert code not in (invitation_row.code_hash or "")  # only the hash is kept
+
+
+def test_unknown_and_expired_invitations_are_refused(runner, db, chat):
+    chat.say("スタッフ招待 AAAA-BBBB-CCCC-DDDD")
+    assert "見つかりませんでした" in chat.text()
+    sent = invitation(runner)
+    with db.transaction() as session:
+        session.scalar(select(StaffInvitation)).expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    chat.say(sent)
+    assert "有効期限が切れています" in chat.text()
+    with db.transaction() as session:
+        assert session.scalar(select(Staff)) is None
+
+
+def test_staff_list_and_remove(runner, chat, line):
+    runner.invoke(args=["richmenu", "deploy"])
+    make_staff(runner, chat, KAMIYAMA)
+    listed = runner.invoke(args=["staff", "list", KAMIYAMA]).output
+    assert chat.user_id in listed and "花子" in listed
+    result = runner.invoke(args=["staff", "remove", KAMIYAMA, chat.user_id])
+    assert result.exit_code == 0, result.output
+    assert line.rich_menu_for(chat.user_id) == line.default_rich_menu_id
+    chat.say("活動一覧")
+    assert "職員の方専用" in chat.text()
+    assert runner.invoke(args=["staff", "remove", KAMIYAMA, "nobody"]).exit_code != 0
+
+
+def test_cli_refuses_unknown_codes(runner):
+    result = runner.invoke(args=["staff", "invite", "999999"])
+    assert result.exit_code != 0 and "Unknown entity code: 999999" in result.output
+
+
+def test_creating_an_activity_in_the_chat_sends_its_qr_code_and_poster(app, runner, db, chat, join):
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    chat.say("活動を作る")
+    chat.say("棚田の草刈り")
+    chat.tap("ボランティア")
+    chat.tap("指定する")
+    chat.postback_with(chat.last, "日付を選ぶ", {"date": "2099-12-24"})
+    chat.postback_with(chat.last, "時刻を選ぶ", {"time": "10:00"})
+    chat.say("12時")
+    chat.say("神山町 上分地区")
+    chat.tap("印刷用")
+    chat.tap("別の日を追加")
+    chat.say("2099-12-25")
+    chat.say("13:00")
+    chat.say("15:00")
+    chat.tap("日程はこれで全部")
+    assert "棚田の草刈り" in chat.text() and "12月24日（木） 10:00〜12:00" in chat.text()
+    chat.tap("作成する")
+    images = [m for m in chat.last if m["type"] == "image"]
+    assert len(images) == 2
+    assert "poster.pdf" in chat.text()
+    with db.transaction() as session:
+        activity = session.scalar(select(Activity))
+        assert (activity.title, activity.category, activity.designated) == \
+            ("棚田の草刈り", "volunteer", True)
+        assert session.query(ActivitySession).count() == 2
+    png = app.test_client().get(images[0]["originalContentUrl"].split(app.live_url, 1)[1])
+    assert png.status_code == 200 and png.mimetype == "image/png"
+
+
+def test_bad_dates_and_times_are_asked_again(runner, chat, join):
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    chat.say("活動を作る")
+    chat.say("草刈り")
+    chat.tap("その他")
+    chat.tap("指定しない")
+    chat.say("2/30")
+    assert "日付が読み取れませんでした" in chat.text()
+    chat.say("2000-01-01")  # in the past
+    assert "日付が読み取れませんでした" in chat.text()
+    chat.say("2099-01-01")
+    chat.say("25:00")
+    assert "時刻が読み取れませんでした" in chat.text()
+    chat.say("10:00")
+    chat.say("09:00")
+    assert "終了時刻は開始時刻より後に" in chat.text()
+
+
+# Authorisation: staff of A can neither see nor act on B; residents cannot use staff commands.
+
+@pytest.fixture
+def two_towns(app, client, line, runner, join):
+    join(KAMIYAMA, KAMIKATSU, TOKUSHIMA)
+    a_staff = Chat(app, client, line, "神山の職員")
+    a_staff.follow()
+    make_staff(runner, a_staff, KAMIYAMA)
+    b_staff = Chat(app, client, line, "上勝の職員")
+    b_staff.follow()
+    make_staff(runner, b_staff, KAMIKATSU)
+    resident = Chat(app, client, line, "住民")
+    resident.follow()
+    activity_a, _session, _token = open_activity(app, KAMIYAMA, "神山の草刈り")
+    return a_staff, b_staff, resident, activity_a
+
+
+@pytest.mark.parametrize("command", ["活動を作る", "活動一覧", "集計"])
+def test_residents_cannot_use_staff_commands(two_towns, command):
+    _a, _b, resident, _activity = two_towns
+    resident.say(command)
+    assert "職員の方専用" in resident.text()
+
+
+@pytest.mark.parametrize("action", ["act.qr?id={id}", "act.end?id={id}&status=closed",
+                                    "act.end?id={id}&status=cancelled"])
+def test_staff_of_another_entity_cannot_act_on_an_activity(two_towns, db, action):
+    _a, b_staff, resident, activity_a = two_towns
+    for outsider in (b_staff, resident):
+        outsider.postback(action.format(id=activity_a))
+        assert "神山の草刈り" not in outsider.text()
+        assert "見つかりませんでした" in outsider.text() or "職員の方専用" in outsider.text()
+    with db.transaction() as session:
+        assert session.get(Activity, activity_a).status == "open"
+
+
+def test_staff_see_only_their_own_entity(two_towns):
+    a_staff, b_staff, _resident, _activity = two_towns
+    a_staff.say("活動一覧")
+    assert "神山の草刈り" in a_staff.text()
+    b_staff.say("活動一覧")
+    assert "神山の草刈り" not in b_staff.text() and "上勝町" in b_staff.text()
+    b_staff.postback(f"staff.for?code={KAMIYAMA}&a=list")
+    assert "神山の草刈り" not in b_staff.text() and "職員の方専用" in b_staff.text()
+    b_staff.postback(f"staff.for?code={KAMIYAMA}&a=stats")
+    assert "職員の方専用" in b_staff.text()
+
+
+def test_staff_of_two_entities_choose_which(app, client, line, runner, join):
+    join(KAMIYAMA, KAMIKATSU)
+    both = Chat(app, client, line, "兼務")
+    both.follow()
+    make_staff(runner, both, KAMIYAMA)
+    make_staff(runner, both, KAMIKATSU)
+    both.say("集計")
+    assert set(both.labels()) == {"神山町（徳島県）", "上勝町（徳島県）"}
+    both.tap("上勝町（徳島県）")
+    assert "上勝町（徳島県）の集計" in both.text()
+
+
+def test_closing_and_cancelling(two_towns, db):
+    a_staff, _b, _resident, activity_a = two_towns
+    a_staff.say("活動一覧")
+    a_staff.tap("締め切る")
+    assert "締め切りますか" in a_staff.text()
+    a_staff.tap("いいえ")
+    with db.transaction() as session:
+        assert session.get(Activity, activity_a).status == "open"
+    a_staff.say("活動一覧")
+    a_staff.tap("中止する")
+    a_staff.tap("はい")
+    assert "中止しました" in a_staff.text()
+    with db.transaction() as session:
+        assert session.get(Activity, activity_a).status == "cancelled"
