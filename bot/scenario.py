@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import click
 import urllib3
@@ -34,7 +35,10 @@ from bot.devtools.live_server import LiveServer
 
 #: What each subject can do, and whether the verb takes a value after a colon.
 ACTOR_VERBS = {"follows": False, "unfollows": False, "says": True, "taps": True,
-               "taps menu": True, "sends location": True, "sends image": True}
+               "taps menu": True, "sends location": True, "sends image": True,
+               "says from output": True, "scans code from": True, "photographs code from": True}
+#: Verbs whose value names another user: the QR code the bot last sent them is used.
+CODE_VERBS = ("scans code from", "photographs code from")
 GRAMMAR = {
     "bot": {"says": True, "offers": True, "does not say": True, "says nothing": False},
     "run": {"": True},
@@ -153,9 +157,13 @@ def _step(number: int, raw: Any, users: dict[str, User], directory: Path, where:
                             f"or one `verb: value` pair (`hanako says: 神山`), not {raw!r}")
     try:
         subject, _, verb = str(head).strip().partition(" ")
+        if verb in CODE_VERBS and value not in users:
+            raise ValueError(f"{value!r} is not one of the users")
+        if verb == "says from output":
+            re.compile(_text(value))
         return Step(number, text, subject, verb,
                     _value(subject, verb, value, _verbs(subject, verb, users), directory))
-    except ValueError as error:
+    except (ValueError, re.error) as error:
         raise ScenarioError(f"{where}, step {number} ({text}): {error}") from None
 
 
@@ -353,6 +361,20 @@ class ScenarioPlay:
             return event
         if step.verb == "says":
             return events.text_event(value, uid, reply_token=token)
+        if step.verb == "says from output":
+            found = re.search(value, self.output)
+            if found is None:
+                raise StepFailed(f"expected the last command's output to match {value!r}")
+            return events.text_event(found.group(0), uid, reply_token=token)
+        if step.verb == "scans code from":
+            # A phone opens the QR's LINE link, which types its text into the chat.
+            link = self._code_link(self.scenario.users[value])
+            return events.text_event(unquote(link.partition("?")[2]), uid, reply_token=token)
+        if step.verb == "photographs code from":
+            event = events.image_event(uid, reply_token=token)
+            self.platform.add_content(event["message"]["id"],
+                                      self._code_image(self.scenario.users[value]), "image/png")
+            return event
         if step.verb == "sends location":
             return events.location_event(*value, uid, reply_token=token)
         if step.verb == "sends image":
@@ -386,6 +408,26 @@ class ScenarioPlay:
         raise StepFailed(f"expected: an area labelled 「{label}」 in {user.key}'s rich menu; "
                          "its areas are " + ", ".join(
                              f"「{area['action'].get('label')}」" for area in areas))
+
+    def _code_image(self, holder: User) -> bytes:
+        """The QR image the bot last sent to `holder` (a member of staff), fetched by its URL."""
+        for delivery in reversed(self.platform.deliveries(holder.user_id)):
+            for message in reversed(delivery.messages):
+                if message.get("type") == "image":
+                    response = urllib3.request("GET", message["originalContentUrl"],
+                                               timeout=CALLBACK_TIMEOUT_SECONDS, retries=False)
+                    if response.status != 200:
+                        raise StepFailed(f"the QR image answered {response.status}")
+                    return response.data
+        raise StepFailed(f"the bot has sent {holder.key} no image")
+
+    def _code_link(self, holder: User) -> str:
+        from bot.qr import decode_qr
+
+        found = decode_qr(self._code_image(holder))
+        if not found:
+            raise StepFailed(f"no QR code could be read in the image sent to {holder.key}")
+        return found[0]
 
     def _post(self, event: dict) -> None:
         body = events.webhook_body(event)

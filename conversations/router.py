@@ -80,6 +80,9 @@ def _idle(ctx: Context, turn: Turn) -> Step:
         return registration_steps.on_search(ctx, turn)
     if isinstance(turn, Text):
         found = entities.search(ctx.session, turn.text, limit=IDLE_SEARCH_LIMIT + 1)
+        if len(found) == 1:
+            ctx.restart()
+            return registration_steps.pick(ctx, found[0])
         if 0 < len(found) <= IDLE_SEARCH_LIMIT:
             ctx.restart()
             return Step(registration_messages.candidates(found, 0, ctx.token), next=Reg.SEARCH,

@@ -189,9 +189,12 @@ def test_by_location_offers_the_nearest_participating_municipalities(chat, db, j
 
 
 def test_a_place_name_typed_out_of_the_blue_offers_registration(chat, join):
-    join(KAMIYAMA)
+    join(KAMIYAMA, FUCHU_TOKYO, FUCHU_HIROSHIMA)
     chat.say("神山")
-    assert "神山町（徳島県）" in chat.labels()
+    assert "神山町（徳島県）にベーシック登録しますか？" in chat.text()
+    chat.say("キャンセル")
+    chat.say("府中")
+    assert {"府中市（東京都）", "府中市（広島県）"} <= set(chat.labels())
 
 
 def test_declining_changes_nothing(chat, db, join):
