@@ -26,6 +26,9 @@ REQUIRED_IN_PRODUCTION = (
     "LINE_CHANNEL_ACCESS_TOKEN",
     "SECRET_KEY",
     "DATABASE_URL",
+    # QR codes hold a link to the account, and LINE fetches images only over HTTPS.
+    "LINE_BOT_BASIC_ID",
+    "PUBLIC_BASE_URL",
 )
 
 MODES = ("production", "demo", "test")
@@ -59,6 +62,9 @@ def load(overrides: Mapping[str, object] | None = None,
             raise ConfigurationError(
                 "Production configuration is missing: " + ", ".join(missing)
                 + ". Set them in the environment (see README, Configuration).")
+        if not str(config["PUBLIC_BASE_URL"]).startswith("https://"):
+            raise ConfigurationError("PUBLIC_BASE_URL must be an https:// address: LINE shows "
+                                     "images (the QR codes) only from HTTPS.")
     else:
         # Demo and test make their own secrets: nothing outside this process trusts them.
         for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "SECRET_KEY"):

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from bot import activities, entities, line, richmenu, staff
 from bot.db import database
-from bot.models import ActivityCategory, StaffRole
+from bot.models import ActivityCategory, ActivityStatus, StaffRole
 
 
 def _entity(session, code: str):
@@ -128,7 +128,7 @@ def create(code, title, category, designated, place, days, start, end, rotating)
                    f"{len(activity.sessions)} session(s).")
 
 
-@activity_cli.command("import", help="Create activities from a CSV file (see docs/operations.md).")
+@activity_cli.command("import", help="Create activities from a CSV file (columns in docs/operations.md).")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def import_csv(path):
@@ -175,3 +175,31 @@ def list_activities(code, include_finished):
                 click.echo(f"\t{s.starts_at.astimezone(activities.JST):%Y-%m-%d %H:%M}–"
                            f"{s.ends_at.astimezone(activities.JST):%H:%M}\t"
                            f"{counts.get(s.id, 0)} check-in(s)")
+
+
+def _finish(code: str, activity_id: int, status: str) -> None:
+    with database().transaction() as session:
+        entity = _entity(session, code)
+        activity = activities.find(session, entity, activity_id)
+        if activity is None:
+            raise click.ClickException(f"{entity.name} ({code}) has no activity {activity_id}.")
+        if activity.status != ActivityStatus.OPEN:
+            raise click.ClickException(f"Activity {activity_id} is already {activity.status}.")
+        activities.finish(activity, status)
+        click.echo(f"Activity {activity_id} 「{activity.title}」 is now {status}.")
+
+
+@activity_cli.command("close", help="Stop check-ins for an activity of CODE; records stay.")
+@click.argument("code")
+@click.argument("activity_id", type=int)
+@with_appcontext
+def close(code, activity_id):
+    _finish(code, activity_id, ActivityStatus.CLOSED)
+
+
+@activity_cli.command("cancel", help="Cancel an activity of CODE: it no longer counts (R4).")
+@click.argument("code")
+@click.argument("activity_id", type=int)
+@with_appcontext
+def cancel(code, activity_id):
+    _finish(code, activity_id, ActivityStatus.CANCELLED)

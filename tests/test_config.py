@@ -17,7 +17,8 @@ def test_production_names_every_missing_setting():
 
 def test_production_names_only_what_is_missing():
     environ = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
-               "DATABASE_URL": "sqlite://"}
+               "DATABASE_URL": "sqlite://", "LINE_BOT_BASIC_ID": "@x",
+               "PUBLIC_BASE_URL": "https://furusato.example.jp"}
     with pytest.raises(ConfigurationError, match="missing: SECRET_KEY\\.") as refused:
         load(environ=environ)
     assert "LINE_CHANNEL_SECRET" not in str(refused.value)
@@ -26,6 +27,7 @@ def test_production_names_only_what_is_missing():
 def test_production_starts_with_everything_given_and_has_no_dev_routes():
     app = create_app({"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
                       "SECRET_KEY": "k", "DATABASE_URL": "sqlite://",
+                      "LINE_BOT_BASIC_ID": "@x", "PUBLIC_BASE_URL": "https://furusato.example.jp",
                       "FURUSATO_ENV": "production"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert "/callback" in rules and "/healthz" in rules
@@ -47,3 +49,11 @@ def test_heroku_style_database_urls_use_psycopg():
     from bot.db import normalise_url
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_production_needs_an_https_public_address():
+    environ = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k",
+               "DATABASE_URL": "sqlite://", "LINE_BOT_BASIC_ID": "@x",
+               "PUBLIC_BASE_URL": "http://furusato.example.jp"}
+    with pytest.raises(ConfigurationError, match="https"):
+        load(environ=environ)

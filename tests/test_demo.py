@@ -54,5 +54,5 @@ def test_serve_refuses_without_production_settings(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "Production configuration is missing: LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN, " \
-           "SECRET_KEY, DATABASE_URL" in result.stderr
+           "SECRET_KEY, DATABASE_URL, LINE_BOT_BASIC_ID, PUBLIC_BASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
