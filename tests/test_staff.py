@@ -160,8 +160,9 @@ def test_staff_see_only_their_own_entity(two_towns):
     assert "神山の草刈り" not in b_staff.text() and "上勝町" in b_staff.text()
     b_staff.postback(f"staff.for?code={KAMIYAMA}&a=list")
     assert "神山の草刈り" not in b_staff.text() and "職員の方専用" in b_staff.text()
-    b_staff.postback(f"staff.for?code={KAMIYAMA}&a=stats")
-    assert "職員の方専用" in b_staff.text()
+    for action in ("stats", "new"):
+        b_staff.postback(f"staff.for?code={KAMIYAMA}&a={action}")
+        assert "職員の方専用" in b_staff.text() and "活動名を入力" not in b_staff.text()
 
 
 def test_staff_of_two_entities_choose_which(app, client, line, runner, join):

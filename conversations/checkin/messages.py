@@ -9,7 +9,7 @@ from bot.domain.checkin import Progress, Refusal, window
 from bot.i18n import _, ngettext
 from bot.models import Entity
 from conversations.checkin.states import NotNow, RegisterAndCheckIn
-from conversations.common import confirm, menu_actions, say, tap, text
+from conversations.common import confirm, menu_actions, tap, text
 from conversations.dates import moment, span
 from conversations.names import place
 
@@ -62,7 +62,7 @@ def outcome(result: Result) -> list[Message]:
     body = outcome_text(result)
     if result.outcome in (Outcome.CHECKED_IN, Outcome.ALREADY):
         body += "\n\n" + progress_text(result.entity, result.progress, result.activity.designated)
-        return [text(body, [say(_("活動履歴")), *menu_actions()[:4]])]
+        return [text(body, menu_actions())]
     return [text(body, menu_actions())]
 
 

@@ -185,7 +185,7 @@
       case "textV2":
         return textBubble(message.text);
       case "image":
-        return el("img", {class: "photo", alt: "image", src: message.previewContentUrl});
+        return el("img", {class: "photo", alt: "image", src: message.previewImageUrl || message.originalContentUrl});
       case "sticker":
         return el("div", {class: "sticker"}, "🧸",
                   el("small", {}, `sticker ${message.packageId}/${message.stickerId}`));
