@@ -62,6 +62,9 @@ class Entity(Base):
     renewal_mode: Mapped[str] = mapped_column(_enum(RenewalMode), default=RenewalMode.AUTO,
                                               server_default=RenewalMode.AUTO.value)
     community_url: Mapped[str | None] = mapped_column(String(500))
+    #: Show the community room only to premium registrants (R11), else to every registrant.
+    community_premium_only: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=text("false"))
 
     __table_args__ = (Index(None, "participating", "kind"),)
 
@@ -276,3 +279,143 @@ class CheckIn(Base):
         Index("uq_check_in_once", "session_id", "person_id", unique=True),
         Index(None, "person_id", "checked_in_at"),
     )
+
+
+class OutboxKind(StrEnum):
+    PUSH = "push"
+    MULTICAST = "multicast"
+    NARROWCAST = "narrowcast"
+    BROADCAST = "broadcast"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"   # waiting, or leased to a worker until `available_at`
+    SENT = "sent"         # LINE accepted it (2xx, or 409 for a key it had accepted)
+    FAILED = "failed"     # LINE refused it (4xx): kept with LINE's message, not retried
+
+
+class OutboxMessage(Base):
+    """A message that is not a reply, written in the same transaction as its cause (SPEC §5).
+
+    The `worker` process sends it. The retry key is fixed here, so a resend after a crash or a
+    timeout is the identical request and LINE accepts it at most once.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(_enum(OutboxKind))
+    recipients: Mapped[list] = mapped_column(JSON, default=list)  # user IDs; [] for broadcast
+    messages: Mapped[list] = mapped_column(JSON)                  # message objects, as LINE's JSON
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Not before this moment: the next try after a backoff, or the end of a worker's lease.
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast.id"), index=True)
+
+    __table_args__ = (Index(None, "status", "available_at"),)
+
+
+class BroadcastStatus(StrEnum):
+    SCHEDULED = "scheduled"   # confirmed; fanned out when `send_at` comes
+    SENDING = "sending"       # being fanned out into the outbox (resumable by `cursor`)
+    QUEUED = "queued"         # every recipient is in the outbox
+    CANCELLED = "cancelled"
+
+
+class Broadcast(Base):
+    """Information an entity's staff send to an audience of its registrants (R11, SPEC §1)."""
+
+    __tablename__ = "broadcast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), index=True)
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    messages: Mapped[list] = mapped_column(JSON)     # as LINE's JSON
+    summary: Mapped[str] = mapped_column(String(200))  # what staff see in lists
+    #: {"kinds": ["basic", "premium"], "relationships": [...], "prefectures": [...]}
+    audience: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(_enum(BroadcastStatus))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The last person ID fanned out: the fan-out resumes after it (keyset pagination).
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+    entity: Mapped[Entity] = relationship()
+
+    __table_args__ = (Index(None, "status", "send_at"),)
+
+
+class SurveyStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class QuestionKind(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    RATING = "rating"   # 1–5
+    TEXT = "text"
+
+
+class MonitorSurvey(Base):
+    """A municipality's own survey of its registrants (自治体独自アンケート, R11)."""
+
+    __tablename__ = "monitor_survey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(_enum(SurveyStatus), default=SurveyStatus.DRAFT)
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    entity: Mapped[Entity] = relationship()
+    questions: Mapped[list[MonitorQuestion]] = relationship(
+        back_populates="survey", order_by="MonitorQuestion.position")
+
+
+class MonitorQuestion(Base):
+    __tablename__ = "monitor_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("monitor_survey.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(_enum(QuestionKind))
+    text: Mapped[str] = mapped_column(String(300))
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+
+    survey: Mapped[MonitorSurvey] = relationship(back_populates="questions")
+
+
+class MonitorResponse(Base):
+    """One person's answers to a survey: once per person (unique), finished or not."""
+
+    __tablename__ = "monitor_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("monitor_survey.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("uq_monitor_response_once", "survey_id", "person_id", unique=True),)
+
+
+class MonitorAnswer(Base):
+    __tablename__ = "monitor_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("monitor_response.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("monitor_question.id"), index=True)
+    #: A choice's index, several joined by "," for multiple choice, 1–5, or free text.
+    value: Mapped[str] = mapped_column(String(2000))
+
+    __table_args__ = (Index("uq_monitor_answer_once", "response_id", "question_id", unique=True),)

@@ -66,7 +66,7 @@ def database_url(database_template, tmp_path):
         connection.execute(text("TRUNCATE " + ", ".join(MUTABLE_TABLES) + " CASCADE"))
         connection.execute(text(
             "UPDATE entity SET participating = false, required_activities = 3,"
-            " renewal_mode = 'auto', community_url = NULL"))
+            " renewal_mode = 'auto', community_url = NULL, community_premium_only = false"))
     engine.dispose()
     return where
 
