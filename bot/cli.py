@@ -91,6 +91,36 @@ def entities_leave(codes):
     _set_participation(codes, False)
 
 
+@entities_group.command("set", help="Change an entity's settings.")
+@click.argument("code")
+@click.option("--community-url", help="The community room (e.g. a LINE OpenChat link, https://…).")
+@click.option("--no-community", is_flag=True, help="Remove the community room link.")
+@click.option("--community-for", type=click.Choice(["everyone", "premium"]),
+              help="Who sees the community room: every registrant, or premium ones (R11).")
+@click.option("--required-activities", type=click.IntRange(1, 50),
+              help="Designated activities needed for premium in 12 months (R4).")
+@click.option("--renewal-mode", type=click.Choice(["auto", "manual"]), help="R8")
+@with_appcontext
+def entities_set(code, community_url, no_community, community_for, required_activities,
+                 renewal_mode):
+    if community_url and not community_url.startswith("https://"):
+        raise click.BadParameter("must start with https://", param_hint="--community-url")
+    try:
+        with database().transaction() as session:
+            entity = entities.by_codes(session, [code])[0]
+            if community_url or no_community:
+                entity.community_url = None if no_community else community_url
+            if community_for:
+                entity.community_premium_only = community_for == "premium"
+            if required_activities:
+                entity.required_activities = required_activities
+            if renewal_mode:
+                entity.renewal_mode = renewal_mode
+            click.echo(f"{entity.code} {entity.name} updated.")
+    except entities.UnknownEntity as error:
+        raise click.ClickException("Unknown entity code(s): " + ", ".join(error.codes)) from None
+
+
 @entities_group.command("show", help="Show entities and their settings.")
 @click.argument("codes", nargs=-1, required=True)
 @with_appcontext
@@ -108,7 +138,9 @@ def entities_show(codes):
                 click.echo(f"  participating: {'yes' if entity.participating else 'no'}")
                 click.echo(f"  required activities for premium: {entity.required_activities}")
                 click.echo(f"  renewal mode: {entity.renewal_mode}")
-                click.echo(f"  community room: {entity.community_url or '-'}")
+                who = "premium registrants" if entity.community_premium_only else "all registrants"
+                click.echo(f"  community room: {entity.community_url or '-'}"
+                           + (f" (for {who})" if entity.community_url else ""))
                 click.echo(f"  site: {entity.site_url or '-'}")
                 click.echo("  registrations: " + ", ".join(
                     f"{kind} {counts.get(kind, 0)}" for kind in ("basic", "premium")))

@@ -204,3 +204,7 @@ def _prefectures() -> dict[str, EntityRow]:
 def prefecture_row(code: str) -> EntityRow:
     """A prefecture from the shipped data, without a query (names do not change)."""
     return _prefectures()[code]
+
+
+def prefecture_rows() -> list[EntityRow]:
+    return list(_prefectures().values())

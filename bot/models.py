@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
@@ -419,3 +419,15 @@ class MonitorAnswer(Base):
     value: Mapped[str] = mapped_column(String(2000))
 
     __table_args__ = (Index("uq_monitor_answer_once", "response_id", "question_id", unique=True),)
+
+
+class Media(Base):
+    """An image staff attached to a broadcast, served to LINE at an unguessable URL."""
+
+    __tablename__ = "media"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, URL-safe
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
+    original: Mapped[bytes] = mapped_column(LargeBinary)   # JPEG ≤ 2048 px
+    preview: Mapped[bytes] = mapped_column(LargeBinary)    # JPEG ≤ 480 px
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -46,6 +46,7 @@ class Tapped:
 class Photo:
     """An image the person sent: the QR code texts found in it (None: not a readable image)."""
     codes: tuple[str, ...] | None
+    content: bytes | None = field(default=None, repr=False)  # for staff attaching a picture
 
 
 Turn = Text | Location | Tapped | Photo
@@ -123,6 +124,8 @@ class State:
     on_input: StateHandler
     prompt: Prompt
     help: Callable[[], str]
+    #: A photo sent here is an answer (staff attaching a picture), not a QR code to read.
+    takes_photos: bool = False
 
 
 @dataclass(frozen=True)

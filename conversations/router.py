@@ -46,7 +46,7 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
             return _stale(ctx)
         ctx.params = turn.params
         return ROUTER.postbacks[type(postback)](ctx, postback)
-    if isinstance(turn, Photo):
+    if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos):
         return checkin_steps.on_photo(ctx, turn)  # a photo is a QR code to read, anywhere
     if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)):
         return command.handler(ctx)

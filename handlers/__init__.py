@@ -103,7 +103,7 @@ def read_photo(gateway: line.LineGateway, message_id: str) -> Photo:
         log.warning("photo %s unavailable: %s", message_id, error.status)
         return Photo(None)
     try:
-        return Photo(tuple(qr.decode_qr(content)))
+        return Photo(tuple(qr.decode_qr(content)), content)
     except qr.UnreadableImage:
         return Photo(None)
 

@@ -73,6 +73,15 @@ def local_information(current: Sequence[Registration]) -> list[Message]:
                     {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
                      "text": _("お知らせはこのトークに届きます。")}]
         footer = []
+        if entity.community_url:
+            if entity.community_premium_only and registration.kind != "premium":
+                contents.append({"type": "text", "size": "xs", "color": "#888888", "wrap": True,
+                                 "text": _("プレミアム登録者向けのコミュニティがあります。")})
+            else:
+                footer.append({"type": "button", "style": "primary", "height": "sm",
+                               "color": "#06C755",
+                               "action": {"type": "uri", "label": _("コミュニティに参加"),
+                                          "uri": entity.community_url}})
         if entity.site_url:
             footer.append({"type": "button", "style": "link", "height": "sm",
                            "action": {"type": "uri", "label": _("公式サイト"),

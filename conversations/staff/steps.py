@@ -11,6 +11,7 @@ from conversations.common import text
 from conversations.engine import Context, Step, Text, Turn
 from conversations.staff import messages
 from conversations.staff.parse import parse_date, parse_time
+from conversations.staff.roles import acting
 from conversations.staff.states import (
     Category,
     CodeKind,
@@ -47,16 +48,7 @@ def on_invitation(ctx: Context, code: str) -> Step:
 # Which entity --------------------------------------------------------------------------------
 
 def _acting(ctx: Context, action: str, code: str | None = None) -> Staff | Step:
-    """The staff role to act with, or the Step that answers instead (refusal, or a choice)."""
-    roles = staff.roles_of(ctx.session, ctx.person)
-    if code is not None:
-        role = next((r for r in roles if r.entity.code == code), None)
-        return role if role is not None else Step(messages.staff_only())
-    if not roles:
-        return Step(messages.staff_only())
-    if len(roles) > 1:
-        return Step(messages.choose_entity(roles, action))
-    return roles[0]
+    return acting(ctx, code, lambda roles: messages.choose_entity(roles, action))
 
 
 def new_activity(ctx: Context, code: str | None = None) -> Step:

@@ -1,0 +1,52 @@
+"""Finding an audience's people in the database, a page at a time (keyset pagination)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.domain.audience import Audience
+from bot.models import Entity, Person, Registration, RegistrationStatus, SurveyAnswer
+
+
+def _people(entity: Entity, audience: Audience) -> Select:
+    """Person IDs and LINE user IDs of the entity's active registrants in the audience.
+
+    Blocked and deleted people are left out: nothing is sent to them (R14).
+    """
+    query = (select(Person.id, Person.line_user_id)
+             .join(Registration, Registration.person_id == Person.id)
+             .where(Registration.entity_id == entity.id,
+                    Registration.status == RegistrationStatus.ACTIVE,
+                    Registration.kind.in_(audience.kinds),
+                    Person.following.is_(True), Person.deleted_at.is_(None),
+                    Person.line_user_id.is_not(None)))
+    if audience.relationships:
+        # The ties a person declared when registering at this entity (or, for a prefecture,
+        # at any of its municipalities: their survey belongs to that registration).
+        answered = aliased(Registration)
+        query = query.where(exists(
+            select(SurveyAnswer.id)
+            .join(answered, answered.id == SurveyAnswer.registration_id)
+            .join(Entity, Entity.id == answered.entity_id)
+            .where(answered.person_id == Person.id,
+                   (answered.entity_id == entity.id)
+                   | (Entity.prefecture_code == entity.code),
+                   SurveyAnswer.question == "relationship",
+                   SurveyAnswer.answer.in_(audience.relationships))))
+    if audience.prefectures:
+        home = aliased(Entity)
+        query = query.join(home, home.id == Person.residence_entity_id).where(
+            home.prefecture_code.in_(audience.prefectures))
+    return query.distinct()
+
+
+def page(session: Session, entity: Entity, audience: Audience, after: int,
+         size: int) -> list[tuple[int, str]]:
+    """The next `size` people after person ID `after`, in ID order."""
+    query = _people(entity, audience).where(Person.id > after).order_by(Person.id).limit(size)
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def count(session: Session, entity: Entity, audience: Audience) -> int:
+    return session.scalar(select(func.count()).select_from(_people(entity, audience).subquery()))

@@ -1,0 +1,38 @@
+"""Staff send information to their registrants (R11): compose, audience, preview, send."""
+
+from bot.i18n import N_
+from conversations.broadcast import messages, steps
+from conversations.broadcast.states import (
+                                            Audience,
+                                            CancelScheduled,
+                                            News,
+                                            NewsFor,
+                                            NoExtra,
+                                            PickedWhen,
+                                            SendLater,
+                                            SendNow,
+                                            Tie,
+                                            TiesDone,
+)
+from conversations.engine import Command, Conversation, State
+
+_help = messages.compose_help
+
+BROADCAST = Conversation(
+    name="news",
+    commands=(Command((N_("お知らせを送る"),), steps.start),
+              Command((N_("送信状況"),), steps.status)),
+    states={
+        News.TEXT: State(steps.on_text, steps.prompt, _help),
+        News.EXTRA: State(steps.on_extra, steps.prompt, _help, takes_photos=True),
+        News.AUDIENCE: State(steps.buttons_only, steps.prompt, _help),
+        News.RELATIONSHIPS: State(steps.buttons_only, steps.prompt, _help),
+        News.PREFECTURES: State(steps.on_prefectures, steps.prompt, _help),
+        News.PREVIEW: State(steps.buttons_only, steps.prompt, _help),
+        News.WHEN: State(steps.on_when_typed, steps.prompt, _help),
+    },
+    postbacks={NewsFor: steps.on_for, NoExtra: steps.on_no_extra, Audience: steps.on_audience,
+               Tie: steps.on_tie, TiesDone: steps.on_ties_done, SendNow: steps.on_send_now,
+               SendLater: steps.on_send_later, PickedWhen: steps.on_when_picked,
+               CancelScheduled: steps.on_cancel_scheduled},
+)

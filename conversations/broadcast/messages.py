@@ -1,0 +1,172 @@
+"""Broadcast messages: composing, the audience, the preview, delivery counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from linebot.v3.messaging.models import DatetimePickerAction, Message
+
+from bot.domain.audience import Audience as Who
+from bot.entities import prefecture_row
+from bot.i18n import _, current_locale
+from bot.models import Broadcast, BroadcastStatus, Entity
+from conversations.broadcast.states import (
+    Audience,
+    CancelScheduled,
+    NoExtra,
+    PickedWhen,
+    SendLater,
+    SendNow,
+    Tie,
+    TiesDone,
+)
+from conversations.common import cancel_button, label, listing, say, tap, text
+from conversations.dates import moment
+from conversations.names import place
+from conversations.postback import pack
+from conversations.registration.messages import choice_label
+
+MAX_TEXT = 2000
+
+
+def ask_text(entity: Entity) -> list[Message]:
+    return [text(_("{place}の登録者へお知らせを送ります。本文を入力してください（{n}文字まで）。")
+                 .format(place=place(entity), n=MAX_TEXT), [cancel_button()])]
+
+
+def text_too_long(length: int) -> list[Message]:
+    return [text(_("本文が長すぎます（{length}文字）。{n}文字までにしてください。").format(
+        length=length, n=MAX_TEXT), [cancel_button()])]
+
+
+def ask_extra(token: str) -> list[Message]:
+    return [text(_("写真を送るか、リンク（https://…）を入力すると、お知らせに添えられます。"
+                   "添えないときは「なし」を押してください。"),
+                 [tap(_("なし"), NoExtra(token)), cancel_button()])]
+
+
+def extra_problem() -> list[Message]:
+    return [text(_("写真として読み取れないか、https:// で始まるリンクではありませんでした。"
+                   "もう一度送るか「なし」を押してください。"), [cancel_button()])]
+
+
+def ask_audience(token: str) -> list[Message]:
+    return [text(_("誰に送りますか？"),
+                 [tap(_("登録者全員"), Audience("all", token)),
+                  tap(_("ベーシックのみ"), Audience("basic", token)),
+                  tap(_("プレミアムのみ"), Audience("premium", token)),
+                  tap(_("つながりで絞る"), Audience("ties", token)),
+                  tap(_("お住まいで絞る"), Audience("home", token)),
+                  cancel_button()])]
+
+
+def ask_ties(chosen: Sequence[str], token: str) -> list[Message]:
+    from bot.domain.survey import RELATIONSHIP
+    body = _("どのつながりの人に送りますか？（いくつでも選べます。選び終わったら「次へ」）")
+    if chosen:
+        body += "\n" + _("選択中：{choices}").format(
+            choices=listing(choice_label("relationship", v) for v in chosen))
+    actions = [tap(("✓ " if value in chosen else "") + choice_label("relationship", value),
+                   Tie(value, token), display=choice_label("relationship", value))
+               for value in RELATIONSHIP.choices]
+    return [text(body, [*actions, tap(_("次へ"), TiesDone(token)), cancel_button()])]
+
+
+def ask_prefectures() -> list[Message]:
+    return [text(_("お住まいの都道府県を入力してください（例：東京都 大阪府 神奈川県）。"),
+                 [cancel_button()])]
+
+
+def no_prefecture_found() -> list[Message]:
+    return [text(_("都道府県名が見つかりませんでした。「東京都 大阪府」のように入力してください。"),
+                 [cancel_button()])]
+
+
+def describe(who: Who) -> str:
+    kinds = {("basic", "premium"): _("登録者全員"), ("basic",): _("ベーシック登録者"),
+             ("premium",): _("プレミアム登録者")}[tuple(who.kinds)]
+    parts = [kinds]
+    if who.relationships:
+        parts.append(_("つながり：{ties}").format(
+            ties=listing(choice_label("relationship", v) for v in who.relationships)))
+    if who.prefectures:
+        english = current_locale() == "en"
+        parts.append(_("お住まい：{prefectures}").format(prefectures=listing(
+            prefecture_row(code).name_en if english else prefecture_row(code).name
+            for code in who.prefectures)))
+    return " / ".join(parts)
+
+
+def preview(content: list[Message], who: Who, count: int, token: str) -> list[Message]:
+    note = _("↑ プレビューです（まだ送っていません）。\n対象：{who}\n人数：{n}人").format(
+        who=describe(who), n=count)
+    actions = [tap(_("今すぐ送る"), SendNow(token)), tap(_("日時を指定"), SendLater(token)),
+               cancel_button()]
+    if count == 0:
+        note += "\n" + _("対象の人がいません。条件を変えるときは「キャンセル」からやり直してください。")
+        actions = [cancel_button()]
+    return [*content, text(note, actions)]
+
+
+def ask_when(now: datetime, token: str) -> list[Message]:
+    picker = DatetimePickerAction(label=label(_("日時を選ぶ")), data=pack(PickedWhen(token)),
+                                  mode="datetime", min=now.strftime("%Y-%m-%dT%H:%M"))
+    return [text(_("送る日時を選ぶか、「12/24 10:00」のように入力してください（日本時間）。"),
+                 [picker, cancel_button()])]
+
+
+def when_problem() -> list[Message]:
+    return [text(_("日時が読み取れないか、過去の日時です。「12/24 10:00」のように入力してください。"),
+                 [cancel_button()])]
+
+
+def accepted(broadcast: Broadcast, scheduled: bool) -> list[Message]:
+    body = (_("{when}に送ります（予約しました）。").format(when=moment(broadcast.send_at))
+            if scheduled else _("送信を受け付けました。まもなく届きます。"))
+    body += "\n" + _("届いた数は「送信状況」で確認できます。")
+    return [text(body, [say(_("送信状況")), say(_("お知らせを送る"))])]
+
+
+
+
+def status_name(status: str) -> str:
+    return {BroadcastStatus.SCHEDULED: _("予約中"), BroadcastStatus.SENDING: _("送信準備中"),
+            BroadcastStatus.QUEUED: _("送信処理済み"),
+            BroadcastStatus.CANCELLED: _("取り消し")}[status]
+
+
+def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]]) -> list[Message]:
+    if not items:
+        return [text(_("{place}から送ったお知らせはまだありません。").format(place=place(entity)),
+                     [say(_("お知らせを送る"))])]
+    lines = [_("{place}のお知らせ（新しい順）").format(place=place(entity))]
+    cancellable = []
+    for broadcast, counts in items:
+        lines.append("")
+        lines.append(f"#{broadcast.id} {broadcast.summary}")
+        lines.append(_("{status}・{when}・対象{n}人").format(
+            status=status_name(broadcast.status), when=moment(broadcast.send_at),
+            n=broadcast.recipients))
+        if broadcast.status != BroadcastStatus.SCHEDULED:
+            lines.append(_("届いた：{sent}人　送信待ち：{pending}人　失敗：{failed}人").format(
+                sent=counts.get("sent", 0), pending=counts.get("pending", 0),
+                failed=counts.get("failed", 0)))
+        else:
+            cancellable.append(broadcast)
+    actions = [tap(_("#{id}を取り消す").format(id=b.id), CancelScheduled(b.id)) for b in cancellable[:5]]
+    return [text("\n".join(lines), [*actions, say(_("お知らせを送る"))])]
+
+
+def cancelled_scheduled(broadcast: Broadcast) -> list[Message]:
+    return [text(_("#{id}の予約を取り消しました。").format(id=broadcast.id), [say(_("送信状況"))])]
+
+
+def cannot_cancel() -> list[Message]:
+    return [text(_("このお知らせは取り消せません（すでに送信が始まっているか、ほかの団体のものです）。"),
+                 [say(_("送信状況"))])]
+
+
+def compose_help() -> str:
+    return _("お知らせを作成しています。質問に答えるか、ボタンを押してください。やめるときは「キャンセル」です"
+             "（まだ何も送られません）。")
