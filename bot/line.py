@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 import urllib3
 from flask import Flask, current_app
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
+    BroadcastRequest,
     Configuration,
     MessagingApi,
     MessagingApiBlob,
+    MulticastRequest,
+    NarrowcastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -27,6 +33,30 @@ TIMEOUT_SECONDS = 5
 
 class LineUnavailable(RuntimeError):
     """LINE did not answer (network, timeout, 5xx): nobody's input was wrong."""
+
+
+class Outcome(StrEnum):
+    SENT = "sent"        # 2xx, or 409: LINE had already accepted this retry key
+    RETRY = "retry"      # 429, 5xx, a timeout or no connection: the same request again later
+    REFUSED = "refused"  # any other 4xx: the same request would be refused again
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    #: LINE's answer (the response body) or what went wrong on the way; never the request.
+    detail: str | None = None
+    #: Seconds LINE asked us to wait (a 429's Retry-After), when it said.
+    retry_after: float | None = None
+
+
+#: Sending endpoints that take X-Line-Retry-Key: the request model and the SDK call of each.
+_SENDERS = {
+    "push": (PushMessageRequest, MessagingApi.push_message),
+    "multicast": (MulticastRequest, MessagingApi.multicast),
+    "narrowcast": (NarrowcastRequest, MessagingApi.narrowcast),
+    "broadcast": (BroadcastRequest, MessagingApi.broadcast),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,26 @@ class LineGateway:
     def push(self, user_id: str, messages: Sequence[Message], retry_key: str) -> None:
         self.api.push_message(PushMessageRequest(to=user_id, messages=list(messages)),
                               x_line_retry_key=retry_key, _request_timeout=TIMEOUT_SECONDS)
+
+    def send(self, kind: str, body: Mapping, retry_key: str,
+             timeout: float = TIMEOUT_SECONDS) -> SendResult:
+        """One push, multicast, narrowcast or broadcast request, from its stored JSON body.
+
+        `kind` names the endpoint. The caller retries on Outcome.RETRY with the same body and
+        key, so LINE acts on the request at most once.
+        """
+        model, call = _SENDERS[kind]
+        try:
+            request = model.from_dict(dict(body))
+        except ValueError as error:  # pydantic's ValidationError is one
+            return SendResult(Outcome.REFUSED, f"not a valid {kind} request: {error}")
+        try:
+            call(self.api, request, x_line_retry_key=retry_key, _request_timeout=timeout)
+        except ApiException as error:
+            return _send_result(error)
+        except urllib3.exceptions.HTTPError as error:
+            return SendResult(Outcome.RETRY, f"no answer from LINE: {type(error).__name__}")
+        return SendResult(Outcome.SENT)
 
     def profile(self, user_id: str) -> Profile | None:
         try:
@@ -134,6 +184,44 @@ def _subject(response: urllib3.BaseHTTPResponse, client_id: str) -> str:
     if not isinstance(subject, str) or not subject or claims.get("aud") != client_id:
         raise LineUnavailable("ID token verification answered without our subject")
     return subject
+
+
+def message_json(message: Message | Mapping) -> dict:
+    """A message as LINE's JSON; a dict is read through the SDK's model, so it is checked."""
+    if isinstance(message, Message):
+        return message.to_dict()
+    try:
+        return Message.from_dict(dict(message)).to_dict()
+    except KeyError as error:
+        raise ValueError(f"not a LINE message object: {error} is missing") from None
+
+
+def _send_result(error: ApiException) -> SendResult:
+    status = error.status
+    if status == 409:  # "The retry key is already accepted"
+        return SendResult(Outcome.SENT)
+    detail = f"{status} {error.body if isinstance(error.body, str) else error.reason}"
+    if status == 429:
+        return SendResult(Outcome.RETRY, detail,
+                          retry_after_seconds((error.headers or {}).get("Retry-After")))
+    if status >= 500:
+        return SendResult(Outcome.RETRY, detail)
+    return SendResult(Outcome.REFUSED, detail)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC, origin unknown
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def _line_message(error: ApiException) -> str:

@@ -12,21 +12,18 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-import urllib3
 from babel.dates import format_datetime
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from linebot.v3.messaging import ApiException
 from linebot.v3.messaging.models import TextMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from bot import activities, checkin_codes, checkins, entities, line, people
+from bot import activities, checkin_codes, checkins, entities, line, outbox, people
 from bot.activities import JST
 from bot.db import database
 from bot.domain.checkin import Code
@@ -312,11 +309,10 @@ def liff_checkin():
 class _Answer:
     outcome: checkins.Outcome
     message: str
-    push_key: str | None  # set when the chat should be told too
 
 
 def _check_in(app: Flask, user_id: str, token: str | None) -> _Answer:
-    """Check in and word the outcome in one transaction; tell the chat after the commit."""
+    """Check in, word the outcome and queue it for the chat too, in one transaction."""
     now = datetime.now(UTC)
     with database(app).transaction() as session:
         person = people.lock(session, user_id, now)
@@ -326,23 +322,9 @@ def _check_in(app: Flask, user_id: str, token: str | None) -> _Answer:
                   if token else checkins.Result(checkins.Outcome.INVALID))
         with use_locale(people.locale_of(person)):
             message = outcome_text(result)
-        checked_in = result.outcome is checkins.Outcome.CHECKED_IN and person.following
-        key = f"checkin:{result.session.id}:{person.id}" if checked_in else None
-    answer = _Answer(result.outcome, message, key)
-    if answer.push_key:
-        _tell_chat(app, user_id, answer)
-    return answer
-
-
-def _tell_chat(app: Flask, user_id: str, answer: _Answer) -> None:
-    """The chat shows the check-in too; the page already told the person, so failing is quiet."""
-    retry_key = str(uuid.uuid5(uuid.NAMESPACE_URL, answer.push_key))
-    try:
-        line.gateway(app).push(user_id, [TextMessage(text=answer.message)], retry_key=retry_key)
-    except ApiException as error:
-        log.warning("LIFF check-in: push refused: %s", error.status)
-    except urllib3.exceptions.HTTPError as error:
-        log.warning("LIFF check-in: push failed: %s", type(error).__name__)
+        if result.outcome is checkins.Outcome.CHECKED_IN and person.following:
+            outbox.push(session, user_id, [TextMessage(text=message)], now)
+    return _Answer(result.outcome, message)
 
 
 def init_app(app: Flask) -> None:

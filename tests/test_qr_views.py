@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -15,8 +14,18 @@ from sqlalchemy import select
 
 from bot import activities, checkin_codes, entities, people, qr_views, registrations, staff
 from bot.domain.checkin import rotation_step
-from bot.models import ActivityCategory, ActivitySession, ActivityStatus, CheckIn, Person, StaffRole
+from bot.models import (
+    ActivityCategory,
+    ActivitySession,
+    ActivityStatus,
+    CheckIn,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    StaffRole,
+)
 from bot.qr import decode_qr
+from bot.worker import Worker
 from tests.factories import KAMIYAMA, SAPPORO, user_id
 
 LIFF_ID = "1234567890-abcdefgh"
@@ -303,7 +312,10 @@ def test_a_registered_person_checks_in_with_the_scanner_and_the_chat_hears_it(li
     text = link_of(liff, token_of(liff, session_id))  # what scanCodeV2 returns for the QR
 
     response = scan(client, line, text)
+    queued = line.deliveries(HANAKO)
+    Worker(liff).run_once()
 
+    assert queued == []  # the page answers at once; the chat hears it from the worker
     assert response.status_code == 200
     assert response.json["outcome"] == "checked_in"
     assert TITLE in response.json["message"]
@@ -312,10 +324,12 @@ def test_a_registered_person_checks_in_with_the_scanner_and_the_chat_hears_it(li
         assert (check_in.session_id, check_in.method) == (session_id, "liff")
         person = people.find(session, HANAKO)
         assert person.last_access_at is not None
+        queued = session.scalars(select(OutboxMessage)).one()
     [push] = line.deliveries(HANAKO)
     assert push.via == "push"
     assert push.messages == [{"type": "text", "text": response.json["message"]}]
-    assert push.retry_key == str(uuid.uuid5(uuid.NAMESPACE_URL, f"checkin:{session_id}:{person.id}"))
+    assert push.retry_key == queued.retry_key
+    assert (queued.recipients, queued.status) == ([HANAKO], OutboxStatus.SENT)
 
 
 def test_scanning_again_is_already_done_and_not_told_twice(liff, client, line, db):
@@ -325,6 +339,7 @@ def test_scanning_again_is_already_done_and_not_told_twice(liff, client, line, d
     scan(client, line, text)
 
     response = scan(client, line, text)
+    Worker(liff).run_once()
 
     assert response.status_code == 200 and response.json["outcome"] == "already"
     assert len(line.deliveries(HANAKO)) == 1
@@ -334,7 +349,8 @@ def test_an_unregistered_person_is_told_to_register_first(liff, client, line, db
     response = scan(client, line, link_of(liff, token_of(liff, create_activity(db))))
 
     assert response.json["outcome"] == "needs_registration"
-    assert line.deliveries(HANAKO) == []
+    with db.transaction() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
 
 
 def test_a_scanned_code_that_is_not_ours_is_invalid(liff, client, line):
@@ -350,10 +366,13 @@ def test_a_failed_push_does_not_undo_the_check_in(liff, client, line, db):
     line.inject("push", 400)
 
     response = scan(client, line, link_of(liff, token_of(liff, session_id)))
+    summary = Worker(liff).run_once()
 
     assert response.status_code == 200 and response.json["outcome"] == "checked_in"
+    assert summary.failed == 1
     with db.transaction() as session:
         assert session.scalars(select(CheckIn)).one().method == "liff"
+        assert session.scalars(select(OutboxMessage)).one().status == OutboxStatus.FAILED
 
 
 def test_an_id_token_for_another_channel_is_refused(liff, client, line, db):

@@ -1,0 +1,220 @@
+"""Broadcasts (R11): staff compose in the chat, choose an audience, preview, send now or later."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+from PIL import Image
+from sqlalchemy import select
+
+from bot import broadcasts
+from bot.models import Broadcast, OutboxMessage, Person
+from bot.worker import Worker
+from tests.factories import (KAMIYAMA, TOKUSHIMA, Chat, image_event, make_staff,
+                             register_by_name)
+
+KAMIKATSU = "363022"
+
+
+def deliver(app, now=None):
+    """What the worker process does: fan out due broadcasts, send the outbox."""
+    worker = Worker(app)
+    for _ in range(5):
+        worker.run_once(now)
+
+
+def resident(app, client, line, name, *, ties=(), home=None, town="神山"):
+    chat = Chat(app, client, line, name)
+    chat.follow()
+    register_by_name(chat, town)
+    for tie in ties:
+        chat.tap(tie)
+    chat.tap("次へ")
+    chat.tap("スキップ")
+    chat.tap("スキップ")
+    if home:
+        chat.say(home)
+    else:
+        chat.tap("スキップ")
+    return chat
+
+
+def news_texts(line, chat) -> list[str]:
+    return [m.get("text", "") for d in line.deliveries(chat.user_id) if d.via == "multicast"
+            for m in d.messages]
+
+
+def compose(staff_chat, body="棚田の草刈りの参加者を募集します。"):
+    staff_chat.say("お知らせを送る")
+    staff_chat.say(body)
+    staff_chat.tap("なし")
+
+
+def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, client, line, runner, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    people = [resident(app, client, line, name) for name in ("一", "二", "三")]
+    people[2].unfollow()  # blocked: skipped
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    compose(staff_chat)
+    staff_chat.tap("登録者全員")
+    assert "【神山町】\n棚田の草刈りの参加者を募集します。" in staff_chat.text()  # the preview
+    assert "人数：2人" in staff_chat.text()
+    assert news_texts(line, people[0]) == []
+    staff_chat.tap("今すぐ送る")
+    assert "送信を受け付けました" in staff_chat.text()
+    deliver(app)
+    assert news_texts(line, people[0]) == ["【神山町】\n棚田の草刈りの参加者を募集します。"]
+    assert news_texts(line, people[1]) == ["【神山町】\n棚田の草刈りの参加者を募集します。"]
+    assert news_texts(line, people[2]) == []
+    staff_chat.say("送信状況")
+    assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()
+
+
+def test_a_segment_by_ties_and_by_home_prefecture(app, client, line, runner, join):
+    join(KAMIYAMA)
+    born = resident(app, client, line, "出身", ties=["出身地"], home="札幌市")
+    visitor = resident(app, client, line, "観光", ties=["何度も訪れている"], home="千代田区")
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    compose(staff_chat, "出身の方へ")
+    staff_chat.tap("つながりで絞る")
+    staff_chat.tap("出身地")
+    staff_chat.tap("次へ")
+    assert "人数：1人" in staff_chat.text() and "つながり：出身地" in staff_chat.text()
+    staff_chat.tap("今すぐ送る")
+    compose(staff_chat, "東京にお住まいの方へ")
+    staff_chat.tap("お住まいで絞る")
+    staff_chat.say("東京 と 大阪")
+    assert "お住まい：東京都、大阪府" in staff_chat.text() and "人数：1人" in staff_chat.text()
+    staff_chat.tap("今すぐ送る")
+    deliver(app)
+    assert news_texts(line, born) == ["【神山町】\n出身の方へ"]
+    assert news_texts(line, visitor) == ["【神山町】\n東京にお住まいの方へ"]
+
+
+def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, client, line, runner, join, db):
+    join(KAMIYAMA)
+    person = resident(app, client, line, "住民")
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    compose(staff_chat, "明日のお知らせ")
+    staff_chat.tap("登録者全員")
+    staff_chat.tap("日時を指定")
+    staff_chat.postback_with(staff_chat.last, "日時を選ぶ", {"datetime": "2099-12-24T10:00"})
+    assert "12月24日（木） 10:00に送ります" in staff_chat.text()
+    deliver(app)
+    assert news_texts(line, person) == []
+    with db.transaction() as session:
+        send_at = session.scalar(select(Broadcast.send_at))
+    deliver(app, send_at + timedelta(seconds=1))
+    assert news_texts(line, person) == ["【神山町】\n明日のお知らせ"]
+    compose(staff_chat, "取り消すお知らせ")
+    staff_chat.tap("登録者全員")
+    staff_chat.tap("日時を指定")
+    staff_chat.say("2099-12-25 9:00")
+    staff_chat.say("送信状況")
+    cancel_label = next(label for label in staff_chat.labels() if label.endswith("を取り消す"))
+    staff_chat.tap(cancel_label)
+    assert "予約を取り消しました" in staff_chat.text()
+
+
+def test_a_picture_and_a_link_travel_with_the_text(app, client, line, runner, join):
+    join(KAMIYAMA)
+    person = resident(app, client, line, "住民")
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat.say("お知らせを送る")
+    staff_chat.say("秋祭りのお知らせ")
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), "orange").save(buffer, "JPEG")
+    line.add_content("700000000000000001", buffer.getvalue(), "image/jpeg")
+    staff_chat._send(image_event(staff_chat.user_id, message_id="700000000000000001",
+                                 reply_token=staff_chat.token()))
+    assert "誰に送りますか" in staff_chat.text()
+    staff_chat.tap("登録者全員")
+    staff_chat.tap("今すぐ送る")
+    deliver(app)
+    sent = [m for d in line.deliveries(person.user_id) if d.via == "multicast" for m in d.messages]
+    assert [m["type"] for m in sent] == ["text", "image"]
+    picture = app.test_client().get(sent[1]["originalContentUrl"].split(app.live_url, 1)[1])
+    assert picture.status_code == 200 and picture.mimetype == "image/jpeg"
+
+
+def test_a_prefecture_reaches_its_co_registrations(app, client, line, runner, join):
+    join(KAMIYAMA, KAMIKATSU, TOKUSHIMA)
+    a = resident(app, client, line, "神山の人")
+    b = resident(app, client, line, "上勝の人", town="上勝")
+    staff_chat = Chat(app, client, line, "県職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, TOKUSHIMA)
+    compose(staff_chat, "県からのお知らせ")
+    staff_chat.tap("登録者全員")
+    assert "人数：2人" in staff_chat.text()
+    staff_chat.tap("今すぐ送る")
+    deliver(app)
+    assert news_texts(line, a) == news_texts(line, b) == ["【徳島県】\n県からのお知らせ"]
+
+
+def test_staff_of_another_entity_cannot_cancel_or_see(app, client, line, runner, join, db):
+    join(KAMIYAMA, KAMIKATSU)
+    a_staff = Chat(app, client, line, "神山の職員")
+    a_staff.follow()
+    make_staff(runner, a_staff, KAMIYAMA)
+    b_staff = Chat(app, client, line, "上勝の職員")
+    b_staff.follow()
+    make_staff(runner, b_staff, KAMIKATSU)
+    with db.transaction() as session:
+        from bot.domain.audience import Audience
+        from bot.entities import by_code
+        now = datetime.now(UTC)
+        scheduled = broadcasts.create(session, by_code(session, KAMIYAMA),
+                                      [{"type": "text", "text": "x"}], "x", Audience(),
+                                      now + timedelta(days=1), now)
+        broadcast_id = scheduled.id
+    b_staff.postback(f"news.stop?id={broadcast_id}")
+    assert "取り消せません" in b_staff.text()
+    b_staff.say("送信状況")
+    assert f"#{broadcast_id}" not in b_staff.text()
+    with db.transaction() as session:
+        assert session.get(Broadcast, broadcast_id).status == "scheduled"
+    resident_chat = Chat(app, client, line, "住民")
+    resident_chat.follow()
+    resident_chat.say("お知らせを送る")
+    assert "職員の方専用" in resident_chat.text()
+
+
+def test_fan_out_is_resumable_and_never_doubles(app, client, line, runner, join, db):
+    """Pages of recipients are queued with the cursor in one transaction (SPEC §6)."""
+    join(KAMIYAMA)
+    people = [resident(app, client, line, f"住民{i}") for i in range(5)]
+    with db.transaction() as session:
+        from bot.domain.audience import Audience
+        from bot.entities import by_code
+        now = datetime.now(UTC)
+        broadcast_id = broadcasts.create(session, by_code(session, KAMIYAMA),
+                                         [{"type": "text", "text": "少しずつ"}], "x",
+                                         Audience(), now, now).id
+    pages = 0
+    while True:
+        with db.transaction() as session:
+            more = broadcasts.fan_out_page(session, broadcast_id, datetime.now(UTC), size=2)
+        if not more:
+            break
+        pages += 1
+    assert pages == 3
+    with db.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.broadcast_id == broadcast_id)).all()
+        assert sorted(len(r.recipients) for r in rows) == [1, 2, 2]
+        assert session.get(Broadcast, broadcast_id).recipients == 5
+        assert session.get(Broadcast, broadcast_id).status == "queued"
+        ids = {p.line_user_id for p in session.scalars(select(Person))}
+    assert {user for r in rows for user in r.recipients} <= ids
+    deliver(app)
+    assert all(news_texts(line, p) == ["少しずつ"] for p in people)

@@ -1,0 +1,370 @@
+"""The outgoing queue and the `worker` process (SPEC §5 outgoing messages, §6 scale).
+
+Everything goes through the local LINE platform over real HTTP: faults are injected there,
+and what LINE received is read back from it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from linebot.v3.messaging.models import TextMessage
+from sqlalchemy import insert, select
+
+from bot import entities, line, outbox
+from bot.models import Broadcast, BroadcastStatus, OutboxKind, OutboxMessage, OutboxStatus, Person
+from bot.worker import RunSummary, Worker
+from tests.factories import KAMIYAMA, user_id
+
+HANAKO, TARO, JIRO, SABURO = (user_id(name) for name in ("花子", "太郎", "次郎", "三郎"))
+NEWS = [TextMessage(text="お知らせ")]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_people(db, user_ids, **fields) -> None:
+    with db.transaction() as session:
+        session.execute(insert(Person), [
+            {"line_user_id": uid, "created_at": now(), "following": True, **fields}
+            for uid in user_ids])
+
+
+def queue_push(db, to: str, messages=NEWS) -> OutboxMessage:
+    with db.transaction() as session:
+        return outbox.push(session, to, messages, now())
+
+
+def stored(db) -> list[OutboxMessage]:
+    with db.transaction() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def requests_to(line, endpoint: str):
+    return [r for r in line.requests if r.endpoint == endpoint]
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def many_users(count: int) -> list[str]:
+    return [f"U{index:032x}" for index in range(1, count + 1)]
+
+
+# Enqueueing ------------------------------------------------------------------------------------
+
+def test_a_message_is_queued_in_the_callers_transaction_or_not_at_all(db):
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        outbox.push(session, HANAKO, NEWS, now())
+        raise RuntimeError("the change that caused it failed")
+    assert stored(db) == []
+
+    message = queue_push(db, HANAKO, [TextMessage(text="一"), {"type": "text", "text": "二"}])
+
+    [row] = stored(db)
+    assert (row.id, row.kind, row.status, row.attempts) == (message.id, "push", "pending", 0)
+    assert row.recipients == [HANAKO]
+    assert row.messages == [{"type": "text", "text": "一"}, {"type": "text", "text": "二"}]
+    assert len(row.retry_key) == 36 and row.retry_key != queue_push(db, HANAKO).retry_key
+
+
+@pytest.mark.parametrize("messages", [
+    [], NEWS * 6, [{"type": "no such type"}], [{"text": "no type"}], [{"type": "text"}],
+], ids=["none", "six", "unknown type", "no type", "no text"])
+def test_what_line_would_not_take_is_refused_when_queued(db, messages):
+    with pytest.raises(ValueError), db.transaction() as session:
+        outbox.push(session, HANAKO, messages, now())
+    assert stored(db) == []
+
+
+def test_the_lease_must_outlast_a_request_to_line(app):
+    app.config["LINE_TIMEOUT_SECONDS"] = 5
+    with pytest.raises(ValueError, match="lease"):
+        Worker(app, lease=5)
+
+
+# Sending ---------------------------------------------------------------------------------------
+
+def test_a_queued_push_is_delivered_once_with_its_retry_key(app, db, line):
+    add_people(db, [HANAKO])
+    message = queue_push(db, HANAKO)
+    worker = Worker(app)
+
+    assert worker.run_once() == RunSummary(sent=1)
+    assert worker.run_once() == RunSummary()
+
+    [row] = stored(db)
+    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 1, None)
+    assert row.sent_at is not None
+    [delivery] = line.deliveries()
+    assert (delivery.to, delivery.via, delivery.retry_key) == (HANAKO, "push", message.retry_key)
+    assert delivery.messages == [{"type": "text", "text": "お知らせ"}]
+
+
+def test_a_5xx_is_retried_with_backoff_and_the_same_key(app, db, line):
+    add_people(db, [HANAKO])
+    message = queue_push(db, HANAKO)
+    line.inject("push", 500, times=2)
+    worker, start = Worker(app), now()
+
+    assert worker.run_once(start) == RunSummary(retried=1)
+    [first] = stored(db)
+    assert worker.run_once(start) == RunSummary()  # not due yet
+    assert worker.run_once(start + timedelta(minutes=10)) == RunSummary(retried=1)
+    [second] = stored(db)
+    assert worker.run_once(start + timedelta(minutes=20)) == RunSummary(sent=1)
+
+    assert start + timedelta(seconds=1) <= first.available_at <= start + timedelta(seconds=2)
+    assert first.last_error.startswith("500") and "injected fault" in first.last_error
+    later = start + timedelta(minutes=10)
+    assert later + timedelta(seconds=2) <= second.available_at <= later + timedelta(seconds=4)
+    [row] = stored(db)
+    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 3, None)
+    pushes = requests_to(line, "push")
+    assert [r.status for r in pushes] == [500, 500, 200]
+    assert {r.retry_key for r in pushes} == {message.retry_key}
+    assert len(line.deliveries(HANAKO)) == 1
+
+
+def test_a_429_backs_off_and_then_delivers(app, db, line):
+    add_people(db, [HANAKO])
+    queue_push(db, HANAKO)
+    line.inject("push", 429, body={"message": "Too many requests"})
+    worker, start = Worker(app), now()
+
+    assert worker.run_once(start) == RunSummary(retried=1)
+    [waiting] = stored(db)
+    assert worker.run_once(start) == RunSummary()
+    assert worker.run_once(start + timedelta(minutes=5)) == RunSummary(sent=1)
+
+    assert waiting.status == OutboxStatus.PENDING and waiting.available_at > start
+    assert waiting.last_error.startswith("429 ") and "Too many requests" in waiting.last_error
+    assert [r.status for r in requests_to(line, "push")] == [429, 200]
+    assert len(line.deliveries(HANAKO)) == 1
+
+
+def test_retry_after_is_read_in_seconds_or_as_a_date():
+    moment = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert line.retry_after_seconds("120") == 120
+    assert line.retry_after_seconds("Tue, 01 Dec 2026 09:00:30 GMT", moment) == 30
+    assert line.retry_after_seconds("Tue, 01 Dec 2026 08:00:00 GMT", moment) == 0
+    assert line.retry_after_seconds(None) is None
+    assert line.retry_after_seconds("soon") is None
+
+
+def test_after_a_timeout_the_retry_gets_409_and_counts_as_sent(app, db, line):
+    add_people(db, [HANAKO])
+    message = queue_push(db, HANAKO)
+    app.config["LINE_TIMEOUT_SECONDS"] = 0.3
+    line.inject("push", None, delay=1.0)  # slow, but LINE does take the request
+    worker, start = Worker(app), now()
+
+    assert worker.run_once(start) == RunSummary(retried=1)
+    [waiting] = stored(db)
+    wait_for(lambda: len(requests_to(line, "push")) == 1)
+    assert worker.run_once(start + timedelta(minutes=5)) == RunSummary(sent=1)
+
+    assert waiting.last_error == "no answer from LINE: ReadTimeoutError"
+    [row] = stored(db)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
+    pushes = requests_to(line, "push")
+    assert [r.status for r in pushes] == [200, 409]
+    assert {r.retry_key for r in pushes} == {message.retry_key}
+    assert len(line.deliveries(HANAKO)) == 1
+
+
+def test_a_4xx_fails_with_lines_message_and_is_never_retried(app, db, line):
+    add_people(db, [HANAKO])
+    queue_push(db, HANAKO, [TextMessage(text="あ" * 6000)])  # the SDK's model lets it through
+    worker, start = Worker(app), now()
+
+    assert worker.run_once(start) == RunSummary(failed=1)
+    assert worker.run_once(start + timedelta(days=1)) == RunSummary()
+
+    [row] = stored(db)
+    assert (row.status, row.sent_at, row.attempts) == (OutboxStatus.FAILED, None, 1)
+    assert row.last_error.startswith("400 ") and "The request body has 1 error(s)" in row.last_error
+    assert "messages[0].text" in row.last_error
+    assert len(requests_to(line, "push")) == 1 and line.deliveries() == []
+
+
+def test_a_row_the_sdk_cannot_turn_into_a_request_fails_instead_of_stopping_the_worker(app, db, line):
+    add_people(db, [HANAKO])
+    with db.transaction() as session:
+        broken = outbox.push(session, HANAKO, NEWS, now())
+        broken.messages = [{"type": "text"}]  # as if written by hand, past the checks
+    queue_push(db, HANAKO)
+
+    assert Worker(app).run_once() == RunSummary(sent=1, failed=1)
+
+    failed, sent = stored(db)
+    assert failed.status == OutboxStatus.FAILED and "not a valid push request" in failed.last_error
+    assert sent.status == OutboxStatus.SENT and len(line.deliveries(HANAKO)) == 1
+
+
+def test_blocked_and_deleted_people_are_skipped(app, db, line):
+    add_people(db, [HANAKO])
+    add_people(db, [TARO], following=False)      # blocked the account
+    add_people(db, [JIRO], deleted_at=now())     # deleted, user ID not erased yet
+    # SABURO deleted their data: the person row no longer holds the user ID.
+    with db.transaction() as session:
+        outbox.multicast(session, [HANAKO, TARO, JIRO, SABURO], NEWS, now())
+        for to in (TARO, SABURO):
+            outbox.push(session, to, NEWS, now())
+
+    assert Worker(app).run_once() == RunSummary(sent=1, skipped=2)
+
+    multicast, *pushes = stored(db)
+    assert (multicast.status, multicast.recipients) == (OutboxStatus.SENT, [HANAKO])
+    assert [(p.status, p.recipients, p.last_error) for p in pushes] == [(OutboxStatus.SENT, [], None)] * 2
+    assert [d.to for d in line.deliveries()] == [HANAKO]
+    assert [r.endpoint for r in line.requests] == ["multicast"]
+
+
+def test_a_multicast_of_1201_is_three_requests_of_at_most_500(app, db, line):
+    users = many_users(1201)
+    add_people(db, users)
+    with db.transaction() as session:
+        kamiyama = entities.by_code(session, KAMIYAMA)
+        broadcast = Broadcast(entity_id=kamiyama.id, messages=[], summary="お知らせ", audience={},
+                              status=BroadcastStatus.QUEUED, send_at=now(), created_at=now())
+        session.add(broadcast)
+        session.flush()
+        rows = outbox.multicast(session, users + users[:3], NEWS, now(), broadcast_id=broadcast.id)
+        assert [len(row.recipients) for row in rows] == [500, 500, 201]
+    with db.transaction() as session:
+        queued = outbox.counts(session, broadcast.id)
+
+    assert Worker(app).run_once() == RunSummary(sent=3)
+
+    assert queued == {"pending": 1201, "sent": 0, "failed": 0}
+    with db.transaction() as session:
+        assert outbox.counts(session, broadcast.id) == {"pending": 0, "sent": 1201, "failed": 0}
+    assert Counter(d.to for d in line.deliveries()) == Counter(users)
+    assert sorted(r.retry_key for r in requests_to(line, "multicast")) == sorted(
+        row.retry_key for row in rows)
+
+
+def test_broadcast_all_uses_lines_broadcast(app, db, line):
+    line.add_user(HANAKO, "花子")
+    with db.transaction() as session:
+        message = outbox.broadcast_all(session, NEWS, now())
+
+    assert Worker(app).run_once() == RunSummary(sent=1)
+
+    assert [(d.to, d.via, d.retry_key) for d in line.deliveries()] == [
+        (HANAKO, "broadcast", message.retry_key)]
+    assert [row.kind for row in stored(db)] == [OutboxKind.BROADCAST]
+
+
+# The worker process ----------------------------------------------------------------------------
+
+def start_worker(app, database_url, log_path: Path, *args: str) -> subprocess.Popen:
+    """`furusato worker` in its own process, on the test's database and LINE platform."""
+    env = {**os.environ, "FURUSATO_ENV": "test", "DATABASE_URL": database_url,
+           "LINE_API_HOST": app.config["LINE_API_HOST"],
+           "LINE_CHANNEL_ACCESS_TOKEN": app.config["LINE_CHANNEL_ACCESS_TOKEN"],
+           "LINE_CHANNEL_SECRET": app.config["LINE_CHANNEL_SECRET"],
+           "SECRET_KEY": app.config["SECRET_KEY"]}
+    furusato = Path(sys.executable).with_name("furusato")
+    with log_path.open("w") as log:
+        return subprocess.Popen([str(furusato), "worker", *args], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def test_a_worker_killed_while_sending_loses_nothing_and_sends_nothing_twice(
+        app, db, line, database_url, tmp_path):
+    users = many_users(4)
+    add_people(db, users)
+    messages = [queue_push(db, to) for to in users]
+    line.inject("push", None, times=2, delay=2.0)  # LINE takes these two, slowly
+    line.inject("push", 500, times=2, delay=2.0)   # and answers these two with an error
+    worker_log = tmp_path / "worker.log"
+
+    process = start_worker(app, database_url, worker_log, "--threads", "4")
+    try:
+        wait_for(lambda: all(row.attempts == 1 for row in stored(db)), seconds=30)
+        time.sleep(1.0)  # the four requests are now inside the platform's delay
+    finally:
+        process.kill()
+        process.wait()
+    assert not line.deliveries(), worker_log.read_text()
+    wait_for(lambda: len(requests_to(line, "push")) == 4)
+
+    assert [row.status for row in stored(db)] == [OutboxStatus.PENDING] * 4
+    worker = Worker(app)
+    assert worker.run_once() == RunSummary()  # still leased to the dead worker
+    assert worker.run_once(now() + timedelta(seconds=61)) == RunSummary(sent=4)
+
+    assert [(row.status, row.attempts) for row in stored(db)] == [(OutboxStatus.SENT, 2)] * 4
+    assert Counter(d.retry_key for d in line.deliveries()) == Counter(m.retry_key for m in messages)
+    assert sorted(r.status for r in requests_to(line, "push")) == [200, 200, 200, 200, 409, 409, 500, 500]
+
+
+def test_the_worker_process_sends_until_sigterm_and_stops_cleanly(app, db, line, database_url,
+                                                                  tmp_path):
+    add_people(db, [HANAKO])
+    queue_push(db, HANAKO)
+    worker_log = tmp_path / "worker.log"
+
+    process = start_worker(app, database_url, worker_log)
+    try:
+        wait_for(lambda: [row.status for row in stored(db)] == [OutboxStatus.SENT], seconds=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+
+    assert code == 0, worker_log.read_text()
+    assert "worker stopped" in worker_log.read_text()
+    assert len(line.deliveries(HANAKO)) == 1
+
+
+def test_worker_once_prints_what_it_did(runner, db):
+    add_people(db, [HANAKO])
+    add_people(db, [TARO], following=False)
+    queue_push(db, HANAKO)
+    queue_push(db, TARO)
+
+    result = runner.invoke(args=["worker", "--once", "--threads", "2", "--batch", "10"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "sent 1, retried 0, failed 0, skipped 1\n"
+
+
+def test_four_workers_share_the_queue_and_send_each_message_once(app, db, line, database_template):
+    if database_template[0] != "postgresql":
+        pytest.skip("SQLite has no row locks (one worker at a time); "
+                    "FOR UPDATE SKIP LOCKED is proven on PostgreSQL")
+    users = many_users(200)
+    add_people(db, users)
+    with db.transaction() as session:
+        keys = [outbox.push(session, to, NEWS, now()).retry_key for to in users]
+
+    def drain() -> int:
+        worker, sent = Worker(app, batch=10, threads=2), 0
+        while (summary := worker.run_once()).total:
+            sent += summary.sent
+        return sent
+
+    with ThreadPoolExecutor(4) as pool:
+        sent_by_worker = list(pool.map(lambda _: drain(), range(4)))
+
+    assert sum(sent_by_worker) == 200
+    assert sum(1 for sent in sent_by_worker if sent) > 1
+    assert Counter(d.retry_key for d in line.deliveries()) == Counter(keys)
+    assert len(requests_to(line, "push")) == 200  # no message was sent a second time
+    assert {(row.status, row.attempts) for row in stored(db)} == {(OutboxStatus.SENT, 1)}
