@@ -22,11 +22,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     app.extensions["db"] = Database(str(settings["DATABASE_URL"]))
 
-    from bot import line, media, qr_views, webhook
+    from bot import downloads, line, media, qr_views, webhook
     line.init_app(app)
     webhook.init_app(app)
     qr_views.init_app(app)
     media.init_app(app)
+    downloads.init_app(app)
 
     if configuration.is_development(settings):
         from bot.devtools import line_platform, simulator

@@ -190,9 +190,11 @@ def _register_feature_commands() -> None:
     from bot.richmenu import richmenu_cli
     from bot.scenario import scenario_cli
     from bot.staff_cli import activity_cli, staff_cli
+    from bot.stats_cli import stats_cli
+    from bot.worker import worker_command
 
-    for group in (richmenu_cli, scenario_cli, staff_cli, activity_cli):
-        cli.add_command(group)
+    for command in (richmenu_cli, scenario_cli, staff_cli, activity_cli, worker_command, stats_cli):
+        cli.add_command(command)
 
 
 _register_feature_commands()

@@ -18,6 +18,7 @@ ENVIRONMENT: dict[str, str | None] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "SECRET_KEY": None,
     "LOG_LEVEL": "INFO",
+    "LINE_TIMEOUT_SECONDS": "5",
 }
 
 #: Production must be given these; a default would be a secret everybody knows.

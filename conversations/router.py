@@ -5,12 +5,14 @@ from __future__ import annotations
 from linebot.v3.messaging.models import Message
 
 from bot import entities
+from conversations.broadcast import BROADCAST
 from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps
 from conversations.common import text
 from conversations.engine import Context, Location, Photo, Router, Step, Tapped, Text, Turn, save_state
 from conversations.menu import MENU
 from conversations.menu import messages as menu_messages
+from conversations.monitor import MONITOR, MONITOR_ANSWER
 from conversations.my_registrations import MY_REGISTRATIONS
 from conversations.registration import REGISTRATION
 from conversations.registration import messages as registration_messages
@@ -19,7 +21,8 @@ from conversations.registration.states import Reg
 from conversations.residence import RESIDENCE
 from conversations.staff import STAFF
 
-ROUTER = Router([MENU, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF])
+ROUTER = Router([MENU, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF, BROADCAST,
+                 MONITOR, MONITOR_ANSWER])
 
 #: Free text while nothing is going on is taken as a place name when it finds at most this many.
 IDLE_SEARCH_LIMIT = 10

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from bot import broadcasts
 from bot.models import Broadcast, OutboxMessage, Person
 from bot.worker import Worker
-from tests.factories import (KAMIYAMA, TOKUSHIMA, Chat, image_event, make_staff,
-                             register_by_name)
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, image_event, make_staff, register_by_name
 
 KAMIKATSU = "363022"
 

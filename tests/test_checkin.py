@@ -14,8 +14,18 @@ from bot import activities, checkin_codes
 from bot.domain.checkin import Code
 from bot.models import Activity, CheckIn, Registration
 from bot.qr import qr_png
-from tests.factories import (KAMIYAMA, TOKUSHIMA, Chat, image_event, make_staff, open_activity,
-                             post, register_by_name, text_event, webhook_body, signature)
+from tests.factories import (
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    image_event,
+    make_staff,
+    open_activity,
+    register_by_name,
+    signature,
+    text_event,
+    webhook_body,
+)
 
 
 def check_ins(db) -> int:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from bot import entities, surveys
+from bot.checkin_codes import text_for
+from bot.domain import surveys as rules
+from conversations.monitor.states import StartAnswering
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
 from conversations.router import ROUTER
-from bot.checkin_codes import text_for
 from tests.factories import KAMIYAMA, TOKUSHIMA, held, make_staff, open_activity
 
 # How to reach each state of every conversation from a fresh chat.
@@ -41,6 +46,33 @@ PATHS["staff.confirm"] = PATHS["staff.more"] + [("tap", "日程はこれで全�
 PATHS["staff.finish"] = [("invite", "363421"), ("activity", "363421"), ("say", "活動一覧"),
                          ("tap", "締め切る")]
 PATHS["checkin.register"] = [("activity", "363421"), ("checkin", None)]
+SURVEY = [("invite", "363421"), ("say", "アンケートを作る")]
+NEWS = [("say", "神山"), ("tap", "登録する"), ("say", "キャンセル"),  # one registrant: themself
+        ("invite", "363421"), ("say", "お知らせを送る")]
+PATHS["news.text"] = NEWS
+PATHS["news.extra"] = NEWS + [("say", "秋祭りのお知らせ")]
+PATHS["news.audience"] = PATHS["news.extra"] + [("tap", "なし")]
+PATHS["news.relationships"] = PATHS["news.audience"] + [("tap", "つながりで絞る")]
+PATHS["news.prefectures"] = PATHS["news.audience"] + [("tap", "お住まいで絞る")]
+PATHS["news.preview"] = PATHS["news.audience"] + [("tap", "登録者全員")]
+PATHS["news.when"] = PATHS["news.preview"] + [("tap", "日時を指定")]
+PATHS["monitor.title"] = SURVEY
+PATHS["monitor.kind"] = SURVEY + [("say", "移住について")]
+PATHS["monitor.question"] = PATHS["monitor.kind"] + [("tap", "単一選択")]
+PATHS["monitor.choices"] = PATHS["monitor.question"] + [("say", "移住に関心がありますか？")]
+PATHS["monitor.more"] = PATHS["monitor.choices"] + [("say", "はい\nいいえ")]
+PATHS["monitor.preview"] = PATHS["monitor.more"] + [("tap", "完成")]
+PATHS["monitor.audience"] = PATHS["monitor.preview"] + [("tap", "送る")]
+PATHS["monitor.ties"] = PATHS["monitor.audience"] + [("tap", "つながりで絞る")]
+PATHS["monitor.prefectures"] = PATHS["monitor.audience"] + [("tap", "お住まいで絞る")]
+PATHS["monitor.confirm"] = PATHS["monitor.audience"] + [("tap", "登録者全員")]
+PATHS["monitor.close"] = [("invite", "363421"), ("survey", "363421"), ("say", "アンケート一覧"),
+                          ("tap", "締め切る")]
+ANSWER = [("say", "登録する"), ("say", "神山"), ("tap", "登録する"), ("say", "キャンセル"),
+          ("survey", "363421"), ("answer", None)]
+PATHS["monitor_answer.choice"] = ANSWER
+PATHS["monitor_answer.multiple"] = ANSWER + [("tap", "はい")]
+PATHS["monitor_answer.text"] = PATHS["monitor_answer.multiple"] + [("tap", "スキップ"), ("tap", "3")]
 
 
 def test_every_state_has_a_way_to_reach_it_in_these_tests():
@@ -51,8 +83,20 @@ def test_every_state_of_a_step_is_in_the_table():
     assert {state.value for state in Reg} <= set(ROUTER.states)
 
 
+def open_survey(app, code: str) -> int:
+    """An open survey of `code` with a question of each kind; returns its ID."""
+    with app.extensions["db"].transaction() as session:
+        survey = surveys.create(session, entities.by_code(session, code), "アンケート", [
+            rules.Question(rules.Kind.SINGLE, "関心は？", ("はい", "いいえ")),
+            rules.Question(rules.Kind.MULTIPLE, "どれを？", ("農業", "漁業", "林業")),
+            rules.Question(rules.Kind.RATING, "満足度は？"),
+            rules.Question(rules.Kind.TEXT, "ご意見は？")], datetime.now(UTC))
+        surveys.open_survey(survey)
+        return survey.id
+
+
 def walk(chat, path, runner):
-    token = None
+    token = survey_id = None
     for verb, value in path:
         if verb == "invite":
             make_staff(runner, chat, value)
@@ -60,6 +104,10 @@ def walk(chat, path, runner):
             _activity, _session, token = open_activity(runner.app, value)
         elif verb == "checkin":
             chat.say(text_for(token))
+        elif verb == "survey":
+            survey_id = open_survey(runner.app, value)
+        elif verb == "answer":
+            chat.postback(pack(StartAnswering(survey_id)))
         else:
             getattr(chat, verb)(value)
 
@@ -88,8 +136,9 @@ def test_cancel_at_every_step(chat, join, runner, state):
 def test_unexpected_input_at_every_step_is_answered_with_where_you_are(chat, join, runner, state):
     join(KAMIYAMA, TOKUSHIMA)
     walk(chat, PATHS[state], runner)
-    chat.location(0.0, 0.0) if state.startswith("registration.") and state != "registration.search" \
-        else chat.say("🙂🙂🙂")
+    typed_is_unexpected = not state.startswith(("registration.", "monitor_answer.")) \
+        or state == "registration.search"
+    chat.say("🙂🙂🙂") if typed_is_unexpected else chat.location(0.0, 0.0)
     assert chat.last, "never silence"
     assert chat.labels(), "always a way on"
 

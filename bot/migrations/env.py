@@ -3,9 +3,10 @@
 from alembic import context
 
 from bot import models  # noqa: F401  (registers the tables on the metadata)
-from bot.db import Base
-
-from bot.db import UTCDateTime  # noqa: E402
+from bot.db import (
+    Base,
+    UTCDateTime,  # noqa: E402
+)
 
 
 def render_item(kind, item, autogen_context):

@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 from linebot.v3.messaging.models import Action, DatetimePickerAction, FlexMessage, ImageMessage, Message
 
+from bot.activities import JST
 from bot.i18n import _, _l
 from bot.models import Activity, ActivitySession, ActivityStatus, Entity, Staff
+from bot.statistics import RELATIONSHIP_LABELS, ActivityFigures, EntityStatistics, prefecture_name
 from conversations.common import (
     MAX_ALT_TEXT,
     cancel_button,
@@ -253,24 +255,63 @@ def already_finished(activity: Activity) -> list[Message]:
                  staff_actions())]
 
 
-def figures(entity: Entity, by_kind: dict[str, int], activities: Sequence[Activity],
-            counts: dict[int, dict[int, int]], standing: dict[str, int], as_of: date) -> list[Message]:
-    lines = [_("{place}の集計（{day}現在）").format(place=place(entity), day=day_label(as_of)),
+#: How many relationship types and prefectures the chat lists; the CSV has them all.
+TOP = 3
+MAX_ACTIVITIES = 10
+
+
+def figures(entity: Entity, stats: EntityStatistics, download_link: str) -> list[Message]:
+    """A summary that reads on a phone; the link downloads every figure as CSV (1 hour)."""
+    lines = [_("{place}の集計（{day}現在）").format(
+                 place=place(entity), day=day_label(stats.now.astimezone(JST).date())),
              "",
              _("■ 登録者（お住まいの方を除く）"),
-             _("ベーシック：{n}人").format(n=by_kind.get("basic", 0)),
-             _("プレミアム：{n}人").format(n=by_kind.get("premium", 0)),
-             "",
-             _("■ 指定活動への参加（過去12か月）"),
-             _("1回：{n}人").format(n=standing["1"]),
-             _("2回：{n}人").format(n=standing["2"]),
-             _("3回以上：{n}人").format(n=standing["3+"])]
-    if activities:
+             _("ベーシック：{n}人").format(n=stats.by_kind["basic"]),
+             _("プレミアム：{n}人").format(n=stats.by_kind["premium"])]
+    if entity.is_prefecture:
+        lines.append(_("（うち市区町村からの同時登録：{n}人）").format(
+            n=stats.by_origin["co_registration"]))
+    lines += [_("新規登録：今月{this}人、先月{last}人").format(this=stats.this_month,
+                                                       last=stats.last_month),
+              "",
+              _("■ つながり（多い順）"),
+              *_ranked([(RELATIONSHIP_LABELS[k], n) for k, n in stats.by_relationship.items()]),
+              "",
+              _("■ お住まいの都道府県（多い順）"),
+              *_ranked([(prefecture_name(code), n) for code, n in stats.by_prefecture.items()
+                        if code is not None])]
+    if stats.by_prefecture.get(None):
+        lines.append(_("・{name}：{n}人").format(name=prefecture_name(None),
+                                               n=stats.by_prefecture[None]))
+    lines += ["",
+              _("■ プレミアム候補：{n}人").format(n=stats.premium_candidates),
+              _("過去12か月に指定活動に参加したベーシック登録者です。"),
+              "",
+              _("■ 指定活動への参加（過去12か月）"),
+              _("1回：{n}人").format(n=stats.standing["1"]),
+              _("2回：{n}人").format(n=stats.standing["2"]),
+              _("3回以上：{n}人").format(n=stats.standing["3+"])]
+    if stats.activities:
         lines += ["", _("■ 活動ごとの参加者")]
-        for activity in activities[:10]:
-            total = sum(counts[activity.id].values())
-            lines.append(_("・{title}：{n}人").format(title=activity.title, n=total))
+        lines += [_activity_line(a) for a in stats.activities[:MAX_ACTIVITIES]]
+    lines += ["", _("■ すべての集計（CSV、1時間有効）"), download_link]
     return [text("\n".join(lines), staff_actions())]
+
+
+def _ranked(counts: list[tuple[str, int]]) -> list[str]:
+    """The TOP largest non-zero counts, most first (ties keep their order)."""
+    found = sorted((item for item in counts if item[1]), key=lambda item: -item[1])[:TOP]
+    if not found:
+        return [_("・まだありません")]
+    return [_("・{name}：{n}人").format(name=name, n=n) for name, n in found]
+
+
+def _activity_line(activity: ActivityFigures) -> str:
+    line = _("・{title}：{n}人").format(title=activity.title, n=activity.people)
+    if activity.sessions > 1:
+        line += _("（{sessions}日程・延べ{check_ins}人）").format(sessions=activity.sessions,
+                                                           check_ins=activity.check_ins)
+    return line
 
 
 def day_label(moment: date) -> str:

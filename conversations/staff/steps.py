@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot import activities, checkins, richmenu, staff
+from bot import activities, downloads, richmenu, staff, statistics
 from bot.activities import JST
 from bot.models import ActivityCategory, ActivityStatus, Entity, Staff
 from conversations.common import text
@@ -70,15 +70,16 @@ def activity_list(ctx: Context, code: str | None = None) -> Step:
 
 
 def figures(ctx: Context, code: str | None = None) -> Step:
+    """The entity's statistics (R15) and a CSV link that only this staff member can use."""
+    from flask import current_app
+
     role = _acting(ctx, "stats", code)
     if isinstance(role, Step):
         return role
     entity = role.entity
-    found = activities.of_entity(ctx.session, entity, include_finished=True)
-    counts = {a.id: activities.participants(ctx.session, a) for a in found}
-    return Step(messages.figures(entity, activities.registrants_by_kind(ctx.session, entity),
-                                 found, counts, checkins.distribution(ctx.session, entity, ctx.now),
-                                 ctx.now.astimezone(JST).date()))
+    link = downloads.download_url(current_app, "statistics", entity.code, person_id=ctx.person.id)
+    return Step(messages.figures(entity, statistics.entity_statistics(ctx.session, entity, ctx.now),
+                                 link))
 
 
 ACTIONS = {"new": new_activity, "list": activity_list, "stats": figures}
