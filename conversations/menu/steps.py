@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import registrations
+from bot import registrations, staff
 from bot.i18n import LOCALES, use_locale
 from bot.people import locale_of
 from conversations.common import text
@@ -11,12 +11,16 @@ from conversations.menu import messages
 from conversations.menu.states import ChangeHome, SetLanguage
 from conversations.names import place
 from conversations.residence import steps as residence_steps
+from conversations.staff import messages as staff_messages
 
 
 def show_help(ctx: Context) -> Step:
     """Help keeps the person where they are and repeats the question they were asked."""
     if ctx.current is None:
-        return Step.staying(messages.help_text(None))
+        replies = messages.help_text(None)
+        if staff.roles_of(ctx.session, ctx.person):
+            replies.append(text(staff_messages.staff_help(), staff_messages.staff_actions()))
+        return Step.staying(replies)
     return Step.staying([text(messages.help_body(ctx.current.help())),
                          *ctx.current.prompt(ctx)])
 

@@ -78,7 +78,13 @@ def invitation_refused(problem: str) -> list[Message]:
 
 
 def staff_actions() -> list[Action]:
-    return [say(_("活動を作る")), say(_("活動一覧")), say(_("集計")), say(_("ヘルプ"))]
+    return [say(_("活動を作る")), say(_("活動一覧")), say(_("お知らせを送る")),
+            say(_("アンケート一覧")), say(_("集計")), say(_("ヘルプ"))]
+
+
+def staff_help() -> str:
+    return _("職員の方は：「活動を作る」「活動一覧」（QRコード・締め切り）、「お知らせを送る」「送信状況」、"
+             "「アンケートを作る」「アンケート一覧」（結果・CSV）、「集計」。")
 
 
 def choose_entity(roles: Sequence[Staff], action: str) -> list[Message]:
