@@ -8,9 +8,9 @@ from datetime import datetime
 from linebot.v3.messaging.models import DatetimePickerAction, Message
 
 from bot.domain.audience import Audience as Who
-from bot.entities import prefecture_row
-from bot.i18n import _, current_locale
+from bot.i18n import _
 from bot.models import Broadcast, BroadcastStatus, Entity
+from conversations import audience
 from conversations.broadcast.states import (
     Audience,
     CancelScheduled,
@@ -21,11 +21,10 @@ from conversations.broadcast.states import (
     Tie,
     TiesDone,
 )
-from conversations.common import cancel_button, label, listing, say, tap, text
+from conversations.common import cancel_button, label, say, tap, text
 from conversations.dates import moment
 from conversations.names import place
 from conversations.postback import pack
-from conversations.registration.messages import choice_label
 
 MAX_TEXT = 2000
 
@@ -52,50 +51,16 @@ def extra_problem() -> list[Message]:
 
 
 def ask_audience(token: str) -> list[Message]:
-    return [text(_("誰に送りますか？"),
-                 [tap(_("登録者全員"), Audience("all", token)),
-                  tap(_("ベーシックのみ"), Audience("basic", token)),
-                  tap(_("プレミアムのみ"), Audience("premium", token)),
-                  tap(_("つながりで絞る"), Audience("ties", token)),
-                  tap(_("お住まいで絞る"), Audience("home", token)),
-                  cancel_button()])]
+    return audience.ask_audience(token, Audience)
 
 
 def ask_ties(chosen: Sequence[str], token: str) -> list[Message]:
-    from bot.domain.survey import RELATIONSHIP
-    body = _("どのつながりの人に送りますか？（いくつでも選べます。選び終わったら「次へ」）")
-    if chosen:
-        body += "\n" + _("選択中：{choices}").format(
-            choices=listing(choice_label("relationship", v) for v in chosen))
-    actions = [tap(("✓ " if value in chosen else "") + choice_label("relationship", value),
-                   Tie(value, token), display=choice_label("relationship", value))
-               for value in RELATIONSHIP.choices]
-    return [text(body, [*actions, tap(_("次へ"), TiesDone(token)), cancel_button()])]
+    return audience.ask_ties(chosen, token, Tie, TiesDone)
 
 
-def ask_prefectures() -> list[Message]:
-    return [text(_("お住まいの都道府県を入力してください（例：東京都 大阪府 神奈川県）。"),
-                 [cancel_button()])]
-
-
-def no_prefecture_found() -> list[Message]:
-    return [text(_("都道府県名が見つかりませんでした。「東京都 大阪府」のように入力してください。"),
-                 [cancel_button()])]
-
-
-def describe(who: Who) -> str:
-    kinds = {("basic", "premium"): _("登録者全員"), ("basic",): _("ベーシック登録者"),
-             ("premium",): _("プレミアム登録者")}[tuple(who.kinds)]
-    parts = [kinds]
-    if who.relationships:
-        parts.append(_("つながり：{ties}").format(
-            ties=listing(choice_label("relationship", v) for v in who.relationships)))
-    if who.prefectures:
-        english = current_locale() == "en"
-        parts.append(_("お住まい：{prefectures}").format(prefectures=listing(
-            prefecture_row(code).name_en if english else prefecture_row(code).name
-            for code in who.prefectures)))
-    return " / ".join(parts)
+ask_prefectures = audience.ask_prefectures
+no_prefecture_found = audience.no_prefecture_found
+describe = audience.describe
 
 
 def preview(content: list[Message], who: Who, count: int, token: str) -> list[Message]:

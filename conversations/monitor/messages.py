@@ -8,11 +8,11 @@ from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.domain import surveys as rules
 from bot.domain.audience import Audience as Who
-from bot.domain.survey import RELATIONSHIP
 from bot.i18n import _, _l
 from bot.models import Entity, MonitorQuestion, MonitorSurvey, Staff, SurveyStatus
 from bot.surveys import Refusal, Results, rule
-from conversations.broadcast.messages import describe
+from conversations import audience
+from conversations.audience import describe
 from conversations.common import (
     MAX_ALT_TEXT,
     cancel_button,
@@ -44,7 +44,6 @@ from conversations.monitor.states import (
     TiesPicked,
 )
 from conversations.names import place
-from conversations.registration.messages import choice_label
 
 KIND_LABELS = {
     rules.Kind.SINGLE: _l("単一選択"),
@@ -148,34 +147,15 @@ def preview(survey: MonitorSurvey, token: str) -> list[Message]:
 # Who receives it -------------------------------------------------------------------------------
 
 def ask_audience(token: str) -> list[Message]:
-    return [text(_("誰に送りますか？"),
-                 [tap(_("登録者全員"), PickAudience("all", token)),
-                  tap(_("ベーシックのみ"), PickAudience("basic", token)),
-                  tap(_("プレミアムのみ"), PickAudience("premium", token)),
-                  tap(_("つながりで絞る"), PickAudience("ties", token)),
-                  tap(_("お住まいで絞る"), PickAudience("home", token)),
-                  cancel_button()])]
+    return audience.ask_audience(token, PickAudience)
 
 
 def ask_ties(chosen: Sequence[str], token: str) -> list[Message]:
-    body = _("どのつながりの人に送りますか？（いくつでも選べます。選び終わったら「次へ」）")
-    if chosen:
-        body += "\n" + _("選択中：{choices}").format(
-            choices=listing(choice_label("relationship", v) for v in chosen))
-    actions = [tap(("✓ " if value in chosen else "") + choice_label("relationship", value),
-                   PickTie(value, token), display=choice_label("relationship", value))
-               for value in RELATIONSHIP.choices]
-    return [text(body, [*actions, tap(_("次へ"), TiesPicked(token)), cancel_button()])]
+    return audience.ask_ties(chosen, token, PickTie, TiesPicked)
 
 
-def ask_prefectures() -> list[Message]:
-    return [text(_("お住まいの都道府県を入力してください（例：東京都 大阪府 神奈川県）。"),
-                 [cancel_button()])]
-
-
-def no_prefecture_found() -> list[Message]:
-    return [text(_("都道府県名が見つかりませんでした。「東京都 大阪府」のように入力してください。"),
-                 [cancel_button()])]
+ask_prefectures = audience.ask_prefectures
+no_prefecture_found = audience.no_prefecture_found
 
 
 def invitation(survey: MonitorSurvey) -> FlexMessage:

@@ -1,0 +1,63 @@
+"""Choosing an audience (broadcasts, monitor surveys): the same questions, each flow's buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from linebot.v3.messaging.models import Message
+
+from bot.domain.audience import Audience as Who
+from bot.domain.survey import RELATIONSHIP
+from bot.entities import prefecture_row
+from bot.i18n import _, current_locale
+from conversations.common import cancel_button, listing, tap, text
+from conversations.postback import Postback
+from conversations.registration.messages import choice_label
+
+#: The choices of the first question, as each flow's postback carries them.
+CHOICES = ("all", "basic", "premium", "ties", "home")
+
+
+def ask_audience(token: str, pick: Callable[[str, str], Postback]) -> list[Message]:
+    labels = {"all": _("登録者全員"), "basic": _("ベーシックのみ"), "premium": _("プレミアムのみ"),
+              "ties": _("つながりで絞る"), "home": _("お住まいで絞る")}
+    return [text(_("誰に送りますか？"),
+                 [*(tap(labels[choice], pick(choice, token)) for choice in CHOICES),
+                  cancel_button()])]
+
+
+def ask_ties(chosen: Sequence[str], token: str, tie: Callable[[str, str], Postback],
+             done: Callable[[str], Postback]) -> list[Message]:
+    body = _("どのつながりの人に送りますか？（いくつでも選べます。選び終わったら「次へ」）")
+    if chosen:
+        body += "\n" + _("選択中：{choices}").format(
+            choices=listing(choice_label("relationship", v) for v in chosen))
+    actions = [tap(("✓ " if value in chosen else "") + choice_label("relationship", value),
+                   tie(value, token), display=choice_label("relationship", value))
+               for value in RELATIONSHIP.choices]
+    return [text(body, [*actions, tap(_("次へ"), done(token)), cancel_button()])]
+
+
+def ask_prefectures() -> list[Message]:
+    return [text(_("お住まいの都道府県を入力してください（例：東京都 大阪府 神奈川県）。"),
+                 [cancel_button()])]
+
+
+def no_prefecture_found() -> list[Message]:
+    return [text(_("都道府県名が見つかりませんでした。「東京都 大阪府」のように入力してください。"),
+                 [cancel_button()])]
+
+
+def describe(who: Who) -> str:
+    kinds = {("basic", "premium"): _("登録者全員"), ("basic",): _("ベーシック登録者"),
+             ("premium",): _("プレミアム登録者")}[tuple(who.kinds)]
+    parts = [kinds]
+    if who.relationships:
+        parts.append(_("つながり：{ties}").format(
+            ties=listing(choice_label("relationship", v) for v in who.relationships)))
+    if who.prefectures:
+        english = current_locale() == "en"
+        parts.append(_("お住まい：{prefectures}").format(prefectures=listing(
+            prefecture_row(code).name_en if english else prefecture_row(code).name
+            for code in who.prefectures)))
+    return " / ".join(parts)
