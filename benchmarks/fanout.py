@@ -1,7 +1,7 @@
 """Fan-out benchmark: a broadcast to N synthetic registrants of one entity, confirm → last multicast.
 
     .venv/bin/python benchmarks/fanout.py                              # 100,000 and 1,000,000
-    .venv/bin/python benchmarks/fanout.py --sizes 100000 --workers 1,2,4
+    .venv/bin/python benchmarks/fanout.py --sizes 100000 --workers 1,8
     .venv/bin/python benchmarks/fanout.py --sizes 1000000 --profile --top 0   # where time goes
 
 For each audience size, on a fresh PostgreSQL database `bench_<random>` (dropped at the end,
@@ -12,7 +12,8 @@ even on Ctrl+C):
 2. **queue** — in a child process, as the worker process would: `broadcasts.create(...)` (the
    staff's confirm, committed), then `broadcasts.fan_out_page` one transaction at a time until
    every recipient is in the outbox (one row per 500 recipients); timed, and the process's peak
-   RSS taken from `resource.getrusage`;
+   RSS read from /proc/self/status (VmHWM: `resource.getrusage`'s ru_maxrss survives execve on
+   Linux and would show the parent's size at the fork);
 3. **send** — W `furusato worker` processes (the Procfile's `worker`, sharing the queue with
    FOR UPDATE SKIP LOCKED) send every row to the local LINE platform, which runs in a process of
    its own (so it does not share a GIL with anyone) and only counts what it accepts. The workers
@@ -98,7 +99,7 @@ def serve_platform(port: int, access_token: str) -> None:
         with platform._lock:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             return jsonify({**platform.accepted, "cpu": usage.ru_utime + usage.ru_stime,
-                            "maxrss_kb": usage.ru_maxrss})
+                            "peak_rss_kb": peak_rss_kb(os.getpid())})
 
     @app.post("/_bench/reset")
     def reset():
@@ -213,7 +214,9 @@ def fan_out(url: str) -> None:
 
     app = create_app({"FURUSATO_ENV": "test", "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     db = app.extensions["db"]
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across execve, so a child would
+    # report its parent's size at the fork if that was larger.
+    baseline_kb = peak_rss_kb(os.getpid())
     with db.engine.connect() as connection:  # the pool's one connection: its server process
         from sqlalchemy import text
         backend = connection.execute(text("SELECT pg_backend_pid()")).scalar()
@@ -243,7 +246,8 @@ def fan_out(url: str) -> None:
                       "cpu": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
                       "postgres_cpu": backend_cpu, "connections": db.engine.pool.checkedin(),
                       "baseline_kb": baseline_kb,
-                      "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                      "maxrss_kb": peak_rss_kb(os.getpid()),
+                      "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
 def run_fan_out(url: str) -> dict:
@@ -573,7 +577,7 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000", help="audience sizes, comma list")
-    parser.add_argument("--workers", default="1,4", help="worker process counts, comma list")
+    parser.add_argument("--workers", default="1,2,4", help="worker process counts, comma list")
     parser.add_argument("--threads", type=int, default=8, help="each worker's sending threads")
     parser.add_argument("--batch", type=int, default=50, help="rows a worker claims at a time")
     parser.add_argument("--no-production", action="store_true",

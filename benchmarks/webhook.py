@@ -1,29 +1,34 @@
 """Webhook benchmark: the registration flow under gunicorn and PostgreSQL against a bare echo bot.
 
-    .venv/bin/python benchmarks/webhook.py                       # both gunicorn settings, 32 users
-    .venv/bin/python benchmarks/webhook.py --users 16,32,64 --configs gthread:2x4
+    .venv/bin/python benchmarks/webhook.py                    # sync:4 and gthread:2x4, 32 users
+    .venv/bin/python benchmarks/webhook.py --configs sync:2,sync:4,gthread:2x4 --rounds 2
+    .venv/bin/python benchmarks/webhook.py --users 16,64 --load-processes 1,3
+    .venv/bin/python benchmarks/webhook.py --profile 200      # where one webhook's time goes
 
 What it does, all on this machine:
 
 1. creates a PostgreSQL database `bench_<random>`, migrates it, loads the shipped entities and
    makes 363421 神山町 and 360007 徳島県 participate (dropped at the end, even on Ctrl+C);
 2. runs the local LINE platform (bot/devtools/line_platform.py) in this process on a threaded
-   werkzeug server, so the load generator can issue real reply tokens and register profiles;
+   werkzeug server; it issues the real reply tokens and holds the profiles (`add_user`);
 3. for each gunicorn setting (`sync:4` = 4 sync workers, `gthread:2x4` = 2 workers × 4
    threads), starts the bare line-bot-sdk echo app (benchmarks/echo_app.py), loads it, stops
-   it; then starts the bot (`gunicorn 'bot:create_app()'`) the same way and loads it;
-4. load: N virtual users (threads, urllib3 connection pool), each repeating, for a fixed
-   time after a warm-up:
+   it; then starts the bot (`gunicorn 'bot:create_app()'`) the same way and loads it (with
+   --rounds, the order alternates);
+4. load: N virtual users for a fixed time after a warm-up, as threads with a urllib3
+   connection pool in load-generator processes of their own (so that the load generator and
+   the platform do not share one GIL); they get users, reply tokens and what the platform
+   delivered from this process through a small broker:
    - bot: the registration flow with a fresh LINE user ID — follow, 「登録する」, 「神山」, then
      the 登録する postback read from the bot's reply as the platform recorded it; every step
-     must get its reply (else it counts as an error);
-   - echo: a text message, whose echo must arrive;
+     must have been answered and the last reply must say 登録しました, else it is an error;
+   - echo: text messages, whose echoes must arrive (checked every 20);
    every webhook POST is timed (signed body ready → 200 received);
 5. prints requests/s, p50/p90/p99/max latency and errors for both apps and the ratio, and the
-   CPU each part used during the measurement (gunicorn, PostgreSQL, this process = load
-   generator + LINE platform): on 2 cores they share, so this shows who the machine worked for.
+   CPU each part used during the measurement (gunicorn, PostgreSQL, the load generators, the
+   platform, everything else): on 2 cores they all share, so this shows who the machine
+   worked for, and the CPU each webhook POST cost the service.
 """
-
 from __future__ import annotations
 
 import argparse
