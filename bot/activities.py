@@ -18,8 +18,6 @@ from bot.models import (
     CheckIn,
     Entity,
     Person,
-    Registration,
-    RegistrationStatus,
 )
 
 #: Activities happen in Japan; dates and times typed by staff are Japan time.
@@ -91,13 +89,3 @@ def participants(session: Session, activity: Activity) -> dict[int, int]:
         select(CheckIn.session_id, func.count())
         .where(CheckIn.session_id.in_([s.id for s in activity.sessions]))
         .group_by(CheckIn.session_id)).all())
-
-
-def registrants_by_kind(session: Session, entity: Entity) -> dict[str, int]:
-    """Active registrations by kind, own residents excluded (R15, R9)."""
-    return dict(session.execute(
-        select(Registration.kind, func.count())
-        .where(Registration.entity_id == entity.id,
-               Registration.status == RegistrationStatus.ACTIVE,
-               Registration.counted_in_statistics.is_(True))
-        .group_by(Registration.kind)).all())

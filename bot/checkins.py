@@ -96,7 +96,7 @@ def _registered(session: Session, person: Person, entity: Entity) -> bool:
         Registration.status == RegistrationStatus.ACTIVE).limit(1)) is not None
 
 
-def _designated_at(entity: Entity, since: datetime):
+def designated_check_ins(entity: Entity, since: datetime):
     """Check-ins that count for R4 at this entity since a moment."""
     return (select(CheckIn.person_id, func.count(CheckIn.id).label("done"))
             .join(ActivitySession, CheckIn.session_id == ActivitySession.id)
@@ -108,16 +108,10 @@ def _designated_at(entity: Entity, since: datetime):
 
 def progress(session: Session, person: Person, entity: Entity, now: datetime) -> rules.Progress:
     """R4: designated activities at this entity in the last 12 months, against its requirement."""
-    query = _designated_at(entity, rules.twelve_months_before(now)).where(
+    query = designated_check_ins(entity, rules.twelve_months_before(now)).where(
         CheckIn.person_id == person.id).group_by(CheckIn.person_id)
     row = session.execute(query).first()
     return rules.Progress(row.done if row else 0, entity.required_activities)
-
-
-def distribution(session: Session, entity: Entity, now: datetime) -> dict[str, int]:
-    """How many people stand at 1, 2 and 3+ designated activities here (staff view)."""
-    query = _designated_at(entity, rules.twelve_months_before(now)).group_by(CheckIn.person_id)
-    return rules.distribution([row.done for row in session.execute(query)])
 
 
 @dataclass(frozen=True)

@@ -125,11 +125,6 @@ def prefecture_of(session: Session, entity: Entity) -> Entity:
     return session.scalars(select(Entity).where(Entity.code == entity.prefecture_code)).one()
 
 
-def prefecture_names(session: Session) -> dict[str, Entity]:
-    return {e.code: e for e in session.scalars(
-        select(Entity).where(Entity.kind == EntityKind.PREFECTURE))}
-
-
 def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
     """Entities whose name or kana contains the query; exact and prefix matches first."""
     key = search_key(query)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,8 +23,3 @@ def claim(session: Session, webhook_event_id: str, now: datetime) -> bool:
         .on_conflict_do_nothing(index_elements=[ProcessedEvent.webhook_event_id])
         .returning(ProcessedEvent.webhook_event_id))
     return inserted is not None
-
-
-def forget_before(session: Session, cutoff: datetime) -> int:
-    """LINE redelivers for a day at most; older IDs need not be kept."""
-    return session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff)).rowcount

@@ -91,10 +91,6 @@ class LineGateway:
             return False
         return True
 
-    def push(self, user_id: str, messages: Sequence[Message], retry_key: str) -> None:
-        self.api.push_message(PushMessageRequest(to=user_id, messages=list(messages)),
-                              x_line_retry_key=retry_key, _request_timeout=TIMEOUT_SECONDS)
-
     def send(self, kind: str, body: Mapping, retry_key: str,
              timeout: float = TIMEOUT_SECONDS) -> SendResult:
         """One push, multicast, narrowcast or broadcast request, from its stored JSON body.

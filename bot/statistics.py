@@ -163,7 +163,7 @@ def _not_resident(entity: Entity):
 
 def _designated_done(entity: Entity, since: datetime, now: datetime):
     """Per person: designated activities done here in the period, as R4 counts them."""
-    return (checkins._designated_at(entity, since)
+    return (checkins.designated_check_ins(entity, since)
             .where(CheckIn.checked_in_at <= now, _not_resident(entity))
             .group_by(CheckIn.person_id)
             .subquery())

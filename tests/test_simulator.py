@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 import urllib3
-from linebot.v3.messaging import TextMessage
 from linebot.v3.messaging.models import (
     MessageAction,
     RichMenuArea,
@@ -104,7 +103,8 @@ def test_each_kind_of_event_reaches_the_webhook(app, event, recorded):
 
 def test_history_merges_actions_and_deliveries_in_time_order(app, line):
     user_id = create_user(app)
-    gateway(app).push(user_id, [TextMessage(text="お知らせ")], retry_key=str(uuid.uuid4()))
+    gateway(app).send("push", {"to": user_id, "messages": [{"type": "text", "text": "お知らせ"}]},
+                      retry_key=str(uuid.uuid4()))
     send(app, user_id, type="text", text="こんにちは")
 
     entries = history(app, user_id)["entries"]

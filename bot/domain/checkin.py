@@ -97,9 +97,3 @@ class Progress:
     @property
     def missing(self) -> int:
         return max(0, self.required - self.done)
-
-
-def distribution(counts: list[int]) -> dict[str, int]:
-    """How many people stand at 1, 2 and 3 or more designated activities (staff view)."""
-    return {"1": sum(1 for c in counts if c == 1), "2": sum(1 for c in counts if c == 2),
-            "3+": sum(1 for c in counts if c >= 3)}
