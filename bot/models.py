@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
@@ -107,6 +107,9 @@ class Registration(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # Premium only (R8): granted or last renewed, and valid until (one year later).
+    premium_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    premium_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # False at the person's own residence municipality (R9): excluded from statistics.
     counted_in_statistics: Mapped[bool] = mapped_column(Boolean, default=True,
                                                         server_default=text("true"))
@@ -431,3 +434,149 @@ class Media(Base):
     original: Mapped[bytes] = mapped_column(LargeBinary)   # JPEG ≤ 2048 px
     preview: Mapped[bytes] = mapped_column(LargeBinary)    # JPEG ≤ 480 px
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PremiumRequestPurpose(StrEnum):
+    APPLICATION = "application"
+    RENEWAL = "renewal"
+
+
+class PremiumRequestStatus(StrEnum):
+    PENDING = "pending"        # waiting for staff (renewal mode `manual`)
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"    # the person gave up, or the registration ended meanwhile
+
+
+class PremiumRequest(Base):
+    """A premium application or renewal awaiting a staff decision (R8, renewal mode `manual`)."""
+
+    __tablename__ = "premium_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"))
+    purpose: Mapped[str] = mapped_column(_enum(PremiumRequestPurpose))
+    status: Mapped[str] = mapped_column(_enum(PremiumRequestStatus),
+                                        default=PremiumRequestStatus.PENDING)
+    #: The system's judgement when the request was made: figures and unmet rules, as JSON.
+    judgement: Mapped[dict] = mapped_column(JSON, default=dict)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))  # staff's words when declining
+
+    entity: Mapped[Entity] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    registration: Mapped[Registration] = relationship()
+
+    __table_args__ = (
+        Index(None, "entity_id", "status"),
+        Index("uq_premium_request_pending", "person_id", "entity_id", unique=True,
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
+
+
+class IdentityVerification(Base):
+    """What R13 lets us keep of a My Number Card verification: no number, PIN, token or cert."""
+
+    __tablename__ = "identity_verification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))       # pairwise subject ID
+    assurance_level: Mapped[str | None] = mapped_column(String(100))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    #: The municipality the verified address lies in (R9); the address itself is not kept.
+    address_entity_id: Mapped[int | None] = mapped_column(ForeignKey("entity.id"))
+    consent_version: Mapped[str] = mapped_column(String(20))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        # One card, one person: a second LINE account cannot reuse a verification (R7).
+        Index("uq_identity_verification_subject", "provider", "subject", unique=True),
+    )
+
+
+class GuardianConsent(Base):
+    """A guardian's consent to a minor's premium registration (R10)."""
+
+    __tablename__ = "guardian_consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))       # the guardian's pairwise subject ID
+    relationship_to_minor: Mapped[str] = mapped_column(String(20))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class VerificationPurpose(StrEnum):
+    SELF = "self"
+    GUARDIAN = "guardian"
+
+
+class VerificationTicket(Base):
+    """A single-use, short-lived hand-off from the chat (or from a minor) to the web view."""
+
+    __tablename__ = "verification_ticket"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random jti, in a signed link
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(_enum(VerificationPurpose))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class VerificationAttempt(Base):
+    """One authorisation request in flight: state, nonce and PKCE verifier stay on the server."""
+
+    __tablename__ = "verification_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    #: Cleared as soon as the token request is made.
+    code_verifier: Mapped[str | None] = mapped_column(String(128))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(_enum(VerificationPurpose))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+
+class SupportCategory(StrEnum):
+    """The fixed catalogue of R6. There is no return-gift (返礼品) category, by design."""
+    TRAVEL = "travel"
+    LODGING = "lodging"
+    WORKSPACE = "workspace"
+    FACILITY_RATES = "facility_rates"      # resident rates at public facilities
+    EVACUATION = "evacuation"              # evacuation acceptance
+    IN_PERSON_SERVICE = "in_person_service"
+
+
+class SupportMeasure(Base):
+    """A support measure an entity offers its premium registrants (R6)."""
+
+    __tablename__ = "support_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(_enum(SupportCategory))
+    description: Mapped[str] = mapped_column(String(1000))
+    how_to_use: Mapped[str] = mapped_column(String(1000))
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    entity: Mapped[Entity] = relationship()
