@@ -491,6 +491,8 @@ class IdentityVerification(Base):
     assurance_level: Mapped[str | None] = mapped_column(String(100))
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
     birth_date: Mapped[date | None] = mapped_column(Date)
+    #: The verified name, kept because a counter must match the card's holder (R6); nothing else.
+    name: Mapped[str | None] = mapped_column(String(100))
     #: The municipality the verified address lies in (R9); the address itself is not kept.
     address_entity_id: Mapped[int | None] = mapped_column(ForeignKey("entity.id"))
     consent_version: Mapped[str] = mapped_column(String(20))

@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('assurance_level', sa.String(length=100), nullable=True),
     sa.Column('verified_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=True),
+    sa.Column('name', sa.String(length=100), nullable=True),
     sa.Column('address_entity_id', sa.Integer(), nullable=True),
     sa.Column('consent_version', sa.String(length=20), nullable=False),
     sa.Column('consented_at', sa.DateTime(timezone=True), nullable=False),
