@@ -455,8 +455,8 @@ def profile_bot(flows: int, top: int) -> None:
     print(f"\n{flows} registration flows = {requests} webhook POSTs in one thread: "
           f"{wall / requests * 1000:.2f} ms wall and {cpu / requests * 1000:.2f} ms CPU per POST "
           f"(with cProfile's overhead)")
-    print("SQL statements sent per webhook (COMMIT included; pool_pre_ping's SELECT 1 is not "
-          "seen by this hook, add 1; BEGIN is implicit in psycopg, add 1 round trip):")
+    print("SQL statements sent per webhook (COMMIT included; psycopg sends BEGIN before the "
+          "first one, which this hook does not see: add 1 round trip):")
     for step, counts in statements.items():
         print(f"  {step:10} {sum(counts) / len(counts):.1f}")
     stats = pstats.Stats(profiler)
@@ -503,7 +503,6 @@ def main(argv: list[str] | None = None) -> int:
     log = Path(tempfile.gettempdir()) / "furusato-bench-webhook-gunicorn.log"
     log.write_bytes(b"")
     platform_server = PlatformServer(token)
-    broker = Broker(platform_server.platform)
     broker = Broker(platform_server.platform)
     try:
         with common.bench_database() as database_url:

@@ -28,6 +28,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     qr_views.init_app(app)
     media.init_app(app)
     downloads.init_app(app)
+    from bot import card_views
+    card_views.init_app(app)
+
+    from bot import identity
+    identity.init_app(app, development=configuration.is_development(settings))
 
     if configuration.is_development(settings):
         from bot.devtools import line_platform, simulator

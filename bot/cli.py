@@ -187,6 +187,7 @@ def demo(port, database_url):
 
 
 def _register_feature_commands() -> None:
+    from bot.measures_cli import measures_cli
     from bot.richmenu import richmenu_cli
     from bot.scenario import scenario_cli
     from bot.staff_cli import activity_cli, staff_cli
@@ -195,6 +196,12 @@ def _register_feature_commands() -> None:
 
     for command in (richmenu_cli, scenario_cli, staff_cli, activity_cli, worker_command, stats_cli):
         cli.add_command(command)
+    cli.add_command(measures_cli)
+    from bot.clock import clock_command
+    from bot.jobs.cli import jobs_cli
+
+    cli.add_command(jobs_cli)
+    cli.add_command(clock_command)
 
 
 _register_feature_commands()

@@ -19,6 +19,23 @@ ENVIRONMENT: dict[str, str | None] = {
     "SECRET_KEY": None,
     "LOG_LEVEL": "INFO",
     "LINE_TIMEOUT_SECONDS": "5",
+    # R8: basic registrations lapse after this many days without access; the "keep your
+    # registration?" prompt goes out this many days before (bot/jobs/inactivity.py).
+    "BASIC_LAPSE_DAYS": "730",
+    "BASIC_LAPSE_PROMPT_DAYS": "30",
+    # My Number Card verification (bot/identity; README, Configuration).
+    "IDENTITY_PROVIDER": None,
+    "IDENTITY_ISSUER": None,
+    "IDENTITY_CLIENT_ID": None,
+    "IDENTITY_PRIVATE_KEY": None,
+    "IDENTITY_SCOPES": "openid name address birthdate",
+    "IDENTITY_DISCOVERY": "off",
+    "IDENTITY_AUTHORIZATION_ENDPOINT": None,
+    "IDENTITY_TOKEN_ENDPOINT": None,
+    "IDENTITY_USERINFO_ENDPOINT": None,
+    "IDENTITY_JWKS_URI": None,
+    "IDENTITY_ID_TOKEN_ALGORITHMS": "RS256 ES256",
+    "IDENTITY_LIFF_ID": None,
 }
 
 #: Production must be given these; a default would be a secret everybody knows.
@@ -74,7 +91,44 @@ def load(overrides: Mapping[str, object] | None = None,
         config.setdefault("LINE_BOT_BASIC_ID", None)
         if not config.get("LINE_BOT_BASIC_ID"):
             config["LINE_BOT_BASIC_ID"] = "@furusato-demo"
+    _check_identity(config, mode)
     return config
+
+
+IDENTITY_PROVIDERS = ("digital_auth", "sandbox")
+
+
+def _check_identity(config: dict[str, object], mode: str) -> None:
+    """The identity provider: the sandbox never in production; digital_auth fully configured.
+
+    Production without IDENTITY_PROVIDER runs with verification switched off (the pages say so).
+    """
+    from bot.identity.keys import InvalidKey, as_json, load_private_key, new_private_key
+
+    provider = config.get("IDENTITY_PROVIDER") or ("sandbox" if mode != "production" else None)
+    config["IDENTITY_PROVIDER"] = provider
+    if provider is None:
+        return
+    if provider not in IDENTITY_PROVIDERS:
+        raise ConfigurationError(f"IDENTITY_PROVIDER must be one of {', '.join(IDENTITY_PROVIDERS)}, "
+                                 f"not {provider!r}")
+    if provider == "sandbox":
+        if mode == "production":
+            raise ConfigurationError("IDENTITY_PROVIDER=sandbox is for demo and test only: "
+                                     "production verifies with digital_auth.")
+        # Demo and test: the sandbox knows this client by the public half of its key.
+        config["IDENTITY_CLIENT_ID"] = config.get("IDENTITY_CLIENT_ID") or "furusato-sandbox"
+        if not config.get("IDENTITY_PRIVATE_KEY"):
+            config["IDENTITY_PRIVATE_KEY"] = as_json(new_private_key())
+    missing = [name for name in ("IDENTITY_ISSUER", "IDENTITY_CLIENT_ID", "IDENTITY_PRIVATE_KEY")
+               if provider == "digital_auth" and not config.get(name)]
+    if missing:
+        raise ConfigurationError("IDENTITY_PROVIDER=digital_auth is missing: " + ", ".join(missing)
+                                 + ". Set them in the environment (see README, Configuration).")
+    try:
+        load_private_key(str(config["IDENTITY_PRIVATE_KEY"]))
+    except InvalidKey as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def is_development(config: Mapping[str, object]) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -55,7 +56,32 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS)
+    _discard_closed_connections(engine)
+    return engine
+
+
+#: Connections older than this are replaced: a firewall may drop idle ones without a word.
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _discard_closed_connections(engine: Engine) -> None:
+    """A pooled PostgreSQL connection the server has closed is replaced before it is used.
+
+    An idle connection receives nothing unless the server ends it (a restart,
+    pg_terminate_backend, idle_session_timeout): its socket is then readable, which one
+    non-blocking poll shows. This replaces `pool_pre_ping`, whose `SELECT 1` cost a round
+    trip to the database on every checkout (every webhook event).
+    """
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection, _record, _proxy):
+        if dbapi_connection.closed:
+            raise exc.DisconnectionError("this pooled connection is closed")
+        poll = select.poll()
+        poll.register(dbapi_connection.pgconn.socket, select.POLLIN)
+        if poll.poll(0):
+            raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

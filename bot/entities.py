@@ -7,8 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.domain.geo import distance_km
@@ -109,7 +111,31 @@ def by_codes(session: Session, codes: Iterable[str]) -> list[Entity]:
 
 
 def by_code(session: Session, code: str) -> Entity | None:
-    return session.scalar(select(Entity).where(Entity.code == code))
+    """The entity with this code; one already loaded in this session costs no query."""
+    entity_id = _ids(session).get(code)
+    if entity_id is not None:
+        return session.get(Entity, entity_id)
+    found = session.scalar(_BY_CODE, {"code": code})
+    if found is not None:  # loaded after this process read the codes
+        _ids(session)[code] = found.id
+    return found
+
+
+_BY_CODE = select(Entity).where(Entity.code == bindparam("code"))
+
+#: Each database's entity codes → ids, read once per process: codes and ids never change
+#: (entities are added or updated, never deleted), so `by_code` can use the session's
+#: identity map (`Session.get`) instead of a query per look-up.
+_ids_by_engine: WeakKeyDictionary[Engine, dict[str, int]] = WeakKeyDictionary()
+
+
+def _ids(session: Session) -> dict[str, int]:
+    engine = session.get_bind().engine
+    ids = _ids_by_engine.get(engine)
+    if ids is None:
+        ids = {code: id_ for code, id_ in session.execute(select(Entity.code, Entity.id))}
+        _ids_by_engine[engine] = ids
+    return ids
 
 
 def set_participation(session: Session, codes: Iterable[str], participating: bool) -> list[Entity]:
@@ -122,7 +148,10 @@ def set_participation(session: Session, codes: Iterable[str], participating: boo
 def prefecture_of(session: Session, entity: Entity) -> Entity:
     if entity.is_prefecture:
         return entity
-    return session.scalars(select(Entity).where(Entity.code == entity.prefecture_code)).one()
+    prefecture = by_code(session, entity.prefecture_code)
+    if prefecture is None:
+        raise UnknownEntity([entity.prefecture_code])
+    return prefecture
 
 
 def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
@@ -130,10 +159,8 @@ def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
     key = search_key(query)
     if not key:
         return []
-    pattern = f"%{_escape_like(key)}%"
-    candidates = session.scalars(
-        select(Entity).where(Entity.search_text.like(pattern, escape="\\"))
-        .order_by(Entity.code).limit(limit * 4)).all()
+    candidates = session.scalars(_SEARCH, {"pattern": f"%{_escape_like(key)}%",
+                                           "limit": limit * 4}).all()
 
     def rank(entity: Entity) -> tuple:
         names = entity.search_text.split("|")
@@ -143,6 +170,10 @@ def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
                 entity.kana)
 
     return sorted(candidates, key=rank)[:limit]
+
+
+_SEARCH = (select(Entity).where(Entity.search_text.like(bindparam("pattern"), escape="\\"))
+           .order_by(Entity.code).limit(bindparam("limit")))
 
 
 def _escape_like(text: str) -> str:

@@ -92,6 +92,15 @@ class Person(Base):
 
     residence: Mapped[Entity | None] = relationship()
 
+    # Who blocked the account or deleted their data lately: the outbox drops them from rows
+    # queued before (bot/outbox.py). Blocking is an event, stamped in last_access_at.
+    __table_args__ = (
+        Index("ix_person_blocked_at", "last_access_at", postgresql_where=text("NOT following"),
+              sqlite_where=text("following = 0")),
+        Index("ix_person_deleted_at", "deleted_at", postgresql_where=text("deleted_at IS NOT NULL"),
+              sqlite_where=text("deleted_at IS NOT NULL")),
+    )
+
 
 class Registration(Base):
     """A person's registration at an entity (R2, R3, R8)."""
@@ -110,6 +119,9 @@ class Registration(Base):
     # Premium only (R8): granted or last renewed, and valid until (one year later).
     premium_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     premium_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: How the premium kind came (R2): applied for here (direct), or through a municipality
+    #: of this prefecture (co_registration), which it then follows. None while basic.
+    premium_origin: Mapped[str | None] = mapped_column(_enum(Origin))
     # False at the person's own residence municipality (R9): excluded from statistics.
     counted_in_statistics: Mapped[bool] = mapped_column(Boolean, default=True,
                                                         server_default=text("true"))
@@ -553,6 +565,8 @@ class VerificationAttempt(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(40))
+    #: A guardian states it before leaving for the provider (R10); kept for the consent.
+    relationship_to_minor: Mapped[str | None] = mapped_column(String(20))
 
 
 class SupportCategory(StrEnum):
@@ -582,3 +596,36 @@ class SupportMeasure(Base):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     entity: Mapped[Entity] = relationship()
+
+
+class JobMark(Base):
+    """One item a scheduled job has acted on (issue #6): written in the same transaction as
+    the change and the outbox message, so a rerun, a resumed run or a second clock skips it.
+
+    `subject_at` is the moment the item is about (the expiry a reminder announces, the last
+    access a prompt refers to): when it moves, the item is due again.
+    """
+
+    __tablename__ = "job_mark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    subject_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(40))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (
+        Index("uq_job_mark_item", "job", "subject_id", "subject_at", unique=True),
+    )
+
+
+class ClockLease(Base):
+    """Which clock process is active, on SQLite (PostgreSQL uses an advisory lock instead)."""
+
+    __tablename__ = "clock_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,29 +3,77 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot import event_log
 from bot.i18n import SOURCE_LOCALE, locale_from_language_tag
 from bot.models import Person
 
 
-def lock(session: Session, line_user_id: str, now: datetime) -> Person:
+def lock(session: Session, line_user_id: str, now: datetime, *, access: bool = False) -> Person:
     """The person with this LINE user ID, created if new, locked until the transaction ends.
 
     Two events of one person are then handled one after the other, so conversation state
     read here is still true when it is written back (STYLE: state under the row lock).
+    One statement: the upsert's update locks the row (waiting for a concurrent first insert
+    to commit) and returns it. `access` also records `now` as the last access (R8).
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(Person)
-        .values(line_user_id=line_user_id, created_at=now, following=True)
-        .on_conflict_do_nothing(index_elements=[Person.line_user_id]))
-    return session.scalars(
-        select(Person).where(Person.line_user_id == line_user_id)
-        .with_for_update().execution_options(populate_existing=True)).one()
+    return session.scalars(_upsert(session.get_bind().dialect.name, access),
+                           {"line_user_id": line_user_id, "now": now,
+                            "last_access_at": now if access else None},
+                           execution_options={"populate_existing": True}).one()
+
+
+@cache
+def _upsert(dialect: str, access: bool):
+    """Built once per database kind: building a statement costs more CPU than running it."""
+    table = Person.__table__
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(
+        line_user_id=bindparam("line_user_id"), created_at=bindparam("now"), following=True,
+        last_access_at=bindparam("last_access_at"))
+    touched = ({"last_access_at": insert.excluded.last_access_at} if access
+               else {"line_user_id": insert.excluded.line_user_id})  # locks, changes nothing
+    upsert = insert.on_conflict_do_update(index_elements=[table.c.line_user_id], set_=touched)
+    return select(Person).from_statement(upsert.returning(*table.c))
+
+
+def arrive(session: Session, webhook_event_id: str, line_user_id: str,
+           now: datetime) -> Person | None:
+    """Claim a webhook event (`event_log.claim`) and lock its person as `lock(access=True)`
+    does; None if the event was already claimed, and then nothing is changed.
+
+    On PostgreSQL both are one statement, the claim a CTE the upsert selects from: one
+    round trip to the database fewer on every event.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        if not event_log.claim(session, webhook_event_id, now):
+            return None
+        return lock(session, line_user_id, now, access=True)
+    return session.scalars(_claim_and_upsert(), {
+        "webhook_event_id": webhook_event_id, "processed_at": now,
+        "line_user_id": line_user_id, "now": now, "last_access_at": now},
+        execution_options={"populate_existing": True}).one_or_none()
+
+
+@cache
+def _claim_and_upsert():
+    table = Person.__table__
+    claimed = event_log.claiming("postgresql").cte("claimed")
+    insert = postgresql.insert(table).from_select(
+        ["line_user_id", "created_at", "following", "last_access_at"],
+        select(bindparam("line_user_id", type_=table.c.line_user_id.type),
+               bindparam("now", type_=table.c.created_at.type), true(),
+               bindparam("last_access_at", type_=table.c.last_access_at.type))
+        .select_from(claimed))
+    upsert = insert.on_conflict_do_update(
+        index_elements=[table.c.line_user_id],
+        set_={"last_access_at": insert.excluded.last_access_at})
+    return select(Person).from_statement(upsert.returning(*table.c))
 
 
 def find(session: Session, line_user_id: str) -> Person | None:

@@ -13,12 +13,16 @@ from bot.domain import registration as rules
 from bot.models import (
     ConversationState,
     Entity,
+    GuardianConsent,
+    IdentityVerification,
     Origin,
     Person,
     Registration,
     RegistrationKind,
     RegistrationStatus,
     SurveyAnswer,
+    VerificationAttempt,
+    VerificationTicket,
 )
 
 
@@ -104,11 +108,10 @@ def end(session: Session, registration: Registration, now: datetime, reason: str
     person = registration.person
     remaining = active(session, person)
     ended_too = []
-    kind = registration.kind
     prefecture_code = registration.entity.prefecture_code
-    if rules.co_registration_to_end(prefecture_code, kind, held(remaining)):
+    if rules.co_registration_to_end(prefecture_code, held(remaining)):
         for other in remaining:
-            if other.entity.code == prefecture_code and other.kind == kind:
+            if other.entity.code == prefecture_code:
                 _close(other, now, "co_registration_ended")
                 ended_too.append(other)
     session.flush()
@@ -160,6 +163,9 @@ def delete_person_data(session: Session, person: Person, now: datetime) -> int:
     registration_ids = select(Registration.id).where(Registration.person_id == person.id)
     session.execute(delete(SurveyAnswer).where(SurveyAnswer.registration_id.in_(registration_ids)))
     session.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
+    # The card verification goes too (R13, R14): a new start needs a new verification.
+    for table in (IdentityVerification, GuardianConsent, VerificationTicket, VerificationAttempt):
+        session.execute(delete(table).where(table.person_id == person.id))
     person.line_user_id = None
     person.display_name = None
     person.locale = None

@@ -32,7 +32,7 @@ from bot.db import database
 from bot.models import Person, Staff
 
 WIDTH, HEIGHT = 2500, 1686
-COLUMNS, ROWS = 3, 2
+COLUMNS, ROWS = 4, 2
 CHAT_BAR_TEXT = "メニュー / Menu"
 FONT = Path(__file__).parent / "assets" / "fonts" / "ipaexg.ttf"
 
@@ -49,6 +49,7 @@ PERSIMMON = (176, 92, 52)
 SLATE = (90, 98, 110)
 PLUM = (126, 78, 122)
 OCHRE = (160, 118, 32)
+GOLD = (178, 134, 22)
 
 Box = tuple[int, int, int, int]  # x, y, width, height
 Point = tuple[float, float]
@@ -156,6 +157,53 @@ def _gear(draw: ImageDraw.ImageDraw, c: Point, r: float, accent: Colour) -> None
     draw.ellipse(_square(c, r * 0.18), fill=accent)
 
 
+def _star(draw: ImageDraw.ImageDraw, c: Point, r: float, accent: Colour) -> None:
+    outer, inner = r * 0.62, r * 0.26
+    points = []
+    for step in range(10):
+        angle = -math.pi / 2 + math.pi * step / 5
+        radius = outer if step % 2 == 0 else inner
+        points.append((c[0] + radius * math.cos(angle), c[1] + r * 0.05 + radius * math.sin(angle)))
+    draw.polygon(points, fill=WHITE)
+
+
+def _id_card(draw: ImageDraw.ImageDraw, c: Point, r: float, accent: Colour) -> None:
+    """A landscape card with a QR-like block: the registration card."""
+    left, top, right, bottom = c[0] - r * 0.6, c[1] - r * 0.4, c[0] + r * 0.6, c[1] + r * 0.4
+    draw.rounded_rectangle([left, top, right, bottom], radius=r * 0.1, outline=WHITE,
+                           width=_stroke(r))
+    block = r * 0.4
+    qx, qy = right - r * 0.14 - block, c[1] - block / 2
+    draw.rectangle([qx, qy, qx + block, qy + block], fill=WHITE)
+    cell = block / 4
+    for col, row in ((1, 1), (2, 2), (1, 2), (2, 0)):
+        draw.rectangle([qx + col * cell, qy + row * cell, qx + (col + 1) * cell,
+                        qy + (row + 1) * cell], fill=accent)
+    for row in (-1, 1):
+        y = c[1] + row * r * 0.14
+        draw.line([(left + r * 0.16, y), (qx - r * 0.12, y)], fill=WHITE, width=_stroke(r))
+
+
+def _list_with_check(draw: ImageDraw.ImageDraw, c: Point, r: float, accent: Colour) -> None:
+    _card_with_lines(draw, (c[0] - r * 0.1, c[1] - r * 0.04), r * 0.92, accent)
+    badge = (c[0] + r * 0.36, c[1] + r * 0.36)
+    draw.ellipse(_square(badge, r * 0.34), fill=accent)
+    draw.ellipse(_square(badge, r * 0.27), fill=WHITE)
+    draw.line([(badge[0] - r * 0.13, badge[1]), (badge[0] - r * 0.03, badge[1] + r * 0.1),
+               (badge[0] + r * 0.14, badge[1] - r * 0.1)], fill=accent, width=_stroke(r),
+              joint="curve")
+
+
+def _megaphone(draw: ImageDraw.ImageDraw, c: Point, r: float, accent: Colour) -> None:
+    x, y = c[0] - r * 0.1, c[1]
+    draw.polygon([(x - r * 0.45, y - r * 0.16), (x + r * 0.3, y - r * 0.5),
+                  (x + r * 0.3, y + r * 0.5), (x - r * 0.45, y + r * 0.16)], fill=WHITE)
+    draw.rectangle([x - r * 0.38, y + r * 0.1, x - r * 0.18, y + r * 0.48], fill=WHITE)
+    for step in (-1, 0, 1):
+        draw.line([(x + r * 0.45, y + step * r * 0.3), (x + r * 0.62, y + step * r * 0.42)],
+                  fill=WHITE, width=_stroke(r))
+
+
 def _question(draw: ImageDraw.ImageDraw, c: Point, r: float, accent: Colour) -> None:
     draw.text(c, "?", font=_font(round(r * 1.3)), fill=WHITE, anchor="mm",
               stroke_width=round(r * 0.04), stroke_fill=WHITE)
@@ -193,19 +241,23 @@ _REGISTER = Cell("menu.register", "登録する", "Register", PINE, _house_with_
 _MY_ACTIVITIES = Cell("menu.activities", "活動履歴", "My activities", TEAL, _calendar_with_check)
 _HELP = Cell("menu.help", "ヘルプ", "Help", PLUM, _question)
 
-RESIDENTS = Menu("furusato-residents-v1", (
+RESIDENTS = Menu("furusato-residents-v2", (
     _REGISTER,
     Cell("menu.mine", "登録状況", "My registrations", INDIGO, _card_with_lines),
+    Cell("menu.premium", "プレミアム登録", "Premium", GOLD, _star),
+    Cell("menu.card", "登録証", "My card", PINE, _id_card),
     _MY_ACTIVITIES,
     Cell("menu.local", "地域の情報", "Local information", PERSIMMON, _map_pin),
     Cell("menu.settings", "設定・言語", "Settings", SLATE, _gear),
     _HELP,
 ))
 
-STAFF = Menu("furusato-staff-v1", (
+STAFF = Menu("furusato-staff-v2", (
     Cell("staff.new", "活動を作る", "New activity", PINE, _calendar_with_plus),
     Cell("staff.list", "活動一覧", "Activities", INDIGO, _list),
+    Cell("staff.news", "お知らせ", "News", PERSIMMON, _megaphone),
     Cell("staff.stats", "集計", "Figures", OCHRE, _bar_chart),
+    Cell("staff.reviews", "審査", "Reviews", GOLD, _list_with_check),
     _REGISTER,
     _MY_ACTIVITIES,
     _HELP,

@@ -36,13 +36,18 @@ from bot.devtools.live_server import LiveServer
 #: What each subject can do, and whether the verb takes a value after a colon.
 ACTOR_VERBS = {"follows": False, "unfollows": False, "says": True, "taps": True,
                "taps menu": True, "sends location": True, "sends image": True,
-               "says from output": True, "scans code from": True, "photographs code from": True}
+               "says from output": True, "scans code from": True, "photographs code from": True,
+               # The verification web view through the sandbox provider (bot/identity).
+               "verifies identity": True, "gets guardian consent": True}
+IDENTITY_VERBS = ("verifies identity", "gets guardian consent")
 #: Verbs whose value names another user: the QR code the bot last sent them is used.
 CODE_VERBS = ("scans code from", "photographs code from")
 GRAMMAR = {
     "bot": {"says": True, "offers": True, "does not say": True, "says nothing": False},
     "run": {"": True},
     "output": {"says": True},
+    # Every stored moment moves back (bot/devtools/time_travel.py): `time passes: 335 days`.
+    "time": {"passes": True},
 }
 #: A LINE profile's language is a BCP 47 tag (ja, en, en-US, zh-Hant…), or missing.
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -186,8 +191,17 @@ def _value(subject: str, verb: str, value: Any, verbs: dict[str, bool], director
         raise ValueError("needs a value after a colon" if verbs[verb] else "takes no value")
     if value is None:
         return None
+    if subject == "time":
+        from bot.devtools.time_travel import parse
+
+        parse(_text(value))  # a bad amount fails here, not halfway through a run
+        return value
     if subject in GRAMMAR:
         return _command(value) if subject == "run" else _text(value)
+    if verb in IDENTITY_VERBS:
+        from bot.identity.walkthrough import scenario_value
+
+        return scenario_value(verb, value)
     if verb == "sends location":
         return _location(value)
     if verb == "sends image":
@@ -331,6 +345,10 @@ class ScenarioPlay:
             self._expect(step)
         elif step.subject == "run":
             self.run(step.value)
+        elif step.subject == "time":
+            from bot.devtools.time_travel import parse, pass_time
+
+            pass_time(self.app.extensions["db"], parse(step.value))
         elif step.subject == "output":
             self._output_says(step.value)
         else:
@@ -341,6 +359,9 @@ class ScenarioPlay:
     def _act(self, user: User, step: Step) -> None:
         if user.user_id not in self.platform.users:
             self.platform.add_user(user.user_id, user.name, language=user.language)
+        if step.verb in IDENTITY_VERBS:
+            self._verify_identity(user, step)
+            return
         event = self._event(user, step)
         self.marks[user.user_id] = _Mark(step, len(self.platform.deliveries(user.user_id)))
         self.last_actor = user
@@ -386,6 +407,20 @@ class ScenarioPlay:
         action = self._menu_action(user, label) if step.verb == "taps menu" \
             else self._sent_action(user, label)
         return _action_event(action, value, uid, token)
+
+    def _verify_identity(self, user: User, step: Step) -> None:
+        """Walk the verification pages from the link the bot sent; `output says` reads the result."""
+        from bot.identity import walkthrough
+
+        self.marks[user.user_id] = _Mark(step, len(self.platform.deliveries(user.user_id)))
+        self.last_actor = user
+        messages = [m for d in reversed(self.platform.deliveries(user.user_id))
+                    for m in reversed(d.messages)]
+        try:
+            self.output = walkthrough.scenario_walk(step.verb, step.value, messages,
+                                                    user.language or "ja")
+        except walkthrough.WalkFailed as failure:
+            raise StepFailed(str(failure)) from None
 
     def _sent_action(self, user: User, label: str) -> dict:
         """The most recent button, quick reply or template action with this label."""

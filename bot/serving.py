@@ -8,6 +8,7 @@ from gunicorn.app.base import BaseApplication
 from bot import create_app, entities, line, migrate
 from bot.config import ConfigurationError
 from bot.devtools.live_server import LiveServer
+from bot.worker import Worker
 
 
 class _Gunicorn(BaseApplication):
@@ -46,6 +47,9 @@ def run_demo(port: int, database_url: str, participants: tuple[str, ...]) -> Non
         names = "、".join(entity.name for entity in joined)
     server = LiveServer(app, port=port)
     richmenu.deploy(line.gateway(app))
+    # One process plays the `worker` too, so pushes, broadcasts and results reach the chat.
+    worker = Worker(app)
+    worker.start()
     click.echo(f"furusato demo: database {db.url}")
     click.echo(f"Participating: {names}")
     click.echo(f"Open the chat simulator: {base}/_dev/chat/")
@@ -53,4 +57,5 @@ def run_demo(port: int, database_url: str, participants: tuple[str, ...]) -> Non
     try:
         server.thread.join()
     except KeyboardInterrupt:
+        worker.stop()
         server.stop()

@@ -11,9 +11,12 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, cached_property
 from typing import Any
 
 from linebot.v3.messaging.models import Message
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.i18n import fold, in_every_locale
@@ -72,13 +75,21 @@ class Step:
         return cls(list(replies), stay=True)
 
 
+@dataclass(frozen=True)
+class SavedState:
+    """Where the person was when this turn began (a `conversation_state` row)."""
+    name: str
+    token: str
+    data: dict[str, Any]
+
+
 @dataclass
 class Context:
     session: Session
     person: Person
     now: datetime
     config: dict[str, Any]
-    state: ConversationState | None = None
+    state: SavedState | None = None
     #: The table entry of the state the person is in, set by the dispatcher.
     current: "State | None" = None
     #: What a date/time picker sent with the postback being answered.
@@ -138,8 +149,12 @@ class Command:
     handler: CommandHandler
 
     def matches(self, text: str) -> bool:
-        folded = fold(text)
-        return any(folded in in_every_locale(message) for message in self.messages)
+        return fold(text) in self._forms
+
+    @cached_property
+    def _forms(self) -> frozenset[str]:
+        # Catalogues are loaded once per process, so the words' forms never change.
+        return frozenset(form for message in self.messages for form in in_every_locale(message))
 
 
 @dataclass(frozen=True)
@@ -193,19 +208,47 @@ class Router:
         return self.states.get(name) if name else None
 
 
+# State in the database ----------------------------------------------------------------------
+#
+# Read and written with single Core statements built once (no ORM object): one webhook event
+# reads its state once and writes it at most once, and the ORM's unit of work and building
+# the statements cost more CPU than the SQL.
+
+_STATE = ConversationState.__table__
+_READ_STATE = (select(_STATE.c.name, _STATE.c.token, _STATE.c.data)
+               .where(_STATE.c.person_id == bindparam("person_id")))
+_DELETE_STATE = delete(_STATE).where(_STATE.c.person_id == bindparam("person_id"))
+
+
+@cache
+def _write_state(dialect: str):
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_STATE).values(
+        {column: bindparam(column) for column in ("person_id", "name", "token", "data",
+                                                  "updated_at")})
+    return insert.on_conflict_do_update(
+        index_elements=[_STATE.c.person_id],
+        set_={column: insert.excluded[column] for column in ("name", "token", "data",
+                                                             "updated_at")})
+
+
+def load_state(session: Session, person_id: int) -> SavedState | None:
+    """The person's state; read after their row is locked, so it is still true when written."""
+    row = session.connection().execute(_READ_STATE, {"person_id": person_id}).first()
+    return SavedState(row.name, row.token, row.data) if row else None
+
+
 def save_state(ctx: Context, step: Step) -> None:
     """Write where the person now is; called in the same transaction as the step's changes."""
     if step.stay:
         return
+    connection = ctx.session.connection()
     if step.next is END:
         if ctx.state is not None:
-            ctx.session.delete(ctx.state)
+            connection.execute(_DELETE_STATE, {"person_id": ctx.person.id})
             ctx.state = None
         return
-    if ctx.state is None:
-        ctx.state = ConversationState(person_id=ctx.person.id)
-        ctx.session.add(ctx.state)
-    ctx.state.name = step.next
-    ctx.state.data = step.data
-    ctx.state.token = ctx.token
-    ctx.state.updated_at = ctx.now
+    saved = SavedState(step.next, ctx.token, step.data)
+    connection.execute(_write_state(connection.dialect.name), {
+        "person_id": ctx.person.id, "name": saved.name, "token": saved.token,
+        "data": saved.data, "updated_at": ctx.now})
+    ctx.state = saved

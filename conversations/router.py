@@ -10,19 +10,27 @@ from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps
 from conversations.common import text
 from conversations.engine import Context, Location, Photo, Router, Step, Tapped, Text, Turn, save_state
+from conversations.identity import IDENTITY
+from conversations.keep_registration import KEEP_REGISTRATION
+from conversations.measures_admin import MEASURES_ADMIN
 from conversations.menu import MENU
 from conversations.menu import messages as menu_messages
 from conversations.monitor import MONITOR, MONITOR_ANSWER
 from conversations.my_registrations import MY_REGISTRATIONS
+from conversations.premium import PREMIUM
+from conversations.premium_review import PREMIUM_REVIEW
 from conversations.registration import REGISTRATION
 from conversations.registration import messages as registration_messages
 from conversations.registration import steps as registration_steps
 from conversations.registration.states import Reg
 from conversations.residence import RESIDENCE
 from conversations.staff import STAFF
+from conversations.support import SUPPORT
+from conversations.support import steps as support_steps
 
-ROUTER = Router([MENU, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF, BROADCAST,
-                 MONITOR, MONITOR_ANSWER])
+ROUTER = Router([MENU, IDENTITY, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF, BROADCAST,
+                 MONITOR, MONITOR_ANSWER, KEEP_REGISTRATION, SUPPORT, MEASURES_ADMIN, PREMIUM,
+                 PREMIUM_REVIEW])
 
 #: Free text while nothing is going on is taken as a place name when it finds at most this many.
 IDLE_SEARCH_LIMIT = 10
@@ -49,6 +57,9 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
             return _stale(ctx)
         ctx.params = turn.params
         return ROUTER.postbacks[type(postback)](ctx, postback)
+    if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos) \
+            and (card := support_steps.card_token_in(turn)):
+        return support_steps.on_card_code(ctx, card)  # staff photographed a registration card
     if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos):
         return checkin_steps.on_photo(ctx, turn)  # a photo is a QR code to read, anywhere
     if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)):

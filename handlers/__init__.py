@@ -29,12 +29,12 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy.orm import Session
 
-from bot import event_log, line, people, qr
+from bot import line, people, qr
 from bot.db import database
 from bot.i18n import use_locale
 from bot.line import Profile
-from bot.models import ConversationState, Person
-from conversations.engine import Context, Location, Photo, Step, Tapped, Text, Turn
+from bot.models import Person
+from conversations.engine import Context, Location, Photo, Step, Tapped, Text, Turn, load_state
 from conversations.menu import messages as menu_messages
 from conversations.postback import unpack
 from conversations.router import respond
@@ -65,11 +65,11 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
     locale = None
     try:
         with database(app).transaction() as session:
-            if not event_log.claim(session, event.webhook_event_id, now):
+            # The event ID is claimed, the person locked and their access counted (R8).
+            person = people.arrive(session, event.webhook_event_id, source.user_id, now)
+            if person is None:
                 log.info("duplicate event %s skipped", event.webhook_event_id)
                 return
-            person = people.lock(session, source.user_id, now)
-            person.last_access_at = now  # R8: every event counts as access
             step = _answer(app, session, person, event, fetched, now)
             locale = people.locale_of(person)
     except Exception:
@@ -152,7 +152,7 @@ def on_postback(ctx: Context, event: PostbackEvent, fetched: Fetched) -> Step:
 
 
 def _converse(ctx: Context, turn: Turn | None) -> Step:
-    ctx.state = ctx.session.get(ConversationState, ctx.person.id)
+    ctx.state = load_state(ctx.session, ctx.person.id)
     with use_locale(people.locale_of(ctx.person)):
         return respond(ctx, turn)
 

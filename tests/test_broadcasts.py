@@ -217,3 +217,23 @@ def test_fan_out_is_resumable_and_never_doubles(app, client, line, runner, join,
     assert {user for r in rows for user in r.recipients} <= ids
     deliver(app)
     assert all(news_texts(line, p) == ["少しずつ"] for p in people)
+
+
+def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_counted(
+        app, client, line, runner, join, db):
+    join(KAMIYAMA)
+    people = [resident(app, client, line, name) for name in ("一", "二", "三")]
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    compose(staff_chat)
+    staff_chat.tap("登録者全員")
+    staff_chat.tap("今すぐ送る")
+    assert broadcasts.fan_out_due(app.extensions["db"].transaction, datetime.now(UTC)) == 1
+    people[1].unfollow()  # queued already: the worker drops them when it claims the row
+    deliver(app)
+    assert news_texts(line, people[0]) == news_texts(line, people[2]) == [
+        "【神山町】\n棚田の草刈りの参加者を募集します。"]
+    assert news_texts(line, people[1]) == []
+    staff_chat.say("送信状況")
+    assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()

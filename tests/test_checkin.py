@@ -56,7 +56,9 @@ def test_r4_the_third_designated_activity_tells_about_premium(app, chat, join):
         chat.say(checkin_codes.text_for(token))
     assert "3回／3回" in chat.text()
     assert "プレミアム登録に必要な活動回数を満たしました" in chat.text()
-    assert "まもなく始まります" in chat.text()
+    assert "「プレミアム登録」から申し込めます" in chat.text()
+    chat.tap("プレミアム登録")  # the way on is one tap away
+    assert "プレミアム登録を申し込みますか" in chat.text()
 
 
 def test_an_activity_that_is_not_designated_does_not_count(app, chat, join):

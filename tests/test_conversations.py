@@ -14,6 +14,7 @@ from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
 from conversations.router import ROUTER
 from tests.factories import KAMIYAMA, TOKUSHIMA, held, make_staff, open_activity
+from tests.test_premium import verify
 
 # How to reach each state of every conversation from a fresh chat.
 PATHS = {
@@ -73,6 +74,28 @@ ANSWER = [("say", "登録する"), ("say", "神山"), ("tap", "登録する"), (
 PATHS["monitor_answer.choice"] = ANSWER
 PATHS["monitor_answer.multiple"] = ANSWER + [("tap", "はい")]
 PATHS["monitor_answer.text"] = PATHS["monitor_answer.multiple"] + [("tap", "スキップ"), ("tap", "3")]
+MEASURE = [("admin", "363421"), ("say", "施策管理"), ("tap", "施策を追加")]
+PATHS["measures.title"] = MEASURE
+PATHS["measures.category"] = MEASURE + [("say", "交通費補助")]
+PATHS["measures.description"] = PATHS["measures.category"] + [("tap", "交通費の支援")]
+PATHS["measures.how"] = PATHS["measures.description"] + [("say", "半額を補助します")]
+PATHS["measures.confirm"] = PATHS["measures.how"] + [("say", "窓口で登録証を見せてください")]
+SAVED_MEASURE = PATHS["measures.confirm"] + [("tap", "登録する"), ("say", "施策管理")]
+PATHS["measures.edit_field"] = SAVED_MEASURE + [("tap", "編集する")]
+PATHS["measures.edit_value"] = PATHS["measures.edit_field"] + [("tap", "説明")]
+PATHS["measures.edit_category"] = PATHS["measures.edit_field"] + [("tap", "種類")]
+PATHS["measures.retire"] = SAVED_MEASURE + [("tap", "終了する")]
+
+READY = [("say", "神山"), ("tap", "登録する"), ("say", "キャンセル"),  # registered, 1 of 1, verified
+         ("run", "entities set 363421 --required-activities 1"), ("activity", "363421"),
+         ("checkin", None), ("verified", None)]
+PATHS["premium.choose"] = READY + [("say", "プレミアム登録")]
+PATHS["premium.confirm"] = PATHS["premium.choose"] + [("tap", "神山町（徳島県）")]
+PATHS["premium.confirm_give_up"] = PATHS["premium.confirm"] + [
+    ("tap", "申し込む"), ("say", "登録状況"), ("tap", "プレミアムをやめる")]
+PATHS["premium_review.reason"] = [("run", "entities set 363421 --renewal-mode manual")] \
+    + PATHS["premium.confirm"] + [("tap", "申し込む"), ("invite", "363421"), ("say", "審査"),
+                                  ("tap", "却下する")]
 
 
 def test_every_state_has_a_way_to_reach_it_in_these_tests():
@@ -100,6 +123,13 @@ def walk(chat, path, runner):
     for verb, value in path:
         if verb == "invite":
             make_staff(runner, chat, value)
+        elif verb == "admin":
+            make_staff(runner, chat, value, "admin")
+        elif verb == "run":
+            result = runner.invoke(args=value.split())
+            assert result.exit_code == 0, result.output
+        elif verb == "verified":
+            verify(runner.app.extensions["db"], chat)
         elif verb == "activity":
             _activity, _session, token = open_activity(runner.app, value)
         elif verb == "checkin":

@@ -44,9 +44,36 @@ def test_demo_runs_with_nothing_configured(tmp_path):
         with urllib.request.urlopen(address, timeout=5) as response:
             assert response.status == 200
         assert (tmp_path / "furusato-demo.sqlite3").exists()
+        _a_queued_push_reaches_the_chat(port, tmp_path / "furusato-demo.sqlite3")
     finally:
         demo.terminate()
         demo.wait(10)
+
+
+def _a_queued_push_reaches_the_chat(port: int, database: Path) -> None:
+    """The demo plays the `worker` too: what the outbox holds reaches the simulator's chat."""
+    from datetime import UTC, datetime
+
+    from bot import outbox
+    from bot.db import Database
+
+    base = f"http://127.0.0.1:{port}/_dev/chat/api/users"
+    request = urllib.request.Request(base, data=json.dumps({"displayName": "花子"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        user_id = json.load(response)["user"]["userId"]
+    db = Database(f"sqlite:///{database}")
+    with db.transaction() as session:
+        outbox.push(session, user_id, [{"type": "text", "text": "お知らせです"}], datetime.now(UTC))
+    db.engine.dispose()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/{user_id}/history", timeout=5) as response:
+            entries = json.load(response)["entries"]
+        if any(entry.get("via") == "push" for entry in entries):
+            return
+        time.sleep(0.5)
+    pytest.fail("the queued push did not reach the chat")
 
 
 def test_serve_refuses_without_production_settings(tmp_path):

@@ -44,17 +44,23 @@ def test_r2_co_registration_needed_only_once_and_only_if_the_prefecture_particip
     assert not rules.needs_co_registration(PREFECTURE, True, "basic", [])
     assert not rules.needs_co_registration(
         TOWN, True, "basic", [held("360007", "360007", True, "co_registration")])
+    # One registration per entity: premium at the prefecture stands for a basic town too.
+    assert not rules.needs_co_registration(
+        TOWN, True, "basic", [held("360007", "360007", True, "co_registration", kind="premium")])
 
 
-def test_r2_cascade_ends_only_an_orphaned_co_registration_of_the_same_kind():
+def test_r2_cascade_ends_only_an_orphaned_co_registration():
     co = held("360007", "360007", True, "co_registration")
     other_town = held("362018", "360007", False, "direct")
-    assert rules.co_registration_to_end("360007", "basic", [co])
-    assert not rules.co_registration_to_end("360007", "basic", [co, other_town])
-    assert not rules.co_registration_to_end("360007", "basic",
-                                            [held("360007", "360007", True, "direct")])
+    assert rules.co_registration_to_end("360007", [co])
+    assert not rules.co_registration_to_end("360007", [co, other_town])
+    assert not rules.co_registration_to_end("360007", [held("360007", "360007", True, "direct")])
+    # A premium town left in the prefecture keeps its (premium) co-registration too.
+    premium_co = held("360007", "360007", True, "co_registration", kind="premium")
     premium_town = held("362018", "360007", False, "direct", kind="premium")
-    assert rules.co_registration_to_end("360007", "basic", [co, premium_town])
+    assert not rules.co_registration_to_end("360007", [premium_co, premium_town])
+    # A town in another prefecture does not.
+    assert rules.co_registration_to_end("360007", [co, held("011002", "010006", False, "direct")])
 
 
 def test_r9_own_residence_is_not_counted():

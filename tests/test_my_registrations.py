@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from sqlalchemy import func, select
 
-from bot.models import ConversationState, Person, Registration, SurveyAnswer
+from bot import people
+from bot.models import (
+    ConversationState,
+    GuardianConsent,
+    IdentityVerification,
+    Person,
+    Registration,
+    SurveyAnswer,
+)
 from conversations.my_registrations.states import Leave
 from conversations.postback import pack
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, register_by_name
@@ -71,6 +81,27 @@ def test_r14_delete_all_my_data(app, client, line, chat, db, join):
         assert sorted(statuses) == ["ended", "ended"]
     chat.say("登録状況")  # the same LINE user afterwards is a new, empty person
     assert "まだどこにも登録していません" in chat.text()
+
+
+def test_r14_delete_all_my_data_erases_the_card_verification_too(chat, db, join):
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        person = people.find(session, chat.user_id)
+        session.add(IdentityVerification(
+            person_id=person.id, provider="sandbox", subject="sub-1", verified_at=now,
+            birth_date=date(2010, 4, 1), name="山田花子", consent_version="2026-12",
+            consented_at=now))
+        session.add(GuardianConsent(person_id=person.id, provider="sandbox", subject="sub-2",
+                                    relationship_to_minor="parent", consented_at=now))
+    chat.say("登録状況")
+    chat.tap("すべてのデータを削除")
+    chat.tap("削除する")
+    assert "データを削除しました" in chat.text()
+    with db.transaction() as session:
+        for table in (IdentityVerification, GuardianConsent):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
 
 
 def test_r14_unfollow_stops_sending_but_keeps_data(chat, db, join):

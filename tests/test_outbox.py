@@ -20,10 +20,19 @@ import pytest
 from linebot.v3.messaging.models import TextMessage
 from sqlalchemy import insert, select
 
-from bot import entities, line, outbox
-from bot.models import Broadcast, BroadcastStatus, OutboxKind, OutboxMessage, OutboxStatus, Person
+from bot import broadcasts, entities, line, outbox
+from bot.domain.audience import Audience
+from bot.models import (
+    Broadcast,
+    BroadcastStatus,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Registration,
+)
 from bot.worker import RunSummary, Worker
-from tests.factories import KAMIYAMA, user_id
+from tests.factories import KAMIYAMA, Chat, register_by_name, user_id
 
 HANAKO, TARO, JIRO, SABURO = (user_id(name) for name in ("花子", "太郎", "次郎", "三郎"))
 NEWS = [TextMessage(text="お知らせ")]
@@ -68,6 +77,7 @@ def many_users(count: int) -> list[str]:
 # Enqueueing ------------------------------------------------------------------------------------
 
 def test_a_message_is_queued_in_the_callers_transaction_or_not_at_all(db):
+    add_people(db, [HANAKO])
     with pytest.raises(RuntimeError), db.transaction() as session:
         outbox.push(session, HANAKO, NEWS, now())
         raise RuntimeError("the change that caused it failed")
@@ -202,7 +212,7 @@ def test_a_4xx_fails_with_lines_message_and_is_never_retried(app, db, line):
     assert len(requests_to(line, "push")) == 1 and line.deliveries() == []
 
 
-def test_a_row_the_sdk_cannot_turn_into_a_request_fails_instead_of_stopping_the_worker(app, db, line):
+def test_a_row_line_refuses_fails_with_lines_message_and_the_worker_goes_on(app, db, line):
     add_people(db, [HANAKO])
     with db.transaction() as session:
         broken = outbox.push(session, HANAKO, NEWS, now())
@@ -212,7 +222,8 @@ def test_a_row_the_sdk_cannot_turn_into_a_request_fails_instead_of_stopping_the_
     assert Worker(app).run_once() == RunSummary(sent=1, failed=1)
 
     failed, sent = stored(db)
-    assert failed.status == OutboxStatus.FAILED and "not a valid push request" in failed.last_error
+    assert failed.status == OutboxStatus.FAILED and failed.last_error.startswith("400 ")
+    assert "messages[0].text" in failed.last_error
     assert sent.status == OutboxStatus.SENT and len(line.deliveries(HANAKO)) == 1
 
 
@@ -233,6 +244,42 @@ def test_blocked_and_deleted_people_are_skipped(app, db, line):
     assert [(p.status, p.recipients, p.last_error) for p in pushes] == [(OutboxStatus.SENT, [], None)] * 2
     assert [d.to for d in line.deliveries()] == [HANAKO]
     assert [r.endpoint for r in line.requests] == ["multicast"]
+
+
+def test_whoever_blocks_after_being_queued_is_not_sent_to(app, client, db, line):
+    """The claim looks up only who changed since the row was queued (by index), not everyone."""
+    staying, leaving = Chat(app, client, line, "残る人"), Chat(app, client, line, "去る人")
+    staying.follow()
+    leaving.follow()
+    with db.transaction() as session:
+        [row] = outbox.multicast(session, [staying.user_id, leaving.user_id], NEWS, now())
+    leaving.unfollow()
+
+    assert Worker(app).run_once() == RunSummary(sent=1)
+
+    assert [d.to for d in line.deliveries() if d.via == "multicast"] == [staying.user_id]
+    [stored_row] = [r for r in stored(db) if r.id == row.id]
+    assert (stored_row.status, stored_row.recipients) == (OutboxStatus.SENT, [staying.user_id])
+
+
+def test_whoever_deletes_their_data_after_being_queued_is_not_sent_to(app, client, db, line, join):
+    join(KAMIYAMA)
+    staying, leaving = Chat(app, client, line, "残る人"), Chat(app, client, line, "消す人")
+    for person in (staying, leaving):
+        person.follow()
+        register_by_name(person, "神山")
+    with db.transaction() as session:
+        outbox.multicast(session, [staying.user_id, leaving.user_id], NEWS, now())
+    leaving.say("登録状況")
+    leaving.tap("すべてのデータを削除")
+    leaving.tap("削除する")
+    assert "データを削除しました" in leaving.text()
+
+    assert Worker(app).run_once() == RunSummary(sent=1)
+
+    multicasts = [d for d in line.deliveries() if d.via == "multicast"]
+    assert [d.to for d in multicasts] == [staying.user_id]
+    assert all(leaving.user_id not in row.recipients for row in stored(db))
 
 
 def test_a_multicast_of_1201_is_three_requests_of_at_most_500(app, db, line):
@@ -331,6 +378,37 @@ def test_the_worker_process_sends_until_sigterm_and_stops_cleanly(app, db, line,
     assert code == 0, worker_log.read_text()
     assert "worker stopped" in worker_log.read_text()
     assert len(line.deliveries(HANAKO)) == 1
+
+
+def test_the_worker_process_fans_a_broadcast_out_and_sends_it_once(app, db, line, database_url,
+                                                                  tmp_path, join):
+    """As in production: the worker is up when staff confirm; it queues and sends."""
+    join(KAMIYAMA)
+    users = many_users(1201)
+    add_people(db, users)
+    with db.transaction() as session:
+        kamiyama = entities.by_code(session, KAMIYAMA)
+        session.execute(insert(Registration), [
+            {"person_id": person_id, "entity_id": kamiyama.id, "kind": "basic",
+             "status": "active", "origin": "direct", "registered_at": now()}
+            for person_id in session.scalars(select(Person.id))])
+    worker_log = tmp_path / "worker.log"
+    process = start_worker(app, database_url, worker_log, "--batch", "2", "--threads", "2")
+    try:
+        with db.transaction() as session:
+            broadcast_id = broadcasts.create(session, kamiyama, [{"type": "text", "text": "全員へ"}],
+                                             "全員へ", Audience(), now(), now()).id
+        wait_for(lambda: len(line.deliveries()) >= 1201, seconds=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+
+    assert code == 0, worker_log.read_text()
+    assert Counter(d.to for d in line.deliveries()) == Counter(users)
+    with db.transaction() as session:
+        assert session.get(Broadcast, broadcast_id).status == BroadcastStatus.QUEUED
+        assert outbox.counts(session, broadcast_id) == {"pending": 0, "sent": 1201, "failed": 0}
+    assert len(requests_to(line, "multicast")) == 3
 
 
 def test_worker_once_prints_what_it_did(runner, db):

@@ -14,13 +14,15 @@ from PIL import Image
 from bot import entities, people, richmenu, staff
 from bot.line import gateway
 from bot.models import StaffRole
-from tests.factories import KAMIYAMA
+from tests.factories import KAMIYAMA, make_staff
 
-RESIDENTS_DATA = ["menu.register", "menu.mine", "menu.activities",
-                  "menu.local", "menu.settings", "menu.help"]
-RESIDENTS_LABELS = ["登録する", "登録状況", "活動履歴", "地域の情報", "設定・言語", "ヘルプ"]
-STAFF_DATA = ["staff.new", "staff.list", "staff.stats", "menu.register", "menu.activities", "menu.help"]
-STAFF_LABELS = ["活動を作る", "活動一覧", "集計", "登録する", "活動履歴", "ヘルプ"]
+RESIDENTS_DATA = ["menu.register", "menu.mine", "menu.premium", "menu.card",
+                  "menu.activities", "menu.local", "menu.settings", "menu.help"]
+RESIDENTS_LABELS = ["登録する", "登録状況", "プレミアム登録", "登録証", "活動履歴", "地域の情報",
+                    "設定・言語", "ヘルプ"]
+STAFF_DATA = ["staff.new", "staff.list", "staff.news", "staff.stats", "staff.reviews",
+              "menu.register", "menu.activities", "menu.help"]
+STAFF_LABELS = ["活動を作る", "活動一覧", "お知らせ", "集計", "審査", "登録する", "活動履歴", "ヘルプ"]
 MENUS = [richmenu.RESIDENTS, richmenu.STAFF]
 STAFF_USER = "U" + "5" * 32
 
@@ -56,8 +58,8 @@ def test_the_two_menus_look_different():
 
 
 def test_definitions_name_the_menus_and_open_them():
-    for menu, name in ((richmenu.RESIDENTS, "furusato-residents-v1"),
-                       (richmenu.STAFF, "furusato-staff-v1")):
+    for menu, name in ((richmenu.RESIDENTS, "furusato-residents-v2"),
+                       (richmenu.STAFF, "furusato-staff-v2")):
         definition = richmenu.menu_definition(menu)
         assert definition.size == RichMenuSize(width=2500, height=1686)
         assert definition.selected is True
@@ -65,9 +67,9 @@ def test_definitions_name_the_menus_and_open_them():
         assert definition.chat_bar_text == "メニュー / Menu"
 
 
-def test_six_areas_cover_the_image_without_overlap(menu):
+def test_eight_areas_cover_the_image_without_overlap(menu):
     areas = [area.bounds for area in richmenu.menu_definition(menu).areas]
-    assert len(areas) == 6
+    assert len(areas) == 8
     for bounds in areas:
         assert bounds.x >= 0 and bounds.y >= 0
         assert bounds.x + bounds.width <= 2500 and bounds.y + bounds.height <= 1686
@@ -181,3 +183,23 @@ def _other_menu(app) -> str:
     buffer = io.BytesIO()
     Image.new("RGB", (2500, 843), "white").save(buffer, "PNG")
     return gateway(app).create_rich_menu(menu, buffer.getvalue())
+
+
+@pytest.mark.parametrize("data, answer", [
+    ("menu.premium", "まず「登録する」から登録してください"),
+    ("menu.card", "登録はまだありません"),
+])
+def test_the_residents_new_cells_answer_someone_not_yet_registered(chat, data, answer):
+    chat.follow()
+    chat.postback(data)
+    assert answer in chat.text()
+
+
+def test_the_staff_cells_for_news_and_reviews_open_them(app, runner, chat, join):
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    chat.postback("staff.news")
+    assert "登録者へお知らせを送ります" in chat.text()
+    chat.say("キャンセル")
+    chat.postback("staff.reviews")
+    assert "審査待ちの申請はありません" in chat.text()

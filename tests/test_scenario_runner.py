@@ -280,8 +280,8 @@ def test_taps_menu_uses_the_residents_rich_menu(app, bot, tmp_path):
 
     assert bot.events[0]["postback"] == {"data": "menu.mine"}
     assert "step 2: hanako taps menu: 名簿\n  expected: an area labelled 「名簿」" in result.failure
-    assert ("its areas are 「登録する」, 「登録状況」, 「活動履歴」, 「地域の情報」, "
-            "「設定・言語」, 「ヘルプ」") in result.failure
+    assert ("its areas are 「登録する」, 「登録状況」, 「プレミアム登録」, 「登録証」, 「活動履歴」, "
+            "「地域の情報」, 「設定・言語」, 「ヘルプ」") in result.failure
 
 
 def test_a_refused_webhook_fails_the_step(app, bot, tmp_path):

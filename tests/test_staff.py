@@ -24,7 +24,7 @@ def test_an_invitation_makes_staff_once_and_links_the_staff_menu(app, client, li
     sent = invitation(runner, role="admin")
     chat.say(sent)
     assert "神山町（徳島県）の管理者として登録しました" in chat.text()
-    assert line.rich_menus[line.rich_menu_for(chat.user_id)]["menu"]["name"] == "furusato-staff-v1"
+    assert line.rich_menus[line.rich_menu_for(chat.user_id)]["menu"]["name"] == "furusato-staff-v2"
     other = Chat(app, client, line, "他人")
     other.follow()
     other.say(sent)

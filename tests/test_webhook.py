@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
 
-from bot.models import Person, ProcessedEvent
-from tests.factories import Chat, follow_event, post, signature, text_event, user_id, webhook_body
+from bot.models import Person, ProcessedEvent, SurveyAnswer
+from tests.factories import (
+    Chat,
+    follow_event,
+    post,
+    postback_event,
+    signature,
+    text_event,
+    user_id,
+    webhook_body,
+)
 
 
 def count(db, model) -> int:
@@ -109,3 +123,134 @@ def test_a_sticker_gets_a_polite_answer(app, client, line):
     chat = Chat(app, client, line)
     chat._send(sticker_event(chat.user_id, reply_token=chat.token()))
     assert "このメッセージには対応していません" in chat.text()
+
+
+def test_replies_are_the_json_the_sdk_would_send(app, client, db, line, join):
+    """The reply is serialised without the SDK's models; LINE must get exactly what they give."""
+    from linebot.v3.messaging.models import Message
+
+    from bot.line import as_json
+    from tests.factories import register_by_name
+
+    join("363421", "360007")
+    chat = Chat(app, client, line)
+    chat.follow()
+    register_by_name(chat, "神山")
+    chat.tap("出身地")
+    for step in ("次へ", "スキップ", "スキップ", "スキップ"):
+        chat.tap(step)
+    for word in ("登録状況", "地域の情報", "設定", "ヘルプ"):
+        chat.say(word)
+    sent = [m for d in line.deliveries(chat.user_id) for m in d.messages]
+    assert {m["type"] for m in sent} >= {"text", "template", "flex"}
+    for message in sent:
+        model = Message.from_dict(message)
+        assert as_json(model) == model.to_dict() == message
+
+
+def test_the_json_of_built_messages_equals_the_sdks(db):
+    from bot import entities
+    from bot.line import as_json
+    from conversations.menu import messages as menu
+    from conversations.registration import messages as registration
+
+    with db.transaction() as session:
+        town, prefecture = entities.by_code(session, "363421"), entities.by_code(session, "360007")
+        built = [*menu.greeting("花子", returning=False), *menu.help_text(None),
+                 *registration.confirm_registration(town, prefecture, "t0"),
+                 *registration.ask_question("relationship", town, ["birthplace"], "t0")]
+    for message in built:
+        assert as_json(message) == message.to_dict()
+
+
+def test_a_reply_that_gets_no_answer_does_not_cost_the_other_events(app, client, db):
+    app.config["LINE_API_HOST"] = "http://127.0.0.1:9"  # nothing listens: no answer at all
+    first, second = user_id("一"), user_id("二")
+    response = post(client, app, text_event("ヘルプ", first, reply_token="r1"),
+                    text_event("ヘルプ", second, reply_token="r2"))
+    assert response.status_code == 200
+    assert count(db, ProcessedEvent) == 2 and count(db, Person) == 2
+
+
+def test_a_database_connection_the_server_closed_is_replaced_unnoticed(app, client, db, line):
+    """Without pool_pre_ping's SELECT 1 per event, a dead pooled connection must still not
+    turn into an apology (PostgreSQL: the server ends idle connections on restart)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to close connections")
+    from sqlalchemy import text
+    chat = Chat(app, client, line)
+    chat.say("ヘルプ")
+    assert db.engine.pool.checkedin() == 1
+    with db.engine.connect() as connection:  # the connection the webhook used, back in the pool
+        pooled = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(db.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        for _ in range(100):  # the backends take a moment to go
+            if not connection.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid = :pid"), {"pid": pooled}).scalar():
+                break
+            time.sleep(0.05)
+    admin.dispose()
+    chat.say("ヘルプ")
+    assert "できること" in chat.text() and "申し訳ありません" not in chat.text()
+    assert client.get("/healthz").status_code == 200
+
+
+def _at_once(app, events: list[dict]) -> list[int]:
+    """POST each event in its own thread, all released together (LINE delivers in parallel)."""
+    barrier = threading.Barrier(len(events))
+
+    def deliver(event):
+        client = app.test_client()
+        barrier.wait()
+        return post(client, app, event).status_code
+
+    with ThreadPoolExecutor(len(events)) as pool:
+        return list(pool.map(deliver, events))
+
+
+def test_one_persons_events_at_the_same_moment_are_handled_one_after_the_other(
+        app, client, db, line, join):
+    """Six survey choices tapped at once: each toggle reads the state the previous one wrote
+    (the person's row lock), so none is lost."""
+    from tests.factories import actions_of, register_by_name
+
+    join("363421", "360007")
+    chat = Chat(app, client, line)
+    chat.follow()
+    register_by_name(chat, "神山")
+    labels = ["出身地", "以前住んでいた", "家族・親族がいる", "仕事・学校で通った", "ふるさと納税をした",
+              "何度も訪れている"]
+    taps = [action["data"] for m in chat.last for action in actions_of(m)
+            if action["label"] in labels]
+    assert len(taps) == len(labels)
+    events = [postback_event(data, chat.user_id, reply_token=chat.token()) for data in taps]
+    assert _at_once(app, events) == [200] * len(events)
+    last = line.deliveries(chat.user_id)[-1].messages
+    assert sorted(a["label"] for m in last for a in actions_of(m) if a["label"].startswith("✓ ")) \
+        == sorted("✓ " + label for label in labels)
+    chat.tap("次へ", last)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(SurveyAnswer)
+                              .where(SurveyAnswer.question == "relationship")) == len(labels)
+
+
+def test_a_new_persons_first_events_at_once_make_one_person(app, db, line):
+    someone = user_id("新人")
+    line.add_user(someone, "新人", "ja")
+    events = [text_event(word, someone, reply_token=line.issue_reply_token(someone))
+              for word in ("ヘルプ", "設定", "ヘルプ")]
+    assert _at_once(app, events) == [200] * 3
+    assert count(db, Person) == 1
+    assert len(line.deliveries(someone)) == 3
+
+
+def test_a_duplicate_delivered_at_the_same_moment_is_acted_on_once(app, client, db, line):
+    chat = Chat(app, client, line)
+    event = text_event("ヘルプ", chat.user_id, reply_token=chat.token())
+    assert _at_once(app, [event] * 4) == [200] * 4
+    assert len(line.deliveries(chat.user_id)) == 1
+    assert count(db, ProcessedEvent) == 1

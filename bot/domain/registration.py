@@ -43,24 +43,29 @@ def basic_refusal(target: Target, held: list[Held]) -> Refusal | None:
 
 def needs_co_registration(target: Target, prefecture_participating: bool, kind: str,
                           held: list[Held]) -> bool:
-    """R2: a municipality registration also registers at its participating prefecture."""
+    """R2: a municipality registration also registers at its participating prefecture.
+
+    One registration per entity: a prefecture registration the person already holds, of
+    either kind, stands for this one too (premium there covers a basic town as well).
+    """
     if target.is_prefecture or not prefecture_participating:
         return False
-    return not any(h.code == target.prefecture_code and h.kind == kind for h in held)
+    return not any(h.code == target.prefecture_code for h in held)
 
 
-def co_registration_to_end(prefecture_code: str, kind: str, held_after: list[Held]) -> bool:
-    """R2: the prefecture's co-registration of a kind ends with the last municipality one.
+def co_registration_to_end(prefecture_code: str, held_after: list[Held]) -> bool:
+    """R2: the prefecture's co-registration ends with the last municipality one there.
 
-    `held_after` is what the person holds once the registration has ended. A registration
-    the person made directly at the prefecture is theirs to keep.
+    `held_after` is what the person holds once the registration has ended. A person holds
+    one registration per entity, of either kind, so any town left in the prefecture keeps
+    the co-registration. A registration the person made directly at the prefecture is
+    theirs to keep.
     """
-    at_prefecture = [h for h in held_after
-                     if h.code == prefecture_code and h.kind == kind]
+    at_prefecture = [h for h in held_after if h.code == prefecture_code]
     if not at_prefecture or any(h.origin == DIRECT for h in at_prefecture):
         return False
     return not any(h.prefecture_code == prefecture_code and not h.is_prefecture
-                   and h.kind == kind for h in held_after)
+                   for h in held_after)
 
 
 def counts_in_statistics(target_code: str, residence_code: str | None) -> bool:

@@ -5,6 +5,7 @@ from conversations.broadcast import messages, steps
 from conversations.broadcast.states import (
                                             Audience,
                                             CancelScheduled,
+                                            MenuNews,
                                             News,
                                             NewsFor,
                                             NoExtra,
@@ -34,5 +35,6 @@ BROADCAST = Conversation(
     postbacks={NewsFor: steps.on_for, NoExtra: steps.on_no_extra, Audience: steps.on_audience,
                Tie: steps.on_tie, TiesDone: steps.on_ties_done, SendNow: steps.on_send_now,
                SendLater: steps.on_send_later, PickedWhen: steps.on_when_picked,
-               CancelScheduled: steps.on_cancel_scheduled},
+               CancelScheduled: steps.on_cancel_scheduled,
+               MenuNews: lambda ctx, _pb: steps.start(ctx)},
 )

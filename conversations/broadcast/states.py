@@ -79,3 +79,8 @@ class PickedWhen(Postback):
 @postback("news.stop")
 class CancelScheduled(Postback):
     id: int
+
+
+@postback("staff.news")
+class MenuNews(Postback):
+    """The staff's rich menu cell."""

@@ -9,7 +9,7 @@ from bot.domain.checkin import Progress, Refusal, window
 from bot.i18n import _, ngettext
 from bot.models import Entity
 from conversations.checkin.states import NotNow, RegisterAndCheckIn
-from conversations.common import confirm, menu_actions, tap, text
+from conversations.common import confirm, menu_actions, say, tap, text
 from conversations.dates import moment, span
 from conversations.names import place
 
@@ -50,7 +50,7 @@ def progress_text(entity: Entity, progress: Progress, designated: bool) -> str:
         lines.append(_("プレミアム登録に必要な活動回数を満たしました。"))
         lines.append(_("プレミアム登録は、マイナンバーカードで本人確認をしたうえで、"
                        "交通費の支援や公共施設の住民料金などのサポートを受けられる登録です"
-                       "（1人3か所まで）。申し込みの受付はまもなく始まります。始まったらこのトークでお知らせします。"))
+                       "（1人3か所まで）。「プレミアム登録」から申し込めます。"))
     else:
         lines.append(ngettext("あと{n}回でプレミアム登録に必要な回数になります。",
                               "あと{n}回でプレミアム登録に必要な回数になります。",
@@ -62,6 +62,8 @@ def outcome(result: Result) -> list[Message]:
     body = outcome_text(result)
     if result.outcome in (Outcome.CHECKED_IN, Outcome.ALREADY):
         body += "\n\n" + progress_text(result.entity, result.progress, result.activity.designated)
+        if result.progress.reached:
+            return [text(body, [say(_("プレミアム登録")), *menu_actions()])]
         return [text(body, menu_actions())]
     return [text(body, menu_actions())]
 

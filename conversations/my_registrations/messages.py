@@ -17,6 +17,7 @@ from conversations.my_registrations.states import (
     Leave,
 )
 from conversations.names import place
+from conversations.premium.states import GiveUp
 
 MAX_BUBBLES = 12
 GREEN = "#06C755"
@@ -86,13 +87,21 @@ def registrations_list(current: Sequence[Registration]) -> list[Message]:
 
 
 def _registration_bubble(registration: Registration) -> dict:
+    buttons = [{"type": "button", "style": "secondary", "height": "sm",
+                "action": tap(_("登録をやめる"), Leave(registration.id),
+                              display=_("{place}の登録をやめる").format(
+                                  place=place(registration.entity))).to_dict()}]
+    if registration.kind == RegistrationKind.PREMIUM \
+            and registration.premium_origin != Origin.CO_REGISTRATION:
+        # Giving up premium only: back to basic, with R2's effect told beforehand.
+        buttons.insert(0, {"type": "button", "style": "secondary", "height": "sm",
+                           "action": tap(_("プレミアムをやめる"), GiveUp(registration.id),
+                                         display=_("{place}のプレミアム登録をやめる").format(
+                                             place=place(registration.entity))).to_dict()})
     return {"type": "bubble", "size": "kilo",
             "body": {"type": "box", "layout": "vertical", "contents": [_line(registration)]},
-            "footer": {"type": "box", "layout": "vertical", "contents": [
-                {"type": "button", "style": "secondary", "height": "sm",
-                 "action": tap(_("登録をやめる"), Leave(registration.id),
-                               display=_("{place}の登録をやめる").format(
-                                   place=place(registration.entity))).to_dict()}]}}
+            "footer": {"type": "box", "layout": "vertical", "spacing": "sm",
+                       "contents": buttons}}
 
 
 def _actions_bubble() -> dict:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import registrations
+from bot import premium, registrations
 from bot.domain import registration as rules
-from bot.models import Registration
+from bot.models import Registration, RegistrationKind
 from conversations.engine import Context, Step, Turn
 from conversations.my_registrations import messages
 from conversations.my_registrations.states import (
@@ -25,11 +25,10 @@ def would_also_end(ctx: Context, registration: Registration) -> list[Registratio
     """The co-registrations R2 would end with this one: told before, not after."""
     current = registrations.active(ctx.session, ctx.person)
     after = [r for r in current if r.id != registration.id]
-    if not rules.co_registration_to_end(registration.entity.prefecture_code, registration.kind,
+    if not rules.co_registration_to_end(registration.entity.prefecture_code,
                                         registrations.held(after)):
         return []
-    return [r for r in after if r.entity.code == registration.entity.prefecture_code
-            and r.kind == registration.kind]
+    return [r for r in after if r.entity.code == registration.entity.prefecture_code]
 
 
 def on_leave(ctx: Context, postback: Leave) -> Step:
@@ -47,6 +46,8 @@ def on_confirm_leave(ctx: Context, postback: ConfirmLeave) -> Step:
     registration = registrations.owned_active(ctx.session, ctx.person, postback.id)
     if registration is None:
         return Step(messages.not_yours() + show(ctx).replies[:4])
+    if registration.kind == RegistrationKind.PREMIUM:  # R2: the prefecture falls back first
+        premium.revert_to_basic(ctx.session, registration, ctx.now, reason="left")
     ended = registrations.end(ctx.session, registration, ctx.now, reason="left")
     return Step(messages.left(registration, ended.co_registrations_ended))
 

@@ -79,12 +79,16 @@ def invitation_refused(problem: str) -> list[Message]:
 
 def staff_actions() -> list[Action]:
     return [say(_("活動を作る")), say(_("活動一覧")), say(_("お知らせを送る")),
-            say(_("アンケート一覧")), say(_("集計")), say(_("ヘルプ"))]
+            say(_("アンケート一覧")), say(_("集計")), say(_("審査")), say(_("施策管理")),
+            say(_("ヘルプ"))]
 
 
 def staff_help() -> str:
     return _("職員の方は：「活動を作る」「活動一覧」（QRコード・締め切り）、「お知らせを送る」「送信状況」、"
-             "「アンケートを作る」「アンケート一覧」（結果・CSV）、「集計」。")
+             "「アンケートを作る」「アンケート一覧」（結果・CSV）、「集計」。") \
+        + "\n" + _("「審査」… プレミアム登録の申請・更新の審査（承認・却下）。") \
+        + "\n" + _("「施策管理」… サポート施策の追加・編集・終了（管理者）。窓口で住民の登録証のQRコードを"
+                    "読み取ると、自分の団体での登録内容を確認できます。")
 
 
 def choose_entity(roles: Sequence[Staff], action: str) -> list[Message]:

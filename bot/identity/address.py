@@ -1,0 +1,44 @@
+"""The municipality a verified address lies in (R9), from the entities table.
+
+An address starts with the prefecture's name, then the municipality's — with a district
+(郡) between for towns and villages: 徳島県名西郡神山町神領… → 神山町. Designated cities'
+wards follow the city (北海道札幌市中央区… → 札幌市), which is what a registration names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import entities
+from bot.models import Entity, EntityKind
+
+#: A district name before the town or village: 名西郡, 余市郡 (a few characters and 郡).
+_DISTRICT = re.compile(r"^[^\s郡市区町村]{1,6}郡")
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def municipality_for(session: Session, address: str | None) -> Entity | None:
+    """The municipality whose name follows the address's prefecture; None when unsure."""
+    if not address:
+        return None
+    text = _normal(address)
+    prefecture = next((row for row in entities.prefecture_rows() if text.startswith(row.name)), None)
+    if prefecture is None:
+        return None
+    rest = text[len(prefecture.name):]
+    candidates = session.scalars(select(Entity).where(
+        Entity.prefecture_code == prefecture.code, Entity.kind == EntityKind.MUNICIPALITY)).all()
+    tails = [rest]
+    if district := _DISTRICT.match(rest):
+        tails.append(rest[district.end():])
+    matches = [entity for entity in candidates
+               if any(tail.startswith(entity.name) for tail in tails)]
+    # The longest name wins: 郡山市 over a shorter name that happens to be its prefix.
+    return max(matches, key=lambda entity: len(entity.name), default=None)

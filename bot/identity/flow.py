@@ -1,0 +1,156 @@
+"""One verification from the consent click to the chat message, in short transactions.
+
+start: the person consents → a `VerificationAttempt` (state, nonce, PKCE verifier) and the
+provider's URL. complete: the callback claims the attempt (its verifier is cleared in that
+same commit, so a second callback finds nothing to exchange), the code is exchanged outside
+any transaction, then the result is recorded and told to the chat through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.db import database
+from bot.i18n import use_locale
+from bot.identity import handoff, oidc, records
+from bot.identity.provider import ProviderUnavailable, configured
+from bot.identity.records import Outcome, Relationship
+from bot.models import Entity, Person, VerificationAttempt, VerificationPurpose
+from bot.people import locale_of
+from conversations.identity import messages
+
+log = logging.getLogger(__name__)
+ATTEMPT_LIFETIME = timedelta(minutes=30)
+#: After a cancel or a failure the result page offers to try again, for this long, once.
+RETRY_WINDOW = timedelta(minutes=30)
+CANCELLED, PROVIDER_ERROR, EXPIRED, RETRIED = "cancelled", "provider_error", "expired", "retried"
+RETRYABLE = {CANCELLED, PROVIDER_ERROR, Outcome.INCOMPLETE, Outcome.GUARDIAN_IS_MINOR,
+             Outcome.GUARDIAN_IS_SELF}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the result page says: the outcome and what goes with it."""
+    outcome: str
+    purpose: str
+    locale: str
+    residence: Entity | None = None
+    guardian_url: str | None = None
+    retry_state: str | None = None   # the finished attempt a "try again" button names
+    replayed: bool = False           # the callback of an attempt already finished
+
+
+class AttemptRefused(Exception):
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+def start(session: Session, person: Person, purpose: VerificationPurpose, config: Mapping,
+          now: datetime, relationship: Relationship | None = None) -> str:
+    """A new attempt for the person; returns the provider's authorisation URL."""
+    request = oidc.begin(configured(config))
+    session.add(VerificationAttempt(
+        state=request.state, nonce=request.nonce, code_verifier=request.code_verifier,
+        person_id=person.id, purpose=purpose.value, created_at=now,
+        expires_at=now + ATTEMPT_LIFETIME,
+        relationship_to_minor=relationship.value if relationship else None))
+    return request.url
+
+
+def retry(session: Session, state: str, config: Mapping, now: datetime) -> str:
+    """Try again after a cancel or a failure, from the result page: once per attempt."""
+    attempt = _attempt(session, state)
+    if (attempt is None or attempt.outcome not in RETRYABLE or attempt.finished_at is None
+            or attempt.finished_at + RETRY_WINDOW <= now):
+        raise AttemptRefused("expired", 410)
+    attempt.outcome = RETRIED
+    person = session.get(Person, attempt.person_id)
+    relationship = Relationship(attempt.relationship_to_minor) if attempt.relationship_to_minor else None
+    return start(session, person, VerificationPurpose(attempt.purpose), config, now, relationship)
+
+
+def _attempt(session: Session, state: str) -> VerificationAttempt | None:
+    if not state or len(state) > 64:
+        return None
+    return session.scalar(select(VerificationAttempt).where(VerificationAttempt.state == state)
+                          .with_for_update())
+
+
+def complete(app: Flask, params: Mapping[str, str], now: datetime) -> Result:
+    """The provider's redirect back: `code` and `state`, or `error` and `state`."""
+    db = database(app)
+    with db.transaction() as session:
+        attempt = _attempt(session, params.get("state", ""))
+        if attempt is None or not (params.get("code") or params.get("error")):
+            raise AttemptRefused("invalid", 400)
+        person = session.get(Person, attempt.person_id)
+        locale = locale_of(person)
+        if attempt.finished_at is not None:
+            return Result(attempt.outcome or PROVIDER_ERROR, attempt.purpose, locale, replayed=True)
+        purpose, nonce, verifier = attempt.purpose, attempt.nonce, attempt.code_verifier
+        relationship, consented_at = attempt.relationship_to_minor, attempt.created_at
+        attempt.code_verifier, attempt.finished_at = None, now  # the verifier is used once
+        if attempt.expires_at <= now:
+            attempt.outcome = EXPIRED
+            return Result(EXPIRED, purpose, locale)
+        if params.get("error"):
+            attempt.outcome = CANCELLED if params["error"] == "access_denied" else PROVIDER_ERROR
+            _tell(session, person, attempt.outcome, purpose, now)
+            return Result(attempt.outcome, purpose, locale, retry_state=attempt.state)
+        state, person_id = attempt.state, person.id
+
+    try:
+        provider = configured(app.config)
+        identity = oidc.finish(provider, params["code"], verifier, nonce, now)
+    except (oidc.ProviderError, ProviderUnavailable) as error:
+        log.warning("identity verification failed at the provider: %s", error)
+        return _record_failure(db, state, person_id, purpose, locale, now)
+
+    with db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.id == person_id)
+                                 .with_for_update().execution_options(populate_existing=True)).one()
+        if purpose == VerificationPurpose.GUARDIAN:
+            recorded = records.save_guardian_consent(session, person, provider.name, identity,
+                                                     Relationship(relationship), now)
+        else:
+            recorded = records.save_verification(session, person, provider.name, identity,
+                                                 consented_at, now)
+        attempt = _attempt(session, state)
+        attempt.outcome = recorded.outcome.value
+        guardian_url = (handoff.guardian_link(session, person, now)
+                        if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
+        _tell(session, person, recorded.outcome, purpose, now, recorded.residence, guardian_url)
+        log.info("identity verification %s: %s", attempt.id, recorded.outcome.value)
+        return Result(recorded.outcome.value, purpose, locale_of(person), recorded.residence,
+                      guardian_url, retry_state=state if recorded.outcome in RETRYABLE else None)
+
+
+def _record_failure(db, state: str, person_id: int, purpose: str, locale: str,
+                    now: datetime) -> Result:
+    with db.transaction() as session:
+        attempt = _attempt(session, state)
+        attempt.outcome = PROVIDER_ERROR
+        _tell(session, session.get(Person, person_id), PROVIDER_ERROR, purpose, now)
+    return Result(PROVIDER_ERROR, purpose, locale, retry_state=state)
+
+
+def _tell(session: Session, person: Person, outcome: str, purpose: str, now: datetime,
+          residence: Entity | None = None, guardian_url: str | None = None) -> None:
+    """The result in the person's chat (for a guardian's visit: only the consent itself)."""
+    if not person.following or not person.line_user_id:
+        return
+    if purpose == VerificationPurpose.GUARDIAN and outcome != Outcome.GUARDIAN_CONSENTED:
+        return  # the guardian sees the page; the minor hears only of a consent
+    with use_locale(locale_of(person)):
+        chat = messages.result(outcome, residence, guardian_url)
+    if chat:
+        outbox.push(session, person.line_user_id, chat, now)

@@ -1,0 +1,153 @@
+"""What a verification leaves in the database (R13), and the status other features read.
+
+Kept: provider, pairwise subject, assurance level, verified-at, birth date, the verified name
+(a counter checks it, R6), the municipality of the address (R9), consent version and time;
+for a minor's guardian: their pairwise subject, the relationship and the time of consent.
+Never kept: the address itself, the 12-digit number, PINs, certificates, tokens, raw userinfo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import registrations
+from bot.identity.address import municipality_for
+from bot.identity.oidc import Identity
+from bot.models import (
+    Entity,
+    GuardianConsent,
+    IdentityVerification,
+    Person,
+)
+
+#: The wording of the consent page the person agreed to; bump it when that text changes.
+CONSENT_VERSION = "2026-12"
+ADULT_AGE = 18  # since 2022-04-01 (R10)
+JST = timezone(timedelta(hours=9))
+
+
+class Relationship(StrEnum):
+    PARENT = "parent"                  # 親権者
+    LEGAL_GUARDIAN = "legal_guardian"  # 未成年後見人
+    OTHER = "other"                    # その他
+
+
+class Outcome(StrEnum):
+    VERIFIED = "verified"
+    NEEDS_GUARDIAN = "needs_guardian"          # verified, under 18, no consent yet
+    SUBJECT_TAKEN = "subject_taken"            # the card is linked to another account
+    INCOMPLETE = "incomplete"                  # the provider did not give a birth date
+    GUARDIAN_CONSENTED = "guardian_consented"
+    GUARDIAN_IS_MINOR = "guardian_is_minor"
+    GUARDIAN_IS_SELF = "guardian_is_self"      # the minor's own card
+    GUARDIAN_NOT_NEEDED = "guardian_not_needed"
+
+
+@dataclass(frozen=True)
+class IdentityStatus:
+    verified: bool
+    minor: bool
+    guardian_consented: bool
+    verified_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: Outcome
+    residence: Entity | None = None
+
+
+def today_in_japan(now: datetime) -> date:
+    return now.astimezone(JST).date()
+
+
+def age_on(birth_date: date, today: date) -> int:
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def is_minor(birth_date: date | None, today: date) -> bool:
+    return birth_date is not None and age_on(birth_date, today) < ADULT_AGE
+
+
+def verification_of(session: Session, person: Person) -> IdentityVerification | None:
+    return session.scalar(select(IdentityVerification).where(
+        IdentityVerification.person_id == person.id))
+
+
+def consent_of(session: Session, person: Person) -> GuardianConsent | None:
+    return session.scalar(select(GuardianConsent).where(GuardianConsent.person_id == person.id))
+
+
+def status(session: Session, person: Person, today: date) -> IdentityStatus:
+    """Whether the person is verified, a minor on `today`, and has a guardian's consent."""
+    verification = verification_of(session, person)
+    if verification is None:
+        return IdentityStatus(False, False, False, None)
+    return IdentityStatus(True, is_minor(verification.birth_date, today),
+                          consent_of(session, person) is not None, verification.verified_at)
+
+
+def save_verification(session: Session, person: Person, provider: str, identity: Identity,
+                      consented_at: datetime, now: datetime) -> Recorded:
+    """Record a verification of the person's own card; a renewed card updates the row."""
+    if identity.birth_date is None:
+        return Recorded(Outcome.INCOMPLETE)
+    holder = session.scalar(select(IdentityVerification).where(
+        IdentityVerification.provider == provider, IdentityVerification.subject == identity.subject))
+    if holder is not None and holder.person_id != person.id:
+        if session.get(Person, holder.person_id).deleted_at is None:
+            return Recorded(Outcome.SUBJECT_TAKEN)
+        session.delete(holder)  # left behind by someone who deleted their data (R14)
+        session.flush()
+    municipality = municipality_for(session, identity.address)
+    row = verification_of(session, person)
+    if row is None:
+        row = IdentityVerification(person_id=person.id)
+    elif (row.provider, row.subject) != (provider, identity.subject):
+        # Another card: a consent given for the previous holder does not carry over.
+        session.execute(delete(GuardianConsent).where(GuardianConsent.person_id == person.id))
+    row.provider, row.subject = provider, identity.subject
+    row.assurance_level = identity.assurance_level
+    row.verified_at, row.birth_date, row.name = now, identity.birth_date, identity.name
+    row.address_entity_id = municipality.id if municipality else None
+    row.consent_version, row.consented_at = CONSENT_VERSION, consented_at
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same card, verified by another account at the same moment
+        return Recorded(Outcome.SUBJECT_TAKEN)
+    if municipality is not None:
+        registrations.set_residence(session, person, municipality)
+    minor = is_minor(identity.birth_date, today_in_japan(now))
+    if minor and consent_of(session, person) is None:
+        return Recorded(Outcome.NEEDS_GUARDIAN, municipality)
+    return Recorded(Outcome.VERIFIED, municipality)
+
+
+def save_guardian_consent(session: Session, minor: Person, provider: str, guardian: Identity,
+                          relationship: Relationship, now: datetime) -> Recorded:
+    """A guardian, verified with their own card, consents for the minor (R10)."""
+    verification = verification_of(session, minor)
+    if verification is None or not is_minor(verification.birth_date, today_in_japan(now)):
+        return Recorded(Outcome.GUARDIAN_NOT_NEEDED)
+    if guardian.birth_date is None:
+        return Recorded(Outcome.INCOMPLETE)
+    if (verification.provider, verification.subject) == (provider, guardian.subject):
+        return Recorded(Outcome.GUARDIAN_IS_SELF)
+    if is_minor(guardian.birth_date, today_in_japan(now)):
+        return Recorded(Outcome.GUARDIAN_IS_MINOR)
+    consent = consent_of(session, minor)
+    if consent is None:
+        consent = GuardianConsent(person_id=minor.id)
+        session.add(consent)
+    consent.provider, consent.subject = provider, guardian.subject
+    consent.relationship_to_minor, consent.consented_at = relationship.value, now
+    session.flush()
+    return Recorded(Outcome.GUARDIAN_CONSENTED)

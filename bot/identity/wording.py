@@ -1,0 +1,158 @@
+"""What the verification pages say, in the person's language (Japanese msgids, bot.i18n)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.i18n import _
+from bot.identity.records import Outcome, Relationship
+from bot.models import Entity
+from conversations.names import place
+
+
+@dataclass
+class Page:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    outcome: str = "info"   # data-outcome on the page, for tests and styles
+    good: bool = False
+
+
+def title() -> str:
+    return _("マイナンバーカードで本人確認")
+
+
+def kept() -> str:
+    return _("保存するのは、本人確認をした日時、生年月日、氏名（窓口での確認用）、"
+             "住所から判定したお住まいの市区町村だけです。住所そのもの、マイナンバー（12桁の個人番号）、"
+             "暗証番号、電子証明書は保存しません。")
+
+
+def consent_page(already: str | None) -> Page:
+    page = Page(title(), [
+        _("プレミアム登録には、マイナンバーカードでの本人確認が必要です。"
+          "次の画面（デジタル認証アプリ）で、カードの氏名・住所・生年月日を確認します。"),
+        kept(),
+        _("お住まいの市区町村は、確認した住所で登録し直します。")])
+    if already:
+        page.paragraphs.insert(0, _("本人確認済みです（{date}）。カードを更新したときなどは、"
+                                    "もう一度確認できます。").format(date=already))
+    return page
+
+
+def consent_button() -> str:
+    return _("同意して本人確認に進む")
+
+
+def guardian_page(minor_name: str | None) -> Page:
+    who = minor_name or _("お子さま")
+    return Page(_("保護者の同意"), [
+        _("{name}さんは18歳未満のため、プレミアム登録には保護者の同意が必要です。"
+          "保護者の方ご自身のマイナンバーカードで本人確認をして、同意してください。").format(name=who),
+        _("保存するのは、保護者の方の本人確認の識別子（このサービス専用のID）、続柄、同意した日時だけです。"
+          "氏名・住所・マイナンバーは保存しません。")])
+
+
+def relationships() -> list[tuple[str, str]]:
+    return [(Relationship.PARENT.value, _("親権者")),
+            (Relationship.LEGAL_GUARDIAN.value, _("未成年後見人")),
+            (Relationship.OTHER.value, _("その他"))]
+
+
+def relationship_question() -> str:
+    return _("お子さまとのご関係")
+
+
+def consent_checkbox(minor_name: str | None) -> str:
+    return _("{name}さんのプレミアム登録に同意します").format(name=minor_name or _("お子さま"))
+
+
+def guardian_button() -> str:
+    return _("本人確認をして同意する")
+
+
+def guardian_form_incomplete() -> str:
+    return _("ご関係を選び、同意のチェックを入れてください。")
+
+
+def back_to_line() -> str:
+    return _("LINEのトークに戻る")
+
+
+def retry_button() -> str:
+    return _("もう一度試す")
+
+
+def guardian_link_intro() -> str:
+    return _("次のリンクを保護者の方に送ってください（72時間有効。LINEのトークにも送りました）。")
+
+
+def guardian_here_button() -> str:
+    return _("保護者がこの端末で続ける")
+
+
+def result_page(outcome: str, residence: Entity | None, replayed: bool) -> Page:
+    if outcome == Outcome.VERIFIED:
+        page = Page(_("本人確認ができました"), [_("LINEのトークに戻ると、プレミアム登録を申し込めます。")],
+                    outcome, good=True)
+        if residence is not None:
+            page.paragraphs.insert(
+                0, _("お住まいを{place}として登録しました。").format(place=place(residence)))
+    elif outcome == Outcome.NEEDS_GUARDIAN:
+        page = Page(_("本人確認ができました"), [
+            _("18歳未満のため、プレミアム登録には保護者の同意が必要です。"
+              "保護者の方が、ご自身のマイナンバーカードで本人確認をして同意します。"
+              "同じ端末でも、別の端末でもかまいません。")], outcome, good=True)
+    elif outcome == Outcome.GUARDIAN_CONSENTED:
+        page = Page(_("同意を受け付けました"), [
+            _("ありがとうございました。お子さまにLINEでお知らせしました。")], outcome, good=True)
+    elif outcome == "cancelled":
+        page = Page(_("本人確認を中止しました"), [
+            _("何も保存していません。もう一度行うときは、下のボタンを押してください。")], outcome)
+    elif outcome == Outcome.SUBJECT_TAKEN:
+        page = Page(_("このカードは別のアカウントで使われています"), [
+            _("このマイナンバーカードは、別のLINEアカウントで本人確認に使われています。"
+              "1枚のカードで本人確認できるアカウントは1つだけです。"
+              "お心当たりがない場合は、登録先の自治体にお問い合わせください。")], outcome)
+    elif outcome == Outcome.GUARDIAN_IS_MINOR:
+        page = Page(_("保護者の方は18歳以上の必要があります"), [
+            _("確認したカードの方は18歳未満のため、同意を受け付けられませんでした。"
+              "保護者の方ご自身のカードで、もう一度お試しください。")], outcome)
+    elif outcome == Outcome.GUARDIAN_IS_SELF:
+        page = Page(_("ご本人のカードでは同意できません"), [
+            _("確認したカードは、お子さまご本人のものでした。"
+              "保護者の方ご自身のカードで、もう一度お試しください。")], outcome)
+    elif outcome == Outcome.GUARDIAN_NOT_NEEDED:
+        page = Page(_("保護者の同意は不要です"), [
+            _("お子さまの本人確認の状況が変わったため、同意は不要になりました。")], outcome)
+    elif outcome == "expired":
+        page = Page(_("この手続きは期限切れです"), [again()], outcome)
+    else:  # provider_error, incomplete
+        page = Page(_("本人確認ができませんでした"), [
+            _("デジタル認証アプリとのやりとりで問題が起きました。何も保存していません。"
+              "時間をおいて、もう一度お試しください。")], "provider_error")
+    if replayed:
+        page.paragraphs.insert(0, _("この手続きはすでに終わっています。"))
+    return page
+
+
+def again() -> str:
+    return _("LINEのトークで「本人確認」と送ると、新しいリンクが届きます。")
+
+
+def refusal_page(reason: str) -> Page:
+    headings = {"used": _("このリンクはすでに使われています"),
+                "expired": _("このリンクは期限切れです"),
+                "invalid": _("このリンクは正しくありません"),
+                "unavailable": _("本人確認は現在ご利用いただけません"),
+                "unknown_person": _("このLINEアカウントはまだ登録されていません")}
+    paragraphs = {"unavailable": _("準備ができしだい、LINEでお知らせします。"),
+                  "unknown_person": _("LINEでこのアカウントを友だち追加してから、もう一度お試しください。")}
+    return Page(headings[reason], [paragraphs.get(reason, again())], reason)
+
+
+def liff_strings() -> dict[str, str]:
+    return {"working": _("準備しています…"),
+            "line_needed": _("このページはLINEアプリの中で開いてください。"),
+            "failed": _("うまくいきませんでした。"
+                        "LINEのトークで「本人確認」と送って、もう一度お試しください。")}

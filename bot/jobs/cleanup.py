@@ -1,0 +1,75 @@
+"""Clean-up: what nobody needs any more, deleted page by page.
+
+- conversation states nobody touched for two weeks (their buttons then answer "no longer
+  valid", as after a cancel);
+- identity-verification tickets and attempts a day after they expired (used or not: a used
+  one is refused for its use before that);
+- staff invitations 30 days after they expired (until then a late try hears "expired");
+- processed webhook event IDs after 7 days (LINE redelivers within a much shorter time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.jobs.framework import JobRun, lock_people, pages
+from bot.models import (
+    ConversationState,
+    ProcessedEvent,
+    StaffInvitation,
+    VerificationAttempt,
+    VerificationTicket,
+)
+
+STALE_CONVERSATION = timedelta(days=14)
+VERIFICATION_KEPT = timedelta(days=1)
+INVITATION_KEPT = timedelta(days=30)
+PROCESSED_EVENT_KEPT = timedelta(days=7)
+
+
+def run(job: JobRun) -> None:
+    _conversation_states(job, job.now - STALE_CONVERSATION)
+    _rows(job, "verification tickets", VerificationTicket.id, VerificationTicket.expires_at,
+          job.now - VERIFICATION_KEPT)
+    _rows(job, "verification attempts", VerificationAttempt.id, VerificationAttempt.expires_at,
+          job.now - VERIFICATION_KEPT)
+    _rows(job, "staff invitations", StaffInvitation.id, StaffInvitation.expires_at,
+          job.now - INVITATION_KEPT)
+    _rows(job, "webhook event IDs", ProcessedEvent.webhook_event_id, ProcessedEvent.processed_at,
+          job.now - PROCESSED_EVENT_KEPT)
+
+
+def _rows(job: JobRun, what: str, key, moment, before: datetime) -> None:
+    """Delete rows whose `moment` is before `before`, one keyset page at a time."""
+    table = key.class_
+
+    def fetch(session: Session, after, limit: int) -> Sequence:
+        query = select(key).where(moment < before).order_by(key).limit(limit)
+        return session.scalars(query if after is None else query.where(key > after)).all()
+
+    def handle(session: Session, keys: Sequence) -> None:
+        deleted = session.execute(delete(table).where(key.in_(keys), moment < before))
+        job.summary.add(f"{what} deleted", deleted.rowcount)
+
+    pages(job, fetch, handle, cursor=lambda last: last, start=None)
+
+
+def _conversation_states(job: JobRun, before: datetime) -> None:
+    """The person's row is locked first, as a webhook event does before it reads the state."""
+    def fetch(session: Session, after: int, limit: int) -> Sequence[int]:
+        return session.scalars(select(ConversationState.person_id)
+                               .where(ConversationState.person_id > after,
+                                      ConversationState.updated_at < before)
+                               .order_by(ConversationState.person_id).limit(limit)).all()
+
+    def handle(session: Session, person_ids: Sequence[int]) -> None:
+        lock_people(session, person_ids)
+        deleted = session.execute(delete(ConversationState).where(
+            ConversationState.person_id.in_(person_ids), ConversationState.updated_at < before))
+        job.summary.add("stale conversations ended", deleted.rowcount)
+
+    pages(job, fetch, handle, cursor=lambda person_id: person_id)

@@ -1,0 +1,113 @@
+"""Premium expiry (R8): judge every premium registration whose year is over.
+
+Renewal mode `auto`: renewed for a year when every rule holds, else back to basic with the
+reason. Mode `manual`: a renewal request with the system's judgement goes to the entity's
+staff, who are notified; the registration stays premium until they decide.
+
+R4 is counted over the 12 months before the registration's expiry, whenever the job runs, so a
+late or resumed run decides as an on-time one would. Each page of due registrations is judged
+with one query (bot/jobs/judging.py) and a few comparisons per row; only the registrations
+acted on are loaded as objects. A dry run judges without locking anything or writing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from bot import outbox, people, premium
+from bot.domain import validity
+from bot.domain.premium import Judgement
+from bot.i18n import use_locale
+from bot.jobs import judging, notices
+from bot.jobs.framework import JobRun, claim, lock_people, marked, pages
+from bot.jobs.judging import Judged
+from bot.jobs.reminders import own_premium
+from bot.models import PremiumRequestPurpose, Registration
+
+JOB = "premium-expiry"
+NOT_RENEWED = "not_renewed"
+ORDER = (Registration.premium_until, Registration.id)
+#: Due registrations per page: one query each, so larger than the other jobs' pages.
+DRY_BATCH = 5000
+
+
+def due_rows(job: JobRun):
+    return (*own_premium(), Registration.premium_until <= job.now,
+            ~marked(JOB, Registration.id, Registration.premium_until))
+
+
+def _page(where, after, limit: int):
+    query = (select(Registration.id, Registration.person_id, Registration.entity_id,
+                    Registration.premium_until).where(*where).order_by(*ORDER).limit(limit))
+    if after is not None:
+        query = query.where(tuple_(*ORDER) > tuple_(*after),
+                            # the row comparison alone does not reach the index
+                            Registration.premium_until >= after[0])
+    return query
+
+
+def judged_pages(job: JobRun, act) -> None:
+    """Every due registration, judged a page at a time; `act(session, row, outcome)` is called
+    for each, in the page's transaction (under the people's locks unless dry)."""
+    where = due_rows(job)
+
+    def fetch(session: Session, after, limit: int) -> list:
+        if job.dry_run:  # one query: the page and its judgement
+            return judging.judge_rows(session, _page(where, after, limit).subquery("page"),
+                                      job.now)
+        return session.execute(_page(where, after, limit)).all()
+
+    def handle(session: Session, rows) -> None:
+        if not job.dry_run:
+            lock_people(session, [row.person_id for row in rows])
+            page = (_page(where, None, len(rows))  # again, under the locks
+                    .where(judging.one_of(session, Registration.id, [row.id for row in rows])))
+            rows = judging.judge_rows(session, page.subquery("page"), job.now)
+        for row in rows:
+            act(session, row, validity.expiry_outcome(row.renewal_mode,
+                                                      validity.renewal_holds(row.facts)))
+
+    pages(job, fetch, handle, cursor=lambda row: (row.premium_until, row.id), start=None)
+
+
+def run(job: JobRun) -> None:
+    if job.dry_run:
+        job.batch = max(job.batch, DRY_BATCH)
+
+    def act(session: Session, row: Judged, outcome: validity.ExpiryOutcome) -> None:
+        if job.dry_run:  # nothing marked or changed: what a real run would do now
+            job.summary.add(outcome.value)
+            return
+        if not claim(session, JOB, row.registration_id, row.premium_until, outcome, job.now):
+            job.summary.add("already done")
+            return
+        job.summary.add(outcome.value)
+        _apply(session, job, session.get(Registration, row.registration_id),
+               judging.judgement_of(session, row), outcome)
+
+    judged_pages(job, act)
+
+
+def _apply(session: Session, job: JobRun, registration: Registration, judgement: Judgement,
+           outcome: validity.ExpiryOutcome) -> None:
+    entity, person, until = registration.entity, registration.person, registration.premium_until
+    fell_back = None
+    if outcome is validity.ExpiryOutcome.RENEWED:
+        premium.renew(session, registration, job.now)
+    elif outcome is validity.ExpiryOutcome.REVERTED:
+        reverted = premium.revert_to_basic(session, registration, job.now, NOT_RENEWED)
+        fell_back = reverted.co_registration.entity if reverted.co_registration else None
+    else:
+        premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL, judgement,
+                               job.now)
+    if not person.following or person.line_user_id is None:
+        return
+    with use_locale(people.locale_of(person)):
+        if outcome is validity.ExpiryOutcome.RENEWED:
+            message = notices.renewed(entity, registration.premium_until)
+        elif outcome is validity.ExpiryOutcome.REVERTED:
+            message = notices.reverted(entity, judgement, fell_back)
+        else:
+            message = notices.under_review(entity, until)
+        outbox.push(session, person.line_user_id, message, job.now)

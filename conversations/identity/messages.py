@@ -1,0 +1,91 @@
+"""Messages of identity verification: the command's card and the results told to the chat."""
+
+from __future__ import annotations
+
+from linebot.v3.messaging.models import FlexMessage, Message
+
+from bot.i18n import _
+from bot.identity.records import IdentityStatus, Outcome
+from bot.models import Entity
+from conversations.common import MAX_ALT_TEXT, clip, label, say, text
+from conversations.dates import day
+from conversations.names import place
+
+
+def premium_button():
+    """Straight on to the application (the premium conversation's command)."""
+    return say(_("プレミアム登録"))
+
+
+def verify_button():
+    return say(_("本人確認"))
+
+
+def _uri_button(caption: str, uri: str, primary: bool = True) -> dict:
+    return {"type": "button", "style": "primary" if primary else "link", "height": "sm",
+            "color": "#1f4e99" if primary else None,
+            "action": {"type": "uri", "label": label(caption), "uri": uri}}
+
+
+def verification_card(status: IdentityStatus, link: str, guardian_link: str | None) -> list[Message]:
+    """A card with the button that opens the verification page, and where the person stands."""
+    about = _("プレミアム登録には、マイナンバーカードでの本人確認が必要です。"
+              "デジタル認証アプリで、カードの氏名・住所・生年月日を確認します。")
+    lines = [{"type": "text", "text": _("マイナンバーカードで本人確認"), "weight": "bold",
+              "size": "md", "wrap": True}]
+    if status.verified:
+        lines.append({"type": "text", "wrap": True, "size": "sm", "text": _(
+            "本人確認済みです（{date}）。カードを更新したときは、もう一度確認できます。").format(
+                date=day(status.verified_at))})
+        if status.minor:
+            lines.append({"type": "text", "wrap": True, "size": "sm", "text": (
+                _("保護者の同意：済み") if status.guardian_consented else _(
+                    "保護者の同意：まだです。下のリンクを保護者の方に送って、同意していただいてください。"))})
+    else:
+        lines.append({"type": "text", "wrap": True, "size": "sm", "text": about})
+    lines.append({"type": "text", "wrap": True, "size": "xs", "color": "#666666", "text": _(
+        "マイナンバー（12桁の個人番号）や暗証番号は、このサービスには届かず、保存もしません。")})
+    buttons = [_uri_button(_("もう一度確認する") if status.verified else _("本人確認に進む"), link)]
+    if guardian_link:
+        buttons.append(_uri_button(_("保護者の同意リンク"), guardian_link, primary=False))
+    bubble = {"type": "bubble",
+              "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": lines},
+              "footer": {"type": "box", "layout": "vertical", "spacing": "sm",
+                         "contents": [_drop_none(b) for b in buttons]}}
+    alt = _("本人確認済みです。") if status.verified else about
+    return [FlexMessage.from_dict({"type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
+                                   "contents": bubble})]
+
+
+def _drop_none(button: dict) -> dict:
+    return {key: value for key, value in button.items() if value is not None}
+
+
+def unavailable() -> list[Message]:
+    return [text(_("本人確認は現在ご利用いただけません。準備ができしだいお知らせします。"))]
+
+
+def result(outcome: str, residence: Entity | None = None,
+           guardian_url: str | None = None) -> list[Message]:
+    """What the chat hears after the verification page (empty: nothing to say)."""
+    if outcome == Outcome.VERIFIED:
+        body = _("マイナンバーカードで本人確認ができました。")
+        if residence is not None:
+            body += "\n" + _("お住まいを{place}として登録しました。").format(place=place(residence))
+        return [text(body + "\n" + _("続けてプレミアム登録を申し込めます。"), [premium_button()])]
+    if outcome == Outcome.NEEDS_GUARDIAN:
+        return [text(_("本人確認ができました。18歳未満のため、プレミアム登録には保護者の同意が必要です。"
+                       "次のリンクを保護者の方に送り、保護者ご自身のマイナンバーカードで同意していただいてください"
+                       "（72時間有効）。\n{url}").format(url=guardian_url))]
+    if outcome == Outcome.GUARDIAN_CONSENTED:
+        return [text(_("保護者の方の同意が届きました。プレミアム登録に進めます。"), [premium_button()])]
+    if outcome == "cancelled":
+        return [text(_("本人確認を中止しました。もう一度行うときは「本人確認」と送ってください。"),
+                     [verify_button()])]
+    if outcome == Outcome.SUBJECT_TAKEN:
+        return [text(_("このマイナンバーカードは、別のLINEアカウントで本人確認に使われているため、"
+                       "本人確認できませんでした。"))]
+    if outcome in ("provider_error", Outcome.INCOMPLETE):
+        return [text(_("デジタル認証アプリとのやりとりで問題が起きたため、本人確認ができませんでした。"
+                       "時間をおいて、もう一度「本人確認」と送ってください。"), [verify_button()])]
+    return []

@@ -1,0 +1,17 @@
+"""The 「本人確認」 command: no states, one answer (the verification itself is a web page)."""
+
+from __future__ import annotations
+
+from bot.identity import handoff, provider, records
+from conversations.engine import Context, Step
+from conversations.identity import messages
+
+
+def show(ctx: Context) -> Step:
+    if not provider.is_configured(ctx.config):
+        return Step(messages.unavailable())
+    status = records.status(ctx.session, ctx.person, records.today_in_japan(ctx.now))
+    link = handoff.verification_link(ctx.session, ctx.person, ctx.now)
+    guardian = (handoff.guardian_link(ctx.session, ctx.person, ctx.now)
+                if status.minor and not status.guardian_consented else None)
+    return Step(messages.verification_card(status, link, guardian))

@@ -1,0 +1,19 @@
+"""The "keep my registration" tap (R8)."""
+
+from __future__ import annotations
+
+from bot import registrations
+from bot.models import RegistrationKind
+from conversations.engine import Context, Step
+from conversations.keep_registration import messages
+from conversations.keep_registration.states import KeepRegistration
+
+
+def keep(ctx: Context, _postback: KeepRegistration) -> Step:
+    """The handler has already counted this tap as access; here we only confirm it.
+
+    Whatever the person was doing goes on: their conversation state is left as it is.
+    """
+    basic = [r for r in registrations.active(ctx.session, ctx.person)
+             if r.kind == RegistrationKind.BASIC]
+    return Step.staying(messages.kept(basic))

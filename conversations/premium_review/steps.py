@@ -1,0 +1,94 @@
+"""Staff steps of the premium review. Every request is looked up among the staff's own entities."""
+
+from __future__ import annotations
+
+from bot import premium, staff
+from bot.card import verified_name
+from bot.models import PremiumRequest, PremiumRequestStatus
+from conversations.engine import Context, Step, Text, Turn
+from conversations.premium_review import messages
+from conversations.premium_review.states import Approve, Decline, ReviewFor, Reviewing
+from conversations.staff import messages as staff_messages
+from conversations.staff.roles import acting
+
+MAX_REASON = 300
+
+
+def applicant(ctx: Context, request: PremiumRequest) -> str:
+    """The verified name when there is one: staff decide about a verified person (R5)."""
+    person = request.person
+    return verified_name(ctx.session, person) or person.display_name or "—"
+
+
+def reviews(ctx: Context, code: str | None = None) -> Step:
+    role = acting(ctx, code, messages.choose_entity)
+    if isinstance(role, Step):
+        return role
+    pending = premium.pending_of(ctx.session, role.entity)
+    if not pending:
+        return Step(messages.nothing_pending(role.entity))
+    shown = [(r, applicant(ctx, r), premium.judge(ctx.session, r.person, role.entity, ctx.now))
+             for r in pending[:messages.MAX_SHOWN]]
+    return Step(messages.queue(role.entity, shown, len(pending)))
+
+
+def on_review_for(ctx: Context, postback: ReviewFor) -> Step:
+    return reviews(ctx, postback.code)
+
+
+def _own_request(ctx: Context, request_id: int) -> PremiumRequest | None:
+    """The request if the person is staff of its entity, else None (staff of A never see B)."""
+    request = ctx.session.get(PremiumRequest, request_id)
+    if request is None or staff.role_at(ctx.session, ctx.person, request.entity.code) is None:
+        return None
+    return request
+
+
+def on_approve(ctx: Context, postback: Approve) -> Step:
+    if not staff.roles_of(ctx.session, ctx.person):
+        return Step(staff_messages.staff_only())
+    request = _own_request(ctx, postback.id)
+    if request is None or request.status != PremiumRequestStatus.PENDING:
+        return Step(messages.not_found())
+    name = applicant(ctx, request)
+    try:
+        premium.decide(ctx.session, request, ctx.person, True, None, ctx.now)
+    except premium.PremiumRefused as refused:
+        return Step(messages.cannot_approve(name, refused.unmet))
+    if request.status == PremiumRequestStatus.WITHDRAWN:
+        return Step(messages.withdrawn(name))
+    return Step(messages.approved(request, name))
+
+
+def on_decline(ctx: Context, postback: Decline) -> Step:
+    if not staff.roles_of(ctx.session, ctx.person):
+        return Step(staff_messages.staff_only())
+    request = _own_request(ctx, postback.id)
+    if request is None or request.status != PremiumRequestStatus.PENDING:
+        return Step(messages.not_found())
+    ctx.restart()
+    return Step(messages.ask_reason(applicant(ctx, request)), next=Reviewing.REASON,
+                data={"id": request.id})
+
+
+def on_reason(ctx: Context, turn: Turn) -> Step | None:
+    if not isinstance(turn, Text):
+        return None
+    reason = " ".join(turn.text.split())
+    if not 0 < len(reason) <= MAX_REASON:
+        return Step.staying(messages.reason_problem(MAX_REASON))
+    request = _own_request(ctx, ctx.data.get("id", 0))
+    if request is None or request.status != PremiumRequestStatus.PENDING:
+        return Step(messages.not_found())
+    name = applicant(ctx, request)
+    premium.decide(ctx.session, request, ctx.person, False, reason, ctx.now)
+    if request.status == PremiumRequestStatus.WITHDRAWN:
+        return Step(messages.withdrawn(name))
+    return Step(messages.declined(request, name))
+
+
+def prompt(ctx: Context) -> list:
+    request = _own_request(ctx, ctx.data.get("id", 0))
+    if request is None:
+        return messages.not_found()
+    return messages.ask_reason(applicant(ctx, request))

@@ -1,0 +1,108 @@
+"""The verification pages in headless Chromium (Debian's package, driven by Playwright),
+through the sandbox provider, against the live test server: what a person taps and reads."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from bot import people
+from bot.identity import records
+from bot.models import GuardianConsent
+from tests.factories import actions_of
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PIN = "8067"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # the `test` extra installs it
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(sync_playwright is None,
+                       reason="playwright is not installed (pip install -e '.[test]')"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ja-JP")
+    yield context.new_page()
+    context.close()
+
+
+def button_uri(chat) -> str:
+    chat.say("本人確認")
+    return next(a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri")
+
+
+def sign_in(page, persona: str) -> None:
+    page.wait_for_selector("#persona-form")
+    page.check(f'input[name="persona"][value="{persona}"]')
+    page.fill('input[name="pin"]', PIN)
+    page.click("#authenticate")
+
+
+def outcome(page, expected: str) -> str:
+    page.wait_for_selector(f'#outcome[data-outcome="{expected}"]', timeout=15_000)
+    return page.inner_text("main")
+
+
+def test_an_adult_verifies_in_the_browser(app, chat, db, page):
+    page.goto(button_uri(chat))
+    assert "同意して本人確認に進む" in page.inner_text("#proceed")
+    assert "暗証番号" in page.inner_text("main")  # what is kept and what is not, before consent
+    page.click("#proceed")
+    sign_in(page, "adult")
+    shown = outcome(page, "verified")
+    assert "本人確認ができました" in shown and "神山町（徳島県）" in shown
+    assert page.get_attribute("#back", "href") == "https://line.me/R/oaMessage/@furusato-demo/"
+    with db.transaction() as session:
+        assert records.verification_of(session, people.find(session, chat.user_id)).name == "山田 太郎"
+
+
+def test_a_cancel_then_trying_again_in_the_browser(app, chat, page):
+    page.goto(button_uri(chat))
+    page.click("#proceed")
+    sign_in(page, "cancel")
+    assert "本人確認を中止しました" in outcome(page, "cancelled")
+    page.click("#try-again")
+    sign_in(page, "adult")
+    outcome(page, "verified")
+
+
+def test_a_minor_hands_the_device_to_a_guardian(app, chat, db, page):
+    page.goto(button_uri(chat))
+    page.click("#proceed")
+    sign_in(page, "age17")
+    assert "保護者の同意が必要です" in outcome(page, "needs_guardian")
+    assert "/identity/guardian/" in page.inner_text("#guardian-link")
+    page.click("#guardian-here")
+
+    page.wait_for_selector("#consent")
+    assert "鈴木 さくらさんは18歳未満のため" in page.inner_text("main")
+    page.click("#proceed")  # nothing chosen yet
+    assert "同意のチェックを入れてください" in page.inner_text(".problem")
+    page.check('input[name="relationship"][value="parent"]')
+    page.check('input[name="consent"]')
+    page.click("#proceed")
+    sign_in(page, "parent")
+    assert "同意を受け付けました" in outcome(page, "guardian_consented")
+    with db.transaction() as session:
+        consent = session.scalars(select(GuardianConsent)).one()
+        assert consent.relationship_to_minor == "parent"
