@@ -2,7 +2,7 @@
 aggregate query over the same data in the same run.
 
     .venv/bin/python benchmarks/judge.py                      # 100,000 and 1,000,000
-    .venv/bin/python benchmarks/judge.py --sizes 100000 --batch 1000
+    .venv/bin/python benchmarks/judge.py --sizes 100000 --batch 20000
 
 For each size, on a fresh PostgreSQL database `bench_<random>` (dropped at the end, even on
 Ctrl+C):
@@ -11,12 +11,14 @@ Ctrl+C):
    identity verified), N premium registrations there whose year ended in the last 24 hours
    (all due), 100 designated activities with one session each, and 3·N check-ins spread over
    the last 15 months (so some fall outside R4's 12 months: some renew, some revert);
-2. **query** — in a child process: one SQL aggregate (designated check-ins in the 12 months per
-   due registration, `GROUP BY`), every row fetched through a server-side cursor;
+2. **query** — in a child process: one SQL aggregate (designated check-ins in the 12 months
+   before each due registration's expiry, `GROUP BY`), every row fetched through a server-side
+   cursor;
 3. **judge** — in a child process: `furusato jobs run premium-expiry --dry-run` as a function
    call (`bot.jobs.run_job(..., dry_run=True)`): keyset pages of due registrations, each page
-   judged with four queries (bot/jobs/judging.py) by the premium rules of bot/domain/premium.py
-   (R4, R5, R7, R1) — what a real run decides, without writing.
+   judged with ONE query that returns every figure the decision needs (bot/jobs/judging.py:
+   R4 counted in SQL, R1, R5, R9, R7) and a few comparisons per row
+   (bot.domain.validity.renewal_holds) — what a real run decides, without writing.
 
 Prints seconds, rows/s and peak RSS (VmHWM of the child) of both, and the judge/query ratio.
 """
@@ -101,7 +103,9 @@ AGGREGATE = """
 SELECT r.id, count(a.id) AS done
 FROM registration r
 LEFT JOIN check_in c ON c.person_id = r.person_id
-      AND c.checked_in_at >= %(since)s AND c.checked_in_at <= %(now)s
+      AND c.checked_in_at >= ((r.premium_until AT TIME ZONE 'UTC') - interval '1 year')
+                             AT TIME ZONE 'UTC'
+      AND c.checked_in_at <= r.premium_until
 LEFT JOIN activity_session s ON s.id = c.session_id
 LEFT JOIN activity a ON a.id = s.activity_id AND a.entity_id = r.entity_id
       AND a.designated AND a.status <> 'cancelled'
@@ -118,8 +122,6 @@ def peak_rss_kb() -> int:
 
 
 def child_query(url: str, now: str) -> None:
-    from bot.domain.checkin import twelve_months_before
-
     moment = datetime.fromisoformat(now)
     baseline = peak_rss_kb()
     started = time.perf_counter()
@@ -127,7 +129,7 @@ def child_query(url: str, now: str) -> None:
     with _connect(url) as connection:
         with connection.cursor(name="aggregate") as cursor:  # server-side: flat memory
             cursor.itersize = 10_000
-            cursor.execute(AGGREGATE, {"since": twelve_months_before(moment), "now": moment})
+            cursor.execute(AGGREGATE, {"now": moment})
             for _id, done in cursor:
                 rows += 1
                 renewing += done >= 3
@@ -159,7 +161,7 @@ def in_child(*args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/webhook.py --configs sync:2,sync:4,gthread:2x4 --rounds 2
     .venv/bin/python benchmarks/webhook.py --users 16,64 --load-processes 1,3
     .venv/bin/python benchmarks/webhook.py --profile 200      # where one webhook's time goes
+    .venv/bin/python benchmarks/webhook.py --serial 250 --rounds 2  # CPU per POST, no contention
 
 What it does, all on this machine:
 
@@ -466,6 +467,84 @@ def profile_bot(flows: int, top: int) -> None:
     stats.print_callees(r"handlers/__init__.py:\d+\(fetch\)")
 
 
+# One request at a time ------------------------------------------------------------------------
+
+def serial_cost(flows: int, rounds: int) -> None:
+    """CPU per POST with nothing competing: one sync worker, one client, requests one after the
+    other. On a shared 2-core machine the loaded runs' CPU per POST includes what contention
+    costs (cache, context switches); this is the app's own cost, and moves much less."""
+    secret, token = secrets.token_hex(16), secrets.token_hex(24)
+    platform_server = PlatformServer(token)
+    log = Path(tempfile.gettempdir()) / "furusato-bench-webhook-gunicorn.log"
+    try:
+        with common.bench_database() as database_url:
+            common.prepare_database(database_url)
+            env = {"FURUSATO_ENV": "test", "DATABASE_URL": database_url,
+                   "LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": token,
+                   "LINE_API_HOST": f"{platform_server.url}/_dev/line", "LOG_LEVEL": "WARNING",
+                   "SECRET_KEY": secrets.token_hex(16)}
+            print(f"{flows} flows of 4 POSTs after 40 warm-up flows; 1 sync worker, 1 client")
+            for _ in range(rounds):
+                for which in ("echo", "bot"):
+                    user, system, postgres, wall = _serial_run(
+                        which, flows, env, platform_server.platform, secret, log,
+                        database_url.rsplit("/", 1)[1])
+                    print(f"  {which:4}: CPU per POST {user + system + postgres:5.2f} ms = gunicorn "
+                          f"worker {user:.2f} user + {system:.2f} system, PostgreSQL "
+                          f"{postgres:.2f}; {wall:.2f} ms wall", flush=True)
+    finally:
+        platform_server.stop()
+
+
+def _serial_run(which: str, flows: int, env: dict[str, str], platform: RecordingPlatform,
+                secret: str, log: Path, database: str) -> tuple[float, float, float, float]:
+    process, port = start_app(which, ServerSetting.parse("sync:1"), env, log)
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=1, retries=False)
+
+    def post(event: dict) -> None:
+        body = webhook_body(event)
+        response = pool.urlopen("POST", "/callback", body=body, headers={
+            "Content-Type": "application/json", "X-Line-Signature": signature(body, secret)})
+        assert response.status == 200, response.status
+
+    def flow() -> None:
+        user_id = "U" + secrets.token_hex(16)
+        platform.add_user(user_id, "ベンチ", "ja")
+
+        def token() -> str:
+            return platform.issue_reply_token(user_id)
+
+        if which == "echo":
+            for n in range(4):
+                post(text_event(f"こんにちは {n}", user_id, reply_token=token()))
+        else:
+            post(follow_event(user_id, reply_token=token()))
+            post(text_event("登録する", user_id, reply_token=token()))
+            post(text_event(KAMIYAMA, user_id, reply_token=token()))
+            post(postback_event(_postback(platform.last(user_id)[1], "登録する"), user_id,
+                                reply_token=token()))
+        assert platform.last(user_id)[0] == 4, "a POST went unanswered"
+
+    try:
+        for _ in range(40):
+            flow()
+        worker = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        before = _user_system(worker), common.postgres_cpu(database), time.perf_counter()
+        for _ in range(flows):
+            flow()
+        after = _user_system(worker), common.postgres_cpu(database), time.perf_counter()
+    finally:
+        common.stop(process)
+    per_post = 1000 / (flows * 4)
+    return ((after[0][0] - before[0][0]) * per_post, (after[0][1] - before[0][1]) * per_post,
+            (after[1] - before[1]) * per_post, (after[2] - before[2]) * per_post)
+
+
+def _user_system(pid: int) -> tuple[float, float]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / common.CLK_TCK, int(fields[12]) / common.CLK_TCK
+
+
 # Main -----------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -485,10 +564,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, metavar="FLOWS",
                         help="instead of the load: cProfile FLOWS registration flows in-process")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--serial", type=int, metavar="FLOWS",
+                        help="instead of the load: CPU per POST of FLOWS flows one request at a "
+                             "time, one sync worker (--rounds times)")
     args = parser.parse_args(argv)
     if args.profile:
         common.install_signal_handlers()
         profile_bot(args.profile, args.top)
+        return 0
+    if args.serial:
+        common.install_signal_handlers()
+        serial_cost(args.serial, args.rounds)
         return 0
     settings = [ServerSetting.parse(text) for text in args.configs.split(",")]
     user_counts = [int(n) for n in args.users.split(",")]

@@ -72,8 +72,13 @@ def _entity_line(registration: Registration) -> dict:
     ]}
 
 
-def registration_card(session: Session, person: Person, now: datetime) -> FlexMessage:
-    """The card as a Flex bubble, with a QR code valid for `card_codes.VALID_FOR` from `now`."""
+def registration_card(session: Session, person: Person, now: datetime, *,
+                      with_qr: bool = True) -> FlexMessage:
+    """The card as a Flex bubble, with a QR code valid for `card_codes.VALID_FOR` from `now`.
+
+    `with_qr=False` for a card pushed through the outbox: it may be read long after the QR
+    code expired, so it says how to get a fresh one instead.
+    """
     current = registrations.active(session, person)
     # Premium first: those are the ones a counter asks about.
     current.sort(key=lambda r: r.kind != RegistrationKind.PREMIUM)
@@ -94,6 +99,17 @@ def registration_card(session: Session, person: Person, now: datetime) -> FlexMe
         register = MessageAction(label=label(_("登録する")), text=_("登録する"))
         return _bubble(body, _("ふるさと住民登録証：登録はありません"), register)
 
+    alt = _("ふるさと住民登録証：{entries}").format(
+        entries=listing(f"{place(r.entity)} {kind_and_validity(r)}" for r in current))
+    fresh = MessageAction(label=label(_("QRコードを表示")), text=_("登録証"))
+    if not with_qr:
+        body += [
+            {"type": "separator", "margin": "md"},
+            {"type": "text", "size": "xs", "color": "#555555", "wrap": True, "margin": "md",
+             "text": _("窓口では、その場で「登録証」と送ってください。"
+                       "職員が確認するQRコード付きの登録証が届きます。")},
+        ]
+        return _bubble(body, alt, fresh)
     token, code = card_codes.issue(person.id, now, current_app.config["SECRET_KEY"])
     body += [
         {"type": "separator", "margin": "md"},
@@ -104,8 +120,6 @@ def registration_card(session: Session, person: Person, now: datetime) -> FlexMe
                    "（期限が過ぎたら「登録証」と送ると新しいQRコードが届きます）。").format(
                        time=clock(code.expires_at))},
     ]
-    alt = _("ふるさと住民登録証：{entries}").format(
-        entries=listing(f"{place(r.entity)} {kind_and_validity(r)}" for r in current))
     return _bubble(body, alt, MessageAction(label=label(_("QRコードを更新")), text=_("登録証")))
 
 

@@ -567,6 +567,8 @@ class VerificationAttempt(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))
     #: A guardian states it before leaving for the provider (R10); kept for the consent.
     relationship_to_minor: Mapped[str | None] = mapped_column(String(20))
+    #: SHA-256 of the browser's binding cookie: the callback must come from that browser.
+    browser_binding: Mapped[str | None] = mapped_column(String(64))
 
 
 class SupportCategory(StrEnum):

@@ -35,7 +35,7 @@ from bot.models import (
     RegistrationStatus,
 )
 from bot.people import locale_of
-from conversations.common import say, text
+from conversations.common import quick_reply, say, text
 from conversations.names import place
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,10 @@ class AlreadyPremium(Exception):
 
 class AlreadyDecided(Exception):
     """The request was decided (or withdrawn) before: deciding again changes nothing."""
+
+
+class OwnRequest(PermissionError):
+    """Staff never decide their own request: another member of staff must."""
 
 
 @dataclass
@@ -96,7 +100,7 @@ def judge(session: Session, person: Person, entity: Entity, now: datetime, *,
     a premium registration's expiry, to show what the judgement at expiry will see.
     """
     current = registrations.active(session, person)
-    residence = person.residence.code if person.residence else None
+    residence = registrations.home_code(session, person)  # a verified address decides (R9)
     progress = (checkins.progress(session, person, entity, now) if counted_until is None
                 else progress_until(session, person, entity, counted_until))
     return rules.judge(registrations.target(entity), registrations.held(current), progress,
@@ -297,7 +301,7 @@ def request_review(session: Session, registration: Registration, purpose: str,
     session.flush()
     for member in staff.members(session, registration.entity):
         user_id = member.person.line_user_id
-        if user_id:
+        if user_id and member.person_id != registration.person_id:  # not their own (decide)
             with use_locale(locale_of(member.person)):
                 outbox.push(session, user_id, staff_notice(registration.entity, purpose), now)
     return request
@@ -313,17 +317,39 @@ def pending_of(session: Session, entity: Entity) -> list[PremiumRequest]:
         .order_by(PremiumRequest.requested_at, PremiumRequest.id)))
 
 
+def judge_request(session: Session, request: PremiumRequest, now: datetime) -> Judgement:
+    """The judgement a decision on `request` applies now: a renewal's activities counted
+    over the 12 months before its expiry, as the expiry job counted them (R8)."""
+    registration = request.registration
+    counted_until = (registration.premium_until
+                     if request.purpose == PremiumRequestPurpose.RENEWAL else None)
+    return judge(session, request.person, request.entity, now, counted_until=counted_until)
+
+
+def stored_judgement(request: PremiumRequest) -> Judgement | None:
+    """What the system judged when the request was made (None for a request without one)."""
+    try:
+        return rules.Judgement.from_json(request.judgement) if request.judgement else None
+    except (KeyError, TypeError, ValueError):
+        log.warning("premium request %s: unreadable stored judgement", request.id)
+        return None
+
+
 def decide(session: Session, request: PremiumRequest, staff_person: Person, approved: bool,
            reason: str | None, now: datetime) -> PremiumRequest:
     """Apply a member of staff's decision and tell the person through the outbox.
 
-    Approving an application grants premium (R5 and R7 are checked again and may refuse:
-    PremiumRefused); approving a renewal renews it. Declining a renewal reverts to basic.
+    Approving an application grants premium, approving a renewal renews it: every rule but
+    the activities (which staff may confirm themselves, R4) is judged again and may refuse
+    (PremiumRefused). Declining a renewal reverts to basic. Nobody decides their own
+    request (OwnRequest).
     """
     if request.status != PremiumRequestStatus.PENDING:
         raise AlreadyDecided(request.id)
     if staff.role_at(session, staff_person, request.entity.code) is None:
         raise PermissionError("staff act only for their own entity")
+    if staff_person.id == request.person_id:
+        raise OwnRequest(request.id)
     person, registration = request.person, request.registration
     lock_person(session, person)
     if registration.status != RegistrationStatus.ACTIVE:
@@ -332,8 +358,12 @@ def decide(session: Session, request: PremiumRequest, staff_person: Person, appr
         return request
     if approved and request.purpose == PremiumRequestPurpose.APPLICATION:
         if registration.kind != RegistrationKind.PREMIUM:
-            grant(session, person, request.entity, now, waive=frozenset({Unmet.ACTIVITIES}))
+            grant(session, person, request.entity, now, waive=rules.WAIVABLE)
     elif approved:
+        judgement = judge_request(session, request, now)
+        unmet = rules.unwaivable(judgement.unmet)
+        if unmet:  # R5 and R7 hold at a renewal too; staff may only confirm activities (R4)
+            raise PremiumRefused(judgement, unmet)
         renew(session, registration, now)
     elif request.purpose == PremiumRequestPurpose.RENEWAL \
             and registration.kind == RegistrationKind.PREMIUM:
@@ -371,7 +401,10 @@ def decision_notice(session: Session, request: PremiumRequest, approved: bool,
                 else _("{place}のプレミアム登録が承認されました。")).format(place=where)
         if until is not None:
             body += "\n" + _("有効期限：{date}").format(date=valid_until(until))
-        return [text(body), registration_card(session, request.person, now)]
+        # Read later than the QR code's 10 minutes: a card without it, a fresh one on request.
+        card = registration_card(session, request.person, now, with_qr=False)
+        card.quick_reply = quick_reply([say(_("登録証"))])
+        return [text(body), card]
     body = (_("{place}のプレミアム登録の更新は承認されませんでした。ベーシック登録に戻りました。")
             if renewal else _("{place}のプレミアム登録の申請は承認されませんでした。")).format(place=where)
     if reason:

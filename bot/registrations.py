@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from bot import entities
@@ -17,6 +17,8 @@ from bot.models import (
     IdentityVerification,
     Origin,
     Person,
+    PremiumRequest,
+    PremiumRequestStatus,
     Registration,
     RegistrationKind,
     RegistrationStatus,
@@ -115,7 +117,21 @@ def end(session: Session, registration: Registration, now: datetime, reason: str
                 _close(other, now, "co_registration_ended")
                 ended_too.append(other)
     session.flush()
+    _withdraw_requests(session, PremiumRequest.registration_id.in_(
+        [registration.id, *(other.id for other in ended_too)]), now, reason)
     return Ended(registration, ended_too)
+
+
+def _withdraw_requests(session: Session, which, now: datetime, reason: str) -> None:
+    """Pending premium requests of ended registrations leave the staff's queue (R14).
+
+    A plain UPDATE: bot.premium imports this module, not the other way round.
+    """
+    session.execute(
+        update(PremiumRequest)
+        .where(which, PremiumRequest.status == PremiumRequestStatus.PENDING)
+        .values(status=PremiumRequestStatus.WITHDRAWN, decided_at=now, reason=reason[:500])
+        .execution_options(synchronize_session="fetch"))
 
 
 def _close(registration: Registration, now: datetime, reason: str) -> None:
@@ -124,8 +140,27 @@ def _close(registration: Registration, now: datetime, reason: str) -> None:
     registration.end_reason = reason
 
 
+def verified_residence(session: Session, person: Person) -> Entity | None:
+    """The municipality of the address read from the My Number Card, if any (R9)."""
+    return session.scalar(select(Entity).join(
+        IdentityVerification, IdentityVerification.address_entity_id == Entity.id)
+        .where(IdentityVerification.person_id == person.id))
+
+
+def home_code(session: Session, person: Person) -> str | None:
+    """Where the person lives for R5/R9: a verified address decides over a declaration."""
+    verified = verified_residence(session, person)
+    if verified is not None:
+        return verified.code
+    return person.residence.code if person.residence else None
+
+
 def set_residence(session: Session, person: Person, municipality: Entity | None) -> None:
-    """Declare where the person lives; their registration there leaves the statistics (R9)."""
+    """Record where the person lives; their registration there leaves the statistics (R9).
+
+    A declaration must not replace a verified address: callers asking the person check
+    `verified_residence` first (conversations/residence).
+    """
     person.residence = municipality
     person.residence_entity_id = municipality.id if municipality else None
     for registration in active(session, person):
@@ -160,6 +195,7 @@ def delete_person_data(session: Session, person: Person, now: datetime) -> int:
     current = active(session, person)
     for registration in current:
         _close(registration, now, "data_deleted")
+    _withdraw_requests(session, PremiumRequest.person_id == person.id, now, "data_deleted")
     registration_ids = select(Registration.id).where(Registration.person_id == person.id)
     session.execute(delete(SurveyAnswer).where(SurveyAnswer.registration_id.in_(registration_ids)))
     session.execute(delete(ConversationState).where(ConversationState.person_id == person.id))

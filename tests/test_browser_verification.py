@@ -67,6 +67,7 @@ def test_an_adult_verifies_in_the_browser(app, chat, db, page):
     page.goto(button_uri(chat))
     assert "同意して本人確認に進む" in page.inner_text("#proceed")
     assert "暗証番号" in page.inner_text("main")  # what is kept and what is not, before consent
+    assert "LINEの「花子」さんとして本人確認します" in page.inner_text("main")  # whose account
     page.click("#proceed")
     sign_in(page, "adult")
     shown = outcome(page, "verified")

@@ -13,7 +13,7 @@ from conversations.monitor.states import StartAnswering
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
 from conversations.router import ROUTER
-from tests.factories import KAMIYAMA, TOKUSHIMA, held, make_staff, open_activity
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, make_staff, open_activity
 from tests.test_premium import verify
 
 # How to reach each state of every conversation from a fresh chat.
@@ -93,9 +93,10 @@ PATHS["premium.choose"] = READY + [("say", "プレミアム登録")]
 PATHS["premium.confirm"] = PATHS["premium.choose"] + [("tap", "神山町（徳島県）")]
 PATHS["premium.confirm_give_up"] = PATHS["premium.confirm"] + [
     ("tap", "申し込む"), ("say", "登録状況"), ("tap", "プレミアムをやめる")]
-PATHS["premium_review.reason"] = [("run", "entities set 363421 --renewal-mode manual")] \
-    + PATHS["premium.confirm"] + [("tap", "申し込む"), ("invite", "363421"), ("say", "審査"),
-                                  ("tap", "却下する")]
+PATHS["premium_review.reason"] = [  # staff never decide their own request: another applies
+    ("run", "entities set 363421 --renewal-mode manual"),
+    ("someone", PATHS["premium.confirm"] + [("tap", "申し込む")]),
+    ("invite", "363421"), ("say", "審査"), ("tap", "却下する")]
 
 
 def test_every_state_has_a_way_to_reach_it_in_these_tests():
@@ -138,6 +139,10 @@ def walk(chat, path, runner):
             survey_id = open_survey(runner.app, value)
         elif verb == "answer":
             chat.postback(pack(StartAnswering(survey_id)))
+        elif verb == "someone":  # another person walks `value` in their own chat
+            other = Chat(chat.app, chat.client, chat.line, "ほかの人")
+            other.follow()
+            walk(other, value, runner)
         else:
             getattr(chat, verb)(value)
 

@@ -3,6 +3,7 @@ in the chat; tickets, LIFF, minors and guardians, the residence from the address
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -12,9 +13,16 @@ from bot import people
 from bot.i18n import _, use_locale
 from bot.identity import handoff, records, walkthrough
 from bot.identity.address import municipality_for
-from bot.models import GuardianConsent, IdentityVerification, VerificationAttempt, VerificationPurpose
+from bot.models import (
+    Entity,
+    GuardianConsent,
+    IdentityVerification,
+    Registration,
+    VerificationAttempt,
+    VerificationPurpose,
+)
 from bot.worker import Worker
-from tests.factories import FUCHU_TOKYO, KAMIYAMA, Chat, actions_of
+from tests.factories import FUCHU_TOKYO, KAMIYAMA, TOKUSHIMA, Chat, actions_of, held, register_by_name
 
 LIFF_ID = "1234567890-identity"
 
@@ -105,17 +113,30 @@ def test_a_renewed_card_updates_the_same_row(app, chat, db):
 
 
 def test_a_card_already_linked_to_another_account_is_refused(app, client, line, chat, db):
-    walkthrough.verify(verification_uri(chat), "adult")
+    walkthrough.verify(verification_uri(chat), "shared_card")
     taro = Chat(app, client, line, name="太郎")
     taro.follow()
-    page = walkthrough.verify(verification_uri(taro), "adult")
+    page = walkthrough.verify(verification_uri(taro), "shared_card")
     assert page.outcome == "subject_taken"
     assert "別のLINEアカウントで本人確認に使われています" in page.text
-    assert "別のLINEアカウントで本人確認に使われているため" in heard(app, taro)
+    told = heard(app, taro)
+    assert "別のLINEアカウントで本人確認に使われているため" in told
+    assert "お心当たりがない場合は、登録先の自治体にお問い合わせください" in told  # a next step
+    assert "ヘルプ" in taro.labels()
     _, verification, _ = person_of(db, taro)
     assert verification is None
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(IdentityVerification)) == 1
+
+
+def test_two_demo_testers_choosing_the_same_persona_hold_two_cards(app, client, line, chat, db):
+    assert walkthrough.verify(verification_uri(chat), "adult").outcome == "verified"
+    taro = Chat(app, client, line, name="太郎")
+    taro.follow()
+    assert walkthrough.verify(verification_uri(taro), "adult").outcome == "verified"
+    assert walkthrough.verify(verification_uri(taro), "renewed_card").outcome == "verified"
+    subjects = {person_of(db, someone)[1].subject for someone in (chat, taro)}
+    assert len(subjects) == 2
 
 
 def test_cancelling_at_the_provider_says_so_and_offers_to_try_again(app, chat, db):
@@ -127,7 +148,7 @@ def test_cancelling_at_the_provider_says_so_and_offers_to_try_again(app, chat, d
 
     again = walkthrough.try_again(page, "adult")
     assert again.outcome == "verified"
-    refused = walkthrough.Browser().submit(page, page.form("retry"))  # the same button twice
+    refused = page.browser.submit(page, page.form("retry"))  # the same button twice
     assert refused.status == 410 and "期限切れ" in refused.text
 
 
@@ -218,10 +239,32 @@ def test_an_expired_link_is_a_polite_410(app, client, chat, db):
 
 def test_a_used_link_is_a_polite_410(app, client, chat):
     link = verification_uri(chat)
-    assert client.post(link).status_code == 303
-    assert client.get(link).status_code == 410
-    second = client.post(link)
-    assert second.status_code == 410 and "すでに使われています" in second.text
+    browser = walkthrough.Browser()
+    consent = browser.get(link)
+    assert browser.submit(consent, consent.form("consent")).url.startswith(
+        app.config["PUBLIC_BASE_URL"] + "/_dev/idp/")
+    assert browser.get(link).status == 410
+    second = browser.submit(consent, consent.form("consent"))
+    assert second.status == 410 and "すでに使われています" in second.text
+
+
+def guardian_ticket_link(app, db, chat, issued_at):
+    with app.test_request_context(), db.transaction() as session:
+        signed = handoff.issue(session, people.find(session, chat.user_id),
+                               VerificationPurpose.GUARDIAN, issued_at)
+        return handoff.ticket_url(signed, VerificationPurpose.GUARDIAN)
+
+
+def test_a_guardian_with_a_used_or_expired_link_is_sent_to_the_child(app, client, chat, db):
+    walkthrough.verify(verification_uri(chat), "age17")
+    [link] = walkthrough.links_in(heard(app, chat))
+    walkthrough.consent_as_guardian(link, "parent", "親権者")
+    used = walkthrough.Browser().get(link)
+    assert used.status == 410
+    assert "このリンクを送ってくれたお子さまに、新しいリンクを送ってもらってください" in used.text
+    assert "「本人確認」と送" not in used.text  # only the child can send that
+    expired = client.get(guardian_ticket_link(app, db, chat, datetime.now(UTC) - timedelta(hours=73)))
+    assert expired.status_code == 410 and "お子さまに、新しいリンクを" in expired.text
 
 
 @pytest.mark.parametrize("tamper", [lambda s: s[:-2] + ("AA" if not s.endswith("AA") else "BB"),
@@ -287,10 +330,12 @@ def test_the_liff_page_starts_liff_with_its_id(liff, client):
 
 def test_the_liff_page_verifies_the_person_line_says_it_is(liff, client, line, chat, db):
     id_token = line.issue_id_token(chat.user_id, LIFF_ID.split("-")[0])
-    response = client.post("/identity/liff/begin", json={"idToken": id_token})
-    assert response.status_code == 200, response.text
     browser = walkthrough.Browser()
-    page = walkthrough.sign_in(browser, browser.get(response.json["location"]), "adult")
+    browser.get(liff.live_url + "/identity/liff")
+    response = browser.post_json(liff.live_url + "/identity/liff/begin", {"idToken": id_token})
+    assert response.status == 200, response.text
+    location = json.loads(response.text)["location"]
+    page = walkthrough.sign_in(browser, browser.get(location), "adult")
     assert page.outcome == "verified"
     assert person_of(db, chat)[1].name == "山田 太郎"
 
@@ -329,6 +374,13 @@ def test_line_being_down_is_a_503(liff, client, line, chat):
     ("広島県府中市府川町３１５", "342084"),
     ("東京都 千代田区 永田町１丁目", "131016"),
     ("山口県大島郡周防大島町大字小松", "353051"),
+    # District names holding 市, 町, 村 or 区 themselves.
+    ("北海道余市郡余市町黒川町１９丁目", "014087"),
+    ("奈良県高市郡明日香村大字岡５５", "294021"),
+    ("福島県田村郡三春町大字三春字大町１番地の２", "075213"),
+    ("山形県西村山郡河北町谷地戊８１", "063215"),
+    ("山形県東村山郡山辺町緑ケ丘５番地", "063011"),
+    ("北海道札幌市北区北３１条西４丁目", "011002"),  # a designated city's ward: the city
     ("どこか遠くの町", None),
     ("", None),
 ])
@@ -353,3 +405,30 @@ def test_guardian_consents_are_unique_per_minor(app, chat, db):
     assert len(second) == 1  # consented: no guardian link any more
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(GuardianConsent)) == 1
+
+
+# A new home where the person already holds premium (R5) -----------------------------------------
+
+def test_verifying_into_a_home_held_as_premium_says_it_cannot_be_renewed(app, chat, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    register_by_name(chat, "神山")
+    chat.say("キャンセル")  # leaves the survey; the registration stays
+    now = datetime.now(UTC)
+    with db.transaction() as session:  # premium granted while the person lived elsewhere
+        registration = session.scalar(select(Registration).join(Registration.entity).where(
+            Entity.code == KAMIYAMA, Registration.status == "active"))
+        registration.kind, registration.premium_origin = "premium", "direct"
+        registration.premium_since, registration.premium_until = now, now + timedelta(days=365)
+    notice = ("神山町（徳島県）のプレミアム登録は有効期限まで続きますが、"
+              "お住まいの市区町村のため、更新はできません")
+
+    page = walkthrough.verify(verification_uri(chat), "adult")
+    assert page.outcome == "verified" and notice in page.text
+    assert notice in heard(app, chat)
+    assert person_of(db, chat)[0] == KAMIYAMA
+    assert held(db, chat)[KAMIYAMA][0] == "premium"  # nothing changes before it expires
+
+
+def test_no_word_of_premium_at_home_without_premium_there(app, chat):
+    page = walkthrough.verify(verification_uri(chat), "adult")
+    assert "更新はできません" not in page.text and "更新はできません" not in heard(app, chat)

@@ -14,12 +14,15 @@ from sqlalchemy import func, select
 
 from bot import entities, premium
 from bot.activities import create as create_activity
+from bot.card import valid_until
 from bot.devtools.time_travel import pass_time
 from bot.domain.premium import one_year_after
+from bot.i18n import use_locale
 from bot.jobs import run_job
 from bot.models import (
     CheckIn,
     ConversationState,
+    GuardianConsent,
     IdentityVerification,
     JobMark,
     OutboxMessage,
@@ -91,6 +94,25 @@ def make_premium(db, chat, since: datetime, code: str = KAMIYAMA) -> int:
                                            else "co_registration")
         return session.scalar(select(Registration.id).join(Registration.entity).where(
             Registration.person_id == person.id, Registration.entity.has(code=code)))
+
+
+def make_premium_only(db, chat, since: datetime, code: str) -> None:
+    """Premium at `code` only (with its prefecture's co-registration), other places basic."""
+    until = one_year_after(since)
+    with db.transaction() as session:
+        person = person_of(session, chat)
+        session.add(IdentityVerification(
+            person_id=person.id, provider="sandbox", subject=f"sub-{person.id}",
+            verified_at=since, consent_version="1", consented_at=since))
+        place = entities.by_code(session, code)
+        for registration in session.scalars(select(Registration).where(
+                Registration.person_id == person.id)):
+            entity = registration.entity
+            if entity.code in (code, place.prefecture_code):
+                registration.kind = "premium"
+                registration.premium_since, registration.premium_until = since, until
+                registration.premium_origin = ("direct" if entity.code == code
+                                               else "co_registration")
 
 
 def check_ins(db, chat, at: list[datetime], code: str = KAMIYAMA,
@@ -257,6 +279,100 @@ def test_r8_reminder_in_manual_mode_says_staff_will_review(app, db, chat, join, 
     assert "職員が更新を審査します" in pushed(app, chat)
 
 
+def test_r8_reminders_count_the_year_before_expiry_not_before_now(app, db, chat, join):
+    """A check-in that will have left the 12 months by the expiry is not counted, and the
+    reminder says what is still missing by then; its 「プレミアム登録」 button shows it again."""
+    registered(chat, join)
+    granted = real_now() - 340 * DAY
+    make_premium(db, chat, granted)
+    until = one_year_after(granted)
+    # Within the 12 months before now, but not within the 12 months before the expiry.
+    check_ins(db, chat, [granted - 20 * DAY, granted + 100 * DAY, granted + 200 * DAY])
+
+    job(app, "premium-reminders", until - 30 * DAY)
+    text = pushed(app, chat)
+    with use_locale("ja"):
+        start, end = valid_until(granted), valid_until(until)
+    assert f"（{start}〜{end}）：2回／3回" in text
+    assert f"有効期限の{end}までに、あと1回必要です" in text
+    assert f"{start}より前の参加は数えません" in text
+    assert chat.labels()[0] == "プレミアム登録"
+
+    chat.tap("プレミアム登録")
+    text = chat.text()
+    assert f"神山町（徳島県）はプレミアム登録です（{end}まで有効）" in text
+    assert "2回／3回" in text and "あと1回必要です" in text
+    assert "満たさない場合はベーシック登録に戻ります" in text
+    assert "活動履歴" in chat.labels()
+
+    # And the judgement at expiry sees what the reminder said.
+    assert job(app, "premium-expiry", until + timedelta(hours=1)).counts == {"reverted": 1}
+
+
+# 「プレミアム登録」 where one is premium already (R8) ---------------------------------------
+
+def test_premium_command_when_premium_shows_the_renewal_outlook_auto(app, db, chat, join):
+    registered(chat, join)
+    granted = real_now() - 200 * DAY
+    make_premium(db, chat, granted)
+    until = one_year_after(granted)
+    check_ins(db, chat, [granted + 10 * DAY, granted + 20 * DAY, granted + 30 * DAY])
+    chat.say("プレミアム登録")
+    text = chat.text()
+    with use_locale("ja"):
+        end = valid_until(until)
+    assert f"神山町（徳島県）はプレミアム登録です（{end}まで有効）" in text
+    assert "3回／3回" in text and "✅" in text
+    assert "いまの条件のままなら、期限の日に自動で1年間更新されます" in text
+    # The prefecture co-registration follows its municipality: not shown as a second one.
+    assert "徳島県はプレミアム登録です" not in text
+    assert "登録証" in chat.labels()
+
+
+def test_premium_command_when_premium_in_manual_mode_and_under_review(app, client, line, db,
+                                                                      chat, join, runner):
+    registration_id, until = expire(app, db, chat, join, activities=1, mode="manual",
+                                    runner=runner)
+    chat.say("プレミアム登録")
+    assert "期限を迎えると、神山町（徳島県）の職員が更新を審査します" in chat.text()
+    assert "1回／3回" in chat.text()
+
+    job(app, "premium-expiry", until + timedelta(hours=1))
+    chat.say("プレミアム登録")
+    assert "いま神山町（徳島県）の職員が更新を審査しています" in chat.text()
+    assert "結果が出るまでプレミアム登録のままです" in chat.text()
+
+
+def test_premium_command_shows_the_outlook_and_still_offers_the_basic_ones(app, db, chat, join):
+    registered(chat, join)
+    join("011002")
+    register_by_name(chat, "札幌")
+    chat.say("キャンセル")
+    make_premium_only(db, chat, real_now() - 100 * DAY, KAMIYAMA)
+    chat.say("プレミアム登録")
+    text = chat.text()
+    assert "神山町（徳島県）はプレミアム登録です" in text
+    assert "札幌市（北海道）のプレミアム登録の条件です" in text
+
+
+def test_english_speakers_see_the_outlook_with_premium(app, client, line, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    chat = Chat(app, client, line, "Mary", language="en")
+    chat.follow()
+    chat.say("Register")
+    chat.say("Kamiyama")
+    chat.tap("Register")
+    chat.say("cancel")
+    granted = real_now() - 340 * DAY
+    make_premium(db, chat, granted)
+    job(app, "premium-reminders", one_year_after(granted) - 30 * DAY)
+    pushed(app, chat)
+    chat.tap("Premium registration")  # sends the command in the person's language
+    text = chat.text()
+    assert "0 of 3" in text, text
+    assert "go back to a basic registration" in text
+
+
 # Expiry judgement (R8) -----------------------------------------------------------------------
 
 def expire(app, db, chat, join, *, activities: int, mode: str | None = None, runner=None):
@@ -329,21 +445,94 @@ def test_r8_manual_mode_queues_for_staff_and_stays_premium(app, client, line, db
     assert pushed(app, chat) == "" and pushed(app, clerk) == ""
 
 
-def test_the_batch_judgement_agrees_with_the_premium_flows_own(app, db, chat, join):
+def judged_by_the_job(session, registration_id: int, now: datetime):
+    """The expiry job's one-query judgement (bot/jobs/judging.py) of one registration."""
     from bot.jobs import judging
 
-    registration_id, until = expire(app, db, chat, join, activities=2)
+    page = select(Registration.id, Registration.person_id, Registration.entity_id,
+                  Registration.premium_until).where(Registration.id == registration_id)
+    [row] = judging.judge_rows(session, page, now)
+    return row
+
+
+def make_minor(db, chat, consented: bool) -> None:
+    with db.transaction() as session:
+        person = person_of(session, chat)
+        verification = session.scalar(select(IdentityVerification).where(
+            IdentityVerification.person_id == person.id))
+        verification.birth_date = (real_now() - 16 * 365 * DAY).date()
+        if consented:
+            session.add(GuardianConsent(person_id=person.id, provider="sandbox",
+                                        subject="guardian", relationship_to_minor="parent",
+                                        consented_at=real_now()))
+
+
+@pytest.mark.parametrize("case", ["enough", "too_few", "after_expiry_not_counted", "minor",
+                                  "minor_consented", "home", "not_participating"])
+def test_the_one_query_judgement_agrees_with_the_premium_flows_own(app, db, chat, join,
+                                                                   runner, case):
+    """The job's decision (SQL figures + bot.domain.validity) is the premium rules' own
+    (bot.premium.judge over the 12 months before the expiry), case by case."""
+    from bot.domain import validity
+    from bot.jobs import judging
+
+    registration_id, until = expire(app, db, chat, join,
+                                    activities=2 if case == "too_few" else 3)
+    if case == "after_expiry_not_counted":  # belongs to the next year, whenever the job runs
+        check_ins(db, chat, [until + timedelta(minutes=30)])
+        with db.transaction() as session:  # one of the three drops out of the window
+            session.execute(CheckIn.__table__.update()
+                            .where(CheckIn.checked_in_at == until - 40 * DAY)
+                            .values(checked_in_at=until - 370 * DAY))
+    if case.startswith("minor"):
+        make_minor(db, chat, consented=case == "minor_consented")
+    if case == "home":
+        with db.transaction() as session:
+            person_of(session, chat).residence_entity_id = entities.by_code(
+                session, KAMIYAMA).id
+    if case == "not_participating":
+        runner.invoke(args=["entities", "leave", KAMIYAMA])
     now = until + timedelta(hours=1)
     with db.transaction() as session:
         registration = session.get(Registration, registration_id)
-        due = judging.Due(registration.id, registration.person_id, registration.entity_id,
-                          registration.premium_until)
-        [batch] = judging.judge(session, [due], judging.Places(), now)
-        try:
-            single = premium.judge(session, registration.person, registration.entity, now)
-        except ImportError:  # bot.identity.records is the identity helper's, still to come
-            pytest.skip("bot.identity.records is not there yet")
-    assert batch == single
+        row = judged_by_the_job(session, registration_id, now)
+        single = premium.judge(session, registration.person, registration.entity, now,
+                               counted_until=until)
+        assert judging.judgement_of(session, row) == single
+    assert validity.renewal_unmet(row.facts) == single.unmet
+    assert validity.renewal_holds(row.facts) == single.ok == (case in ("enough",
+                                                                      "minor_consented"))
+    expected = {"too_few": 2, "after_expiry_not_counted": 2}.get(case, 3)
+    assert row.facts.done == single.progress.done == expected
+
+
+@pytest.mark.parametrize("moment", ["2028-02-29 15:00:00.250000", "2027-03-01 00:00:00",
+                                    "2027-12-31 23:59:59.999999"])
+def test_r4_window_start_in_sql_is_the_domain_rule_on_both_databases(db, moment):
+    """The SQL for twelve_months_before, 29 February included, on SQLite and PostgreSQL."""
+    from sqlalchemy import literal
+
+    from bot.db import UTCDateTime
+    from bot.domain.checkin import twelve_months_before
+    from bot.jobs.judging import year_before
+
+    at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    with db.transaction() as session:
+        assert session.scalar(select(year_before(literal(at, UTCDateTime())))) \
+            == twelve_months_before(at)
+
+
+def test_r10_the_jobs_minor_cutoff_is_the_identity_rule():
+    from datetime import date
+
+    from bot.identity.records import is_minor
+    from bot.jobs.judging import adult_born_by
+
+    for today in (date(2026, 6, 1), date(2027, 2, 28), date(2028, 2, 29), date(2027, 3, 1)):
+        for born in (date(2008, 2, 28), date(2008, 2, 29), date(2008, 3, 1),
+                     date(2009, 2, 28), date(2009, 3, 1), date(2010, 2, 28),
+                     date(2008, 6, 1), date(2008, 6, 2), date(2009, 6, 1)):
+            assert (born > adult_born_by(today)) == is_minor(born, today), (today, born)
 
 
 def test_a_dry_run_changes_and_sends_nothing_but_says_what_it_would_do(app, db, chat, join,

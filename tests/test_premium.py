@@ -128,7 +128,11 @@ def test_an_adult_with_enough_activities_becomes_premium_for_a_year_with_the_pre
     assert prefecture.premium_until == town.premium_until
 
     apply(chat)
-    assert "登録先はすべてプレミアム登録です。\n・神山町（徳島県）：" in chat.text()
+    # Premium already: until when, the renewal's figures (counted from the grant on), and
+    # what happens at expiry.
+    assert "神山町（徳島県）はプレミアム登録です（" in chat.text()
+    assert "更新の条件（期限の日に、それまでの12か月で判定します）" in chat.text()
+    assert "徳島県はプレミアム登録です" not in chat.text()  # the co-registration follows
 
 
 def test_declining_at_the_confirmation_changes_nothing(app, db, kamiyama):

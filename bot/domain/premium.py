@@ -29,6 +29,16 @@ class Unmet(StrEnum):
     CAP = "cap"                              # R7
 
 
+#: R4 says "confirmed by a QR check-in (or by staff)": staff may accept activities the system
+#: did not see; every other rule holds whatever staff decide.
+WAIVABLE = frozenset({Unmet.ACTIVITIES})
+
+
+def unwaivable(unmet: Iterable[Unmet]) -> tuple[Unmet, ...]:
+    """The rules that fail even when staff confirm the activities themselves."""
+    return tuple(u for u in unmet if u not in WAIVABLE)
+
+
 @dataclass(frozen=True)
 class Identity:
     verified: bool

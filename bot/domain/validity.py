@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.domain.premium import CAP, Unmet
 
@@ -81,8 +82,7 @@ def expiry_outcome(renewal_mode: str, rules_hold: bool) -> ExpiryOutcome:
     return ExpiryOutcome.RENEWED if rules_hold else ExpiryOutcome.REVERTED
 
 
-@dataclass(frozen=True, slots=True)
-class RenewalFacts:
+class RenewalFacts(NamedTuple):
     """What the renewal of one premium registration is decided on, as the expiry job reads it
     (one row, bot/jobs/judging.py); `done` counts R4 over the 12 months before the expiry."""
 
@@ -93,7 +93,9 @@ class RenewalFacts:
     minor: bool             # R10 (from the verified birth date)
     consented: bool         # R10: a guardian's consent
     done: int               # R4
-    counted: int            # R7: premium registrations counted now (the renewed one included)
+    #: R7: premium registrations counted now (the renewed one included); the expiry job reads
+    #: the exact count only where it could exceed the cap, else an upper bound of it.
+    counted: int
 
 
 def renewal_unmet(facts: RenewalFacts) -> tuple[Unmet, ...]:

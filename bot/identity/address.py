@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from bot import entities
 from bot.models import Entity, EntityKind
 
-#: A district name before the town or village: 名西郡, 余市郡 (a few characters and 郡).
-_DISTRICT = re.compile(r"^[^\s郡市区町村]{1,6}郡")
+#: A district (郡) name before a town or village has one to six characters, and those may
+#: include 市, 町, 村 or 区 (余市郡, 高市郡, 田村郡, 西村山郡, 東村山郡): every 郡 in reach
+#: is tried, and the entity list decides which tail names a town.
+MAX_DISTRICT_NAME = 6
 
 
 def _normal(text: str) -> str:
@@ -35,9 +37,7 @@ def municipality_for(session: Session, address: str | None) -> Entity | None:
     rest = text[len(prefecture.name):]
     candidates = session.scalars(select(Entity).where(
         Entity.prefecture_code == prefecture.code, Entity.kind == EntityKind.MUNICIPALITY)).all()
-    tails = [rest]
-    if district := _DISTRICT.match(rest):
-        tails.append(rest[district.end():])
+    tails = [rest] + [rest[at + 1:] for at in range(1, MAX_DISTRICT_NAME + 1) if rest[at:at + 1] == "郡"]
     matches = [entity for entity in candidates
                if any(tail.startswith(entity.name) for tail in tails)]
     # The longest name wins: 郡山市 over a shorter name that happens to be its prefix.

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.db import database
 from bot.i18n import use_locale
-from bot.identity import handoff, oidc, records
-from bot.identity.provider import ProviderUnavailable, configured
+from bot.identity import binding, handoff, oidc, records
+from bot.identity.provider import Provider, ProviderUnavailable, configured
 from bot.identity.records import Outcome, Relationship
 from bot.models import Entity, Person, VerificationAttempt, VerificationPurpose
 from bot.people import locale_of
@@ -46,6 +46,7 @@ class Result:
     guardian_url: str | None = None
     retry_state: str | None = None   # the finished attempt a "try again" button names
     replayed: bool = False           # the callback of an attempt already finished
+    premium_at_home: Entity | None = None  # the new home, where the person holds premium (R5)
 
 
 class AttemptRefused(Exception):
@@ -54,28 +55,41 @@ class AttemptRefused(Exception):
         self.reason, self.status = reason, status
 
 
-def start(session: Session, person: Person, purpose: VerificationPurpose, config: Mapping,
-          now: datetime, relationship: Relationship | None = None) -> str:
-    """A new attempt for the person; returns the provider's authorisation URL."""
-    request = oidc.begin(configured(config))
+def start(session: Session, person: Person, purpose: VerificationPurpose, provider: Provider,
+          now: datetime, browser: str, relationship: Relationship | None = None) -> str:
+    """A new attempt for the person, bound to the browser; returns the provider's URL.
+
+    `provider` is built by the caller before its transaction opens: loading the key and
+    fetching discovery must not hold the ticket's row lock (SQLite: every writer waits).
+    """
+    request = oidc.begin(provider)
     session.add(VerificationAttempt(
         state=request.state, nonce=request.nonce, code_verifier=request.code_verifier,
         person_id=person.id, purpose=purpose.value, created_at=now,
-        expires_at=now + ATTEMPT_LIFETIME,
+        expires_at=now + ATTEMPT_LIFETIME, browser_binding=binding.digest(browser),
         relationship_to_minor=relationship.value if relationship else None))
     return request.url
 
 
-def retry(session: Session, state: str, config: Mapping, now: datetime) -> str:
+def retry(session: Session, state: str, provider: Provider, now: datetime,
+          browser: str | None) -> str:
     """Try again after a cancel or a failure, from the result page: once per attempt."""
     attempt = _attempt(session, state)
+    if attempt is not None and not binding.matches(browser, attempt.browser_binding):
+        raise AttemptRefused(_unbound(attempt), 403)
     if (attempt is None or attempt.outcome not in RETRYABLE or attempt.finished_at is None
             or attempt.finished_at + RETRY_WINDOW <= now):
         raise AttemptRefused("expired", 410)
     attempt.outcome = RETRIED
     person = session.get(Person, attempt.person_id)
     relationship = Relationship(attempt.relationship_to_minor) if attempt.relationship_to_minor else None
-    return start(session, person, VerificationPurpose(attempt.purpose), config, now, relationship)
+    return start(session, person, VerificationPurpose(attempt.purpose), provider, now, browser,
+                 relationship)
+
+
+def _unbound(attempt: VerificationAttempt) -> str:
+    """The refusal for another browser: a guardian cannot ask the bot for a new link."""
+    return "unbound_guardian" if attempt.purpose == VerificationPurpose.GUARDIAN else "unbound"
 
 
 def _attempt(session: Session, state: str) -> VerificationAttempt | None:
@@ -85,13 +99,19 @@ def _attempt(session: Session, state: str) -> VerificationAttempt | None:
                           .with_for_update())
 
 
-def complete(app: Flask, params: Mapping[str, str], now: datetime) -> Result:
-    """The provider's redirect back: `code` and `state`, or `error` and `state`."""
+def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str | None) -> Result:
+    """The provider's redirect back: `code` and `state`, or `error` and `state`.
+
+    Only the browser that started the attempt may finish it; another one changes nothing,
+    so the right browser can still come back with the same code.
+    """
     db = database(app)
     with db.transaction() as session:
         attempt = _attempt(session, params.get("state", ""))
         if attempt is None or not (params.get("code") or params.get("error")):
             raise AttemptRefused("invalid", 400)
+        if not binding.matches(browser, attempt.browser_binding):
+            raise AttemptRefused(_unbound(attempt), 403)
         person = session.get(Person, attempt.person_id)
         locale = locale_of(person)
         if attempt.finished_at is not None:
@@ -128,10 +148,12 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime) -> Result:
         attempt.outcome = recorded.outcome.value
         guardian_url = (handoff.guardian_link(session, person, now)
                         if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
-        _tell(session, person, recorded.outcome, purpose, now, recorded.residence, guardian_url)
+        _tell(session, person, recorded.outcome, purpose, now, recorded.residence, guardian_url,
+              recorded.premium_at_home)
         log.info("identity verification %s: %s", attempt.id, recorded.outcome.value)
         return Result(recorded.outcome.value, purpose, locale_of(person), recorded.residence,
-                      guardian_url, retry_state=state if recorded.outcome in RETRYABLE else None)
+                      guardian_url, retry_state=state if recorded.outcome in RETRYABLE else None,
+                      premium_at_home=recorded.premium_at_home)
 
 
 def _record_failure(db, state: str, person_id: int, purpose: str, locale: str,
@@ -144,13 +166,14 @@ def _record_failure(db, state: str, person_id: int, purpose: str, locale: str,
 
 
 def _tell(session: Session, person: Person, outcome: str, purpose: str, now: datetime,
-          residence: Entity | None = None, guardian_url: str | None = None) -> None:
+          residence: Entity | None = None, guardian_url: str | None = None,
+          premium_at_home: Entity | None = None) -> None:
     """The result in the person's chat (for a guardian's visit: only the consent itself)."""
     if not person.following or not person.line_user_id:
         return
     if purpose == VerificationPurpose.GUARDIAN and outcome != Outcome.GUARDIAN_CONSENTED:
         return  # the guardian sees the page; the minor hears only of a consent
     with use_locale(locale_of(person)):
-        chat = messages.result(outcome, residence, guardian_url)
+        chat = messages.result(outcome, residence, guardian_url, premium_at_home)
     if chat:
         outbox.push(session, person.line_user_id, chat, now)

@@ -20,6 +20,9 @@ class Persona:
     birth_date: date | None = None
     address: str | None = None
     individual_number: str | None = None
+    #: One card for every tester (the sandbox mixes the tester in otherwise): a second
+    #: account that uses it meets "this card is used by another account".
+    shared: bool = False
 
 
 def _years_ago(today: date, years: int, days_more: int) -> date:
@@ -46,6 +49,8 @@ def personas(today: date) -> dict[str, Persona]:
         # A renewed card: the provider gives the same pairwise subject as before.
         Persona("renewed_card", "更新したカード / Renewed card (山田 太郎)", "adult", "山田 太郎",
                 date(1990, 4, 1), "徳島県名西郡神山町神領字本野間１００番地", "123456789018"),
+        Persona("shared_card", "共用のカード / Shared card (佐藤 花子)", "shared", "佐藤 花子",
+                date(1985, 10, 3), fuchu, "567890123457", shared=True),
         Persona("cancel", "キャンセルする / Cancel", None),
         Persona("error", "プロバイダーのエラー / Provider error", None),
     )}

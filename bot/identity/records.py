@@ -24,6 +24,7 @@ from bot.models import (
     GuardianConsent,
     IdentityVerification,
     Person,
+    RegistrationKind,
 )
 
 #: The wording of the consent page the person agreed to; bump it when that text changes.
@@ -61,6 +62,9 @@ class IdentityStatus:
 class Recorded:
     outcome: Outcome
     residence: Entity | None = None
+    #: The verified home, when the person holds premium there: it stays until it expires,
+    #: but cannot be renewed (R5). Said on the page and in the chat; nothing changes now.
+    premium_at_home: Entity | None = None
 
 
 def today_in_japan(now: datetime) -> date:
@@ -123,12 +127,19 @@ def save_verification(session: Session, person: Person, provider: str, identity:
             session.flush()
     except IntegrityError:  # the same card, verified by another account at the same moment
         return Recorded(Outcome.SUBJECT_TAKEN)
+    at_home = None
     if municipality is not None:
         registrations.set_residence(session, person, municipality)
+        at_home = municipality if _premium_at(session, person, municipality) else None
     minor = is_minor(identity.birth_date, today_in_japan(now))
     if minor and consent_of(session, person) is None:
-        return Recorded(Outcome.NEEDS_GUARDIAN, municipality)
-    return Recorded(Outcome.VERIFIED, municipality)
+        return Recorded(Outcome.NEEDS_GUARDIAN, municipality, at_home)
+    return Recorded(Outcome.VERIFIED, municipality, at_home)
+
+
+def _premium_at(session: Session, person: Person, entity: Entity) -> bool:
+    return any(r.entity_id == entity.id and r.kind == RegistrationKind.PREMIUM
+               for r in registrations.active(session, person))
 
 
 def save_guardian_consent(session: Session, minor: Person, provider: str, guardian: Identity,

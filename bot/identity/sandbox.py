@@ -33,10 +33,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy import select
 
+from bot.db import database
 from bot.identity import keys
 from bot.identity.personas import Persona, personas
 from bot.identity.provider import CALLBACK_PATH, SANDBOX_REALM, base_url, sandbox_issuer
+from bot.models import VerificationAttempt
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLIENT_ALGORITHMS = ["RS256", "ES256", "ES384", "ES512"]
@@ -90,9 +93,30 @@ def _client() -> tuple[str, KeySet, str]:
     return str(config["IDENTITY_CLIENT_ID"]), public, base_url(config) + CALLBACK_PATH
 
 
-def subject_of(persona: Persona, client_id: str) -> str:
-    """A pairwise subject: the same person looks different to every client."""
-    return hashlib.sha256(f"{persona.subject_seed}:{client_id}".encode()).hexdigest()[:40]
+def subject_of(persona: Persona, client_id: str, tester: str | None = None) -> str:
+    """A pairwise subject: the same person looks different to every client.
+
+    Every demo tester picks from the same few personas, so the tester is mixed in: two
+    testers choosing 成人 hold two cards, and one tester's renewed card is still their own.
+    A `shared` persona is one card for everybody: the way to see "used by another account".
+    """
+    seed = persona.subject_seed if persona.shared or tester is None \
+        else f"{persona.subject_seed}:{tester}"
+    return hashlib.sha256(f"{seed}:{client_id}".encode()).hexdigest()[:40]
+
+
+def _tester(state: str) -> str | None:
+    """Who stands at the picker: the account whose attempt carries this `state`.
+
+    A real provider knows its user by the card; the sandbox only has personas, so it asks
+    the service it stands in for (same app, demo and test only) whose sign-in this is.
+    """
+    if not state or len(state) > 64:
+        return None
+    with database().transaction() as session:
+        person_id = session.scalar(select(VerificationAttempt.person_id)
+                                   .where(VerificationAttempt.state == state))
+    return None if person_id is None else f"person-{person_id}"
 
 
 def _today() -> datetime:
@@ -187,7 +211,8 @@ def choose():
     code = secrets.token_urlsafe(32)
     grant = _Grant(args["client_id"], args["redirect_uri"], args["code_challenge"], args["nonce"],
                    tuple(args.get("scope", "").split()), persona,
-                   subject_of(persona, args["client_id"]), provider.clock() + CODE_SECONDS)
+                   subject_of(persona, args["client_id"], _tester(args["state"])),
+                   provider.clock() + CODE_SECONDS)
     with provider.lock:
         provider.codes[code] = grant
         provider.issued.append(code)

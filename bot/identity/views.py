@@ -8,7 +8,9 @@
 - `GET /identity/liff`, `POST /identity/liff/begin`: the same inside LINE (IDENTITY_LIFF_ID),
   where LINE's verify endpoint says who the person is.
 
-Every page is `no-store` and sends no referrer: the links are credentials.
+Every page is `no-store` and sends no referrer: the links are credentials. Every attempt is
+bound to the browser that consented (bot/identity/binding.py): the callback and "try again"
+are refused from any other.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from sqlalchemy.orm import Session
 from bot import line, people
 from bot.db import database
 from bot.i18n import LOCALES, SOURCE_LOCALE, current_locale, use_locale
-from bot.identity import flow, handoff, records, wording
-from bot.identity.provider import ProviderUnavailable, is_configured
+from bot.identity import binding, flow, handoff, records, wording
+from bot.identity.provider import Provider, ProviderUnavailable, configured, is_configured
 from bot.identity.records import Relationship
 from bot.models import Person, VerificationPurpose, VerificationTicket
 from conversations.dates import day
@@ -64,26 +66,41 @@ def _render(page: wording.Page, status: int = 200, **extra) -> Response:
 
 def _refused(reason: str, status: int) -> Response:
     with use_locale(_browser_locale()):
-        return _render(wording.refusal_page(reason), status)
+        return _render(wording.refusal_page(reason, guardian=_guardian_link()), status)
+
+
+def _guardian_link() -> bool:
+    """A guardian's link: they cannot ask the bot for a new one, only the minor can."""
+    return request.path.startswith(handoff.PATHS[VerificationPurpose.GUARDIAN])
+
+
+def _provider() -> Provider:
+    """Built before any transaction: loading the key and fetching discovery can be slow."""
+    return configured(current_app.config)
 
 
 # Consent --------------------------------------------------------------------------------------
 
-def _consent(session: Session, ticket: VerificationTicket, problem: str | None = None,
-             status: int = 200) -> Response:
+def _consent(session: Session, ticket: VerificationTicket, browser: str,
+             problem: str | None = None, status: int = 200) -> Response:
+    """The consent page, bound to this browser: the cookie, and the form's token that matches it."""
     person = session.get(Person, ticket.person_id)
     verification = records.verification_of(session, person)
     with use_locale(people.locale_of(person)):
-        action = request.path  # the form posts back to the link itself
+        form = {"action": request.path,  # the form posts back to the link itself
+                "token": binding.form_token(current_app.secret_key, browser, ticket.id),
+                "problem": problem}
         if ticket.purpose == VerificationPurpose.SELF:
-            page = wording.consent_page(day(verification.verified_at) if verification else None)
-            return _render(page, status, form={"action": action, "button": wording.consent_button()})
-        name = verification.name if verification else None
-        form = {"action": action, "button": wording.guardian_button(), "problem": problem,
-                "relationships": wording.relationships(),
-                "relationship_question": wording.relationship_question(),
-                "consent_label": wording.consent_checkbox(name)}
-        return _render(wording.guardian_page(name), status, form=form)
+            page = wording.consent_page(day(verification.verified_at) if verification else None,
+                                        person.display_name)
+            response = _render(page, status, form=form | {"button": wording.consent_button()})
+        else:
+            name = verification.name if verification else None
+            form |= {"button": wording.guardian_button(), "relationships": wording.relationships(),
+                     "relationship_question": wording.relationship_question(),
+                     "consent_label": wording.consent_checkbox(name)}
+            response = _render(wording.guardian_page(name, person.display_name), status, form=form)
+    return binding.keep(response, browser, current_app.config)
 
 
 @blueprint.get("/identity/start/<link>")
@@ -91,12 +108,13 @@ def _consent(session: Session, ticket: VerificationTicket, problem: str | None =
 def start(link: str):
     if not is_configured(current_app.config):
         return _refused("unavailable", 503)
+    browser = binding.of(request) or binding.new_value()
     with database().transaction() as session:
         try:
             ticket = handoff.open_ticket(session, link, datetime.now(UTC))
         except handoff.TicketRefused as refusal:
             return _refused(refusal.reason, refusal.status)
-        return _consent(session, ticket)
+        return _consent(session, ticket, browser)
 
 
 def _relationship() -> Relationship | None:
@@ -114,23 +132,32 @@ def begin(link: str):
         return _refused("unavailable", 503)
     now = datetime.now(UTC)
     try:
-        with database().transaction() as session:
-            try:
-                ticket = handoff.open_ticket(session, link, now, lock=True)
-            except handoff.TicketRefused as refusal:
-                return _refused(refusal.reason, refusal.status)
-            purpose = VerificationPurpose(ticket.purpose)
-            relationship = None
-            if purpose == VerificationPurpose.GUARDIAN:
-                relationship = _relationship()
-                if relationship is None:
-                    return _consent(session, ticket, wording.guardian_form_incomplete(), 400)
-            ticket.used_at = now
-            location = flow.start(session, session.get(Person, ticket.person_id), purpose,
-                                  current_app.config, now, relationship)
+        provider = _provider()
     except ProviderUnavailable as error:
         log.warning("identity provider unavailable: %s", error)
         return _refused("unavailable", 503)
+    browser = binding.of(request)
+    with database().transaction() as session:
+        try:
+            ticket = handoff.open_ticket(session, link, now, lock=True)
+        except handoff.TicketRefused as refusal:
+            return _refused(refusal.reason, refusal.status)
+        if not binding.form_token_ok(current_app.secret_key, browser, ticket.id,
+                                     request.form.get("token", "")):
+            # Not a form this browser was shown (another site's, or the cookie is gone):
+            # show the page, with its LINE name, and let the person decide; nothing is used.
+            with use_locale(people.locale_of(session.get(Person, ticket.person_id))):
+                problem = wording.consent_again()
+            return _consent(session, ticket, browser or binding.new_value(), problem, 403)
+        purpose = VerificationPurpose(ticket.purpose)
+        relationship = None
+        if purpose == VerificationPurpose.GUARDIAN:
+            relationship = _relationship()
+            if relationship is None:
+                return _consent(session, ticket, browser, wording.guardian_form_incomplete(), 400)
+        ticket.used_at = now
+        location = flow.start(session, session.get(Person, ticket.person_id), purpose, provider,
+                              now, browser, relationship)
     return _private(redirect(location, 303))
 
 
@@ -139,11 +166,14 @@ def begin(link: str):
 @blueprint.get("/identity/callback")
 def callback():
     try:
-        result = flow.complete(current_app._get_current_object(), request.args, datetime.now(UTC))
+        result = flow.complete(current_app._get_current_object(), request.args, datetime.now(UTC),
+                               binding.of(request))
     except flow.AttemptRefused as refusal:
         return _refused(refusal.reason, refusal.status)
     with use_locale(result.locale):
-        page = wording.result_page(result.outcome, result.residence, result.replayed)
+        page = wording.result_page(result.outcome, result.residence, result.replayed,
+                                   guardian=result.purpose == VerificationPurpose.GUARDIAN,
+                                   premium_at_home=result.premium_at_home)
         extra = {}
         if result.guardian_url:
             extra["guardian"] = {"url": result.guardian_url, "intro": wording.guardian_link_intro(),
@@ -158,8 +188,10 @@ def callback():
 def retry():
     now = datetime.now(UTC)
     try:
+        provider = _provider()
         with database().transaction() as session:
-            location = flow.retry(session, request.form.get("state", ""), current_app.config, now)
+            location = flow.retry(session, request.form.get("state", ""), provider, now,
+                                  binding.of(request))
     except flow.AttemptRefused as refusal:
         return _refused(refusal.reason, refusal.status)
     except ProviderUnavailable as error:
@@ -184,7 +216,9 @@ def liff_page():
                                title=wording.title(), page=wording.consent_page(None),
                                button=wording.consent_button(), strings=wording.liff_strings(),
                                begin_url=url_for("identity.liff_begin"))
-    return _private(Response(html, mimetype="text/html"))
+    # LINE's ID token says who it is; the cookie still ties the provider's callback to here.
+    browser = binding.of(request) or binding.new_value()
+    return binding.keep(_private(Response(html, mimetype="text/html")), browser, current_app.config)
 
 
 def _json_error(status: int, reason: str) -> Response:
@@ -214,14 +248,18 @@ def liff_begin():
         return _json_error(401, "invalid")
     now = datetime.now(UTC)
     try:
-        with database().transaction() as session:
-            person = people.find(session, user_id)
-            if person is None or not person.following:
-                return _json_error(403, "unknown_person")
-            location = flow.start(session, person, VerificationPurpose.SELF, app.config, now)
+        provider = _provider()
     except ProviderUnavailable as error:
         log.warning("identity provider unavailable: %s", error)
         return _json_error(503, "unavailable")
+    with database().transaction() as session:
+        person = people.find(session, user_id)
+        if person is None or not person.following:
+            return _json_error(403, "unknown_person")
+        browser = binding.of(request)
+        if browser is None:  # the LIFF page sets it; without it the callback could not finish
+            return _json_error(403, "unbound")
+        location = flow.start(session, person, VerificationPurpose.SELF, provider, now, browser)
     return _private(jsonify(location=location))
 
 

@@ -7,10 +7,12 @@ Development and tests only: it picks sandbox personas.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 
@@ -45,6 +47,7 @@ class Page:
     forms: list[Form]
     outcome: str | None
     links: list[str]
+    browser: Browser | None = field(default=None, repr=False)  # the one that fetched it
 
     def form(self, form_id: str | None = None) -> Form:
         for form in self.forms:
@@ -92,22 +95,43 @@ class _Reader(HTMLParser):
 
 
 class Browser:
-    """Cookie-less, like a fresh in-app browser; every redirect followed by hand."""
+    """A fresh in-app browser: it keeps the cookies it is given (by host and path, no
+    expiry: a walk is short) and follows every redirect by hand."""
 
     def __init__(self, language: str = "ja"):
         self.http = urllib3.PoolManager(timeout=TIMEOUT_SECONDS, retries=False)
         self.language = language
+        self.cookies: dict[tuple[str, str], tuple[str, str]] = {}  # (host, name) → (path, value)
 
-    def _request(self, method: str, url: str, form: dict[str, str] | None = None) -> Page:
+    def cookie_header(self, url: str) -> str:
+        """The Cookie header this browser sends to `url`."""
+        parts = urlsplit(url)
+        return "; ".join(f"{name}={value}" for (host, name), (path, value) in self.cookies.items()
+                         if host == parts.netloc and (parts.path or "/").startswith(path))
+
+    def _keep_cookies(self, url: str, response: urllib3.BaseHTTPResponse) -> None:
+        for header in response.headers.getlist("Set-Cookie"):
+            for name, morsel in SimpleCookie(header).items():
+                key = (urlsplit(url).netloc, name)
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(key, None)
+                else:
+                    self.cookies[key] = (morsel["path"] or "/", morsel.value)
+
+    def _request(self, method: str, url: str, form: dict[str, str] | None = None,
+                 body: str | None = None, content_type: str | None = None) -> Page:
         headers = {"Accept-Language": self.language}
-        body = None
         if form is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = urlencode(form)
+            content_type, body = "application/x-www-form-urlencoded", urlencode(form)
+        if content_type:
+            headers["Content-Type"] = content_type
         for _ in range(5):
-            response = self.http.request(method, url, body=body, headers=headers, redirect=False)
+            cookie = self.cookie_header(url)
+            sent = {**headers, "Cookie": cookie} if cookie else headers
+            response = self.http.request(method, url, body=body, headers=sent, redirect=False)
+            self._keep_cookies(url, response)
             if response.status not in (301, 302, 303, 307):
-                return _page(url, response)
+                return _page(url, response, self)
             url = urljoin(url, response.headers["Location"])
             if response.status != 307:
                 method, body = "GET", None
@@ -116,6 +140,14 @@ class Browser:
 
     def get(self, url: str) -> Page:
         return self._request("GET", url)
+
+    def post(self, url: str, form: dict[str, str]) -> Page:
+        """A form post this browser did not get from a page (another site's, say)."""
+        return self._request("POST", url, form)
+
+    def post_json(self, url: str, data: object) -> Page:
+        """What a page's script sends with fetch(): same-origin, so with the cookies."""
+        return self._request("POST", url, body=json.dumps(data), content_type="application/json")
 
     def submit(self, page: Page, form: Form, **values: str) -> Page:
         for name, value in values.items():
@@ -126,14 +158,14 @@ class Browser:
                              {**form.fields, **values})
 
 
-def _page(url: str, response: urllib3.BaseHTTPResponse) -> Page:
+def _page(url: str, response: urllib3.BaseHTTPResponse, browser: Browser) -> Page:
     reader = _Reader()
     if "html" in response.headers.get("Content-Type", ""):
         reader.feed(response.data.decode("utf-8", errors="replace"))
         text = "\n".join(reader.words)
     else:
         text = response.data.decode("utf-8", errors="replace")
-    return Page(url, response.status, text, reader.forms, reader.outcome, reader.links)
+    return Page(url, response.status, text, reader.forms, reader.outcome, reader.links, browser)
 
 
 def sign_in(browser: Browser, page: Page, persona: str, pin: str = SANDBOX_PIN) -> Page:
@@ -164,8 +196,8 @@ def consent_as_guardian(link: str, persona: str, relationship: str, language: st
 
 
 def try_again(result: Page, persona: str) -> Page:
-    """The result page's "try again" button, then the provider again."""
-    browser = Browser()
+    """The result page's "try again" button (in the browser that showed it), then the provider."""
+    browser = result.browser or Browser()
     return sign_in(browser, browser.submit(result, result.form("retry")), persona)
 
 

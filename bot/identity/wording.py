@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.i18n import _
 from bot.identity.records import Outcome, Relationship
 from bot.models import Entity
+from conversations.identity import messages
 from conversations.names import place
 
 
@@ -28,7 +29,7 @@ def kept() -> str:
              "暗証番号、電子証明書は保存しません。")
 
 
-def consent_page(already: str | None) -> Page:
+def consent_page(already: str | None, line_name: str | None = None) -> Page:
     page = Page(title(), [
         _("プレミアム登録には、マイナンバーカードでの本人確認が必要です。"
           "次の画面（デジタル認証アプリ）で、カードの氏名・住所・生年月日を確認します。"),
@@ -37,6 +38,10 @@ def consent_page(already: str | None) -> Page:
     if already:
         page.paragraphs.insert(0, _("本人確認済みです（{date}）。カードを更新したときなどは、"
                                     "もう一度確認できます。").format(date=already))
+    if line_name:  # whose account the card will be recorded on: not yours? do not go on
+        page.paragraphs.insert(0, _("LINEの「{name}」さんとして本人確認します。"
+                                    "ご自分のLINEアカウントでなければ、先に進まないでください。")
+                               .format(name=line_name))
     return page
 
 
@@ -44,13 +49,16 @@ def consent_button() -> str:
     return _("同意して本人確認に進む")
 
 
-def guardian_page(minor_name: str | None) -> Page:
+def guardian_page(minor_name: str | None, line_name: str | None = None) -> Page:
     who = minor_name or _("お子さま")
-    return Page(_("保護者の同意"), [
+    page = Page(_("保護者の同意"), [
         _("{name}さんは18歳未満のため、プレミアム登録には保護者の同意が必要です。"
           "保護者の方ご自身のマイナンバーカードで本人確認をして、同意してください。").format(name=who),
         _("保存するのは、保護者の方の本人確認の識別子（このサービス専用のID）、続柄、同意した日時だけです。"
           "氏名・住所・マイナンバーは保存しません。")])
+    if line_name:
+        page.paragraphs.insert(0, _("LINEの「{name}」さんのための同意です。").format(name=line_name))
+    return page
 
 
 def relationships() -> list[tuple[str, str]]:
@@ -75,6 +83,10 @@ def guardian_form_incomplete() -> str:
     return _("ご関係を選び、同意のチェックを入れてください。")
 
 
+def consent_again() -> str:
+    return _("安全のため、このページの内容を確かめてから、もう一度ボタンを押してください。")
+
+
 def back_to_line() -> str:
     return _("LINEのトークに戻る")
 
@@ -91,7 +103,8 @@ def guardian_here_button() -> str:
     return _("保護者がこの端末で続ける")
 
 
-def result_page(outcome: str, residence: Entity | None, replayed: bool) -> Page:
+def result_page(outcome: str, residence: Entity | None, replayed: bool, *,
+                guardian: bool = False, premium_at_home: Entity | None = None) -> Page:
     if outcome == Outcome.VERIFIED:
         page = Page(_("本人確認ができました"), [_("LINEのトークに戻ると、プレミアム登録を申し込めます。")],
                     outcome, good=True)
@@ -126,29 +139,40 @@ def result_page(outcome: str, residence: Entity | None, replayed: bool) -> Page:
         page = Page(_("保護者の同意は不要です"), [
             _("お子さまの本人確認の状況が変わったため、同意は不要になりました。")], outcome)
     elif outcome == "expired":
-        page = Page(_("この手続きは期限切れです"), [again()], outcome)
+        page = Page(_("この手続きは期限切れです"), [again(guardian)], outcome)
     else:  # provider_error, incomplete
         page = Page(_("本人確認ができませんでした"), [
             _("デジタル認証アプリとのやりとりで問題が起きました。何も保存していません。"
               "時間をおいて、もう一度お試しください。")], "provider_error")
+    if premium_at_home is not None:
+        page.paragraphs.insert(1, messages.premium_at_home(premium_at_home))
     if replayed:
         page.paragraphs.insert(0, _("この手続きはすでに終わっています。"))
     return page
 
 
-def again() -> str:
+def again(guardian: bool = False) -> str:
+    if guardian:  # only the minor can ask the bot for a guardian's link
+        return _("このリンクを送ってくれたお子さまに、新しいリンクを送ってもらってください。")
     return _("LINEのトークで「本人確認」と送ると、新しいリンクが届きます。")
 
 
-def refusal_page(reason: str) -> Page:
+def refusal_page(reason: str, guardian: bool = False) -> Page:
     headings = {"used": _("このリンクはすでに使われています"),
                 "expired": _("このリンクは期限切れです"),
                 "invalid": _("このリンクは正しくありません"),
                 "unavailable": _("本人確認は現在ご利用いただけません"),
-                "unknown_person": _("このLINEアカウントはまだ登録されていません")}
-    paragraphs = {"unavailable": _("準備ができしだい、LINEでお知らせします。"),
-                  "unknown_person": _("LINEでこのアカウントを友だち追加してから、もう一度お試しください。")}
-    return Page(headings[reason], [paragraphs.get(reason, again())], reason)
+                "unknown_person": _("このLINEアカウントはまだ登録されていません"),
+                "unbound": _("このブラウザでは続けられません"),
+                "unbound_guardian": _("このブラウザでは続けられません")}
+    other_browser = _("本人確認は、リンクを開いたのと同じブラウザで最後まで行う必要があります。"
+                      "安全のため、この手続きでは何も保存していません。")
+    paragraphs = {"unavailable": [_("準備ができしだい、LINEでお知らせします。")],
+                  "unknown_person": [_("LINEでこのアカウントを友だち追加してから、もう一度お試しください。")],
+                  "unbound": [other_browser, _("お手数ですが、LINEのトークで「本人確認」と送り、"
+                                               "届いたリンクからもう一度始めてください。")],
+                  "unbound_guardian": [other_browser, again(guardian=True)]}
+    return Page(headings[reason], paragraphs.get(reason, [again(guardian)]), reason)
 
 
 def liff_strings() -> dict[str, str]:

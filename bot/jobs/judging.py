@@ -4,21 +4,31 @@ Each row carries every figure the renewal decision needs (R1, R4, R5, R7, R9): R
 check-ins counted in SQL over the 12 months before the registration's own expiry (what the
 judgement at expiry sees), the entity's requirement and renewal mode, the identity and
 guardian consent, whether it is the home municipality, the R7 count. The decision itself is a
-few comparisons in Python (bot.domain.validity.renewal_unmet), so judging a million
+few comparisons in Python (bot.domain.validity.renewal_holds), so judging a million
 registrations is one pass over plain rows in flat memory.
 
-Page bounds are array parameters (`= ANY(:ids)`) on PostgreSQL: one bind whatever the page
-size, one cached plan.
+A page is a keyset page (`id > :after … LIMIT n`) or, re-read under the people's locks, the
+page's IDs as one array parameter (`= ANY(:ids)`, bot.jobs.framework.one_of).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
-from sqlalchemy import Integer, and_, any_, bindparam, exists, false, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    DateTime,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -45,10 +55,9 @@ from bot.models import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Judged:
+class Judged(NamedTuple):
     """One due premium registration with what its renewal is decided on (one result row)."""
-    registration_id: int
+    id: int
     person_id: int
     entity_id: int
     premium_until: datetime
@@ -56,8 +65,8 @@ class Judged:
     facts: validity.RenewalFacts
 
     @property
-    def id(self) -> int:  # the keyset cursor reads plain rows and these alike
-        return self.registration_id
+    def registration_id(self) -> int:
+        return self.id
 
 
 # SQL pieces ------------------------------------------------------------------------------------
@@ -84,14 +93,6 @@ def _year_before_sqlite(element, compiler, **kw):
             f" ELSE {year} || substr({m}, 5) END)")
 
 
-def one_of(session: Session, column, ids: Iterable[int]):
-    """`column = ANY(:ids)`, one array parameter, on PostgreSQL; `IN (…)` on SQLite."""
-    ids = list(ids)
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Integer), unique=True))
-    return column.in_(ids)
-
-
 def adult_born_by(today: date) -> date:
     """The latest birth date of someone 18 or older on `today` (bot.identity.records.is_minor:
     born later means a minor; born on 29 February, one turns a year older on 1 March)."""
@@ -102,41 +103,62 @@ def adult_born_by(today: date) -> date:
 
 
 def _done(page):
-    """R4: designated, not cancelled check-ins at the row's entity in the 12 months before its
-    expiry — bounded to the row (the (person, checked_in_at) index), never the whole table."""
-    return (select(func.count(CheckIn.id))
+    """R4 per row of the page: designated, not cancelled check-ins at its entity in the 12
+    months before its expiry — a join bounded to the page's people (the (person,
+    checked_in_at) index), grouped; rows without any are missing (0). The entity is a filter
+    of the count, not a join condition, so the planner starts from the check-ins."""
+    counts = (Activity.entity_id == page.c.entity_id) & Activity.designated.is_(True) \
+        & (Activity.status != ActivityStatus.CANCELLED)
+    return (select(page.c.id, func.count(CheckIn.id).filter(counts).label("done"))
+            .join(CheckIn, and_(CheckIn.person_id == page.c.person_id,
+                                CheckIn.checked_in_at >= year_before(page.c.premium_until),
+                                CheckIn.checked_in_at <= page.c.premium_until))
             .join(ActivitySession, CheckIn.session_id == ActivitySession.id)
             .join(Activity, ActivitySession.activity_id == Activity.id)
-            .where(CheckIn.person_id == page.c.person_id,
-                   CheckIn.checked_in_at >= year_before(page.c.premium_until),
-                   CheckIn.checked_in_at <= page.c.premium_until,
-                   Activity.entity_id == page.c.entity_id,
-                   Activity.designated.is_(True), Activity.status != ActivityStatus.CANCELLED)
-            .scalar_subquery())
+            .group_by(page.c.id).subquery("done"))
+
+
+_PREMIUM = (RegistrationKind.PREMIUM, RegistrationStatus.ACTIVE)
+
+
+def _held(page):
+    """How many premium registrations the person holds: R7's count is at most this, and
+    counting it is one probe of an index that has it all (uq_registration_active)."""
+    held = aliased(Registration)
+    return (select(func.count().label("held"))
+            .where(held.person_id == page.c.person_id, held.kind == _PREMIUM[0],
+                   held.status == _PREMIUM[1]))
 
 
 def _counted(page):
-    """R7's count of the person (bot.domain.premium.counted): premium municipalities, plus
-    premium prefectures in which they hold no premium municipality."""
+    """R7's exact count (bot.domain.premium.counted): the person's premium municipalities,
+    plus premium prefectures in which they hold no premium municipality."""
     held, place = aliased(Registration), aliased(Entity)
     town, town_place = aliased(Registration), aliased(Entity)
-    premium = (RegistrationKind.PREMIUM, RegistrationStatus.ACTIVE)
     return (select(func.count(held.id)).join(place, held.entity_id == place.id)
-            .where(held.person_id == page.c.person_id, held.kind == premium[0],
-                   held.status == premium[1],
+            .where(held.person_id == page.c.person_id, held.kind == _PREMIUM[0],
+                   held.status == _PREMIUM[1],
                    (place.kind != EntityKind.PREFECTURE) | ~exists().where(
-                       town.person_id == page.c.person_id, town.kind == premium[0],
-                       town.status == premium[1], town.entity_id == town_place.id,
+                       town.person_id == held.person_id, town.kind == _PREMIUM[0],
+                       town.status == _PREMIUM[1], town.entity_id == town_place.id,
                        town_place.kind != EntityKind.PREFECTURE,
                        town_place.prefecture_code == place.code))
             .scalar_subquery())
 
 
-def judged_query(page, now: datetime):
-    """Everything the decision needs, one row per row of `page` (a subquery with
-    id, person_id, entity_id, premium_until), in the page's order."""
-    return (
-        select(page.c.id, page.c.person_id, page.c.entity_id, page.c.premium_until,
+def judged_query(page_query, now: datetime, postgresql: bool = False):
+    """Everything the decision needs, one row per row of `page_query` (a select of
+    registrations' id, person_id, entity_id, premium_until), in ID order."""
+    page = page_query.cte("page")
+    done, until = _done(page), page.c.premium_until
+    if postgresql:
+        held = _held(page).lateral("held")  # counted once per row
+        held_count = held.c.held
+        until = type_coerce(until, DateTime(timezone=True))  # psycopg's are aware already
+    else:  # SQLite has no LATERAL
+        held, held_count = None, _held(page).scalar_subquery()
+    query = (
+        select(page.c.id, page.c.person_id, page.c.entity_id, until,
                Entity.renewal_mode, Entity.required_activities, Entity.participating,
                and_(Entity.kind != EntityKind.PREFECTURE,
                     func.coalesce(Person.residence_entity_id == page.c.entity_id, false())
@@ -146,18 +168,30 @@ def judged_query(page, now: datetime):
                              > literal(adult_born_by(now.astimezone(JST).date())), false()
                              ).label("minor"),
                GuardianConsent.id.is_not(None).label("consented"),
-               _done(page).label("done"), _counted(page).label("counted"))
+               func.coalesce(done.c.done, 0),
+               # the exact count only where it could exceed the cap (rarely, if ever)
+               case((held_count > rules.CAP, _counted(page)), else_=held_count))
         .select_from(page)
         .join(Entity, Entity.id == page.c.entity_id)
         .join(Person, Person.id == page.c.person_id)
         .outerjoin(IdentityVerification, IdentityVerification.person_id == page.c.person_id)
         .outerjoin(GuardianConsent, GuardianConsent.person_id == page.c.person_id)
-        .order_by(page.c.premium_until, page.c.id))
+        .outerjoin(done, done.c.id == page.c.id)
+        .order_by(page.c.id))
+    return query if held is None else query.join(held, true())
 
 
-def judge_rows(session: Session, page, now: datetime) -> list[Judged]:
+def judge_rows(session: Session, page_query, now: datetime) -> list[Judged]:
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # A page is a few index probes per row, in key order. Left to itself the planner
+        # JIT-compiles every page (costing more than running it) and, pricing random reads
+        # as a spinning disk's, scans whole tables once per page.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL random_page_cost = 1.1"))
     facts = validity.RenewalFacts  # its fields are the query's columns from the sixth on
-    return [Judged(*row[:5], facts(*row[5:])) for row in session.execute(judged_query(page, now))]
+    return [Judged(*row[:5], facts(*row[5:]))
+            for row in session.connection().execute(judged_query(page_query, now, postgresql)).all()]
 
 
 # The full judgement, for what people and staff read -----------------------------------------
@@ -176,10 +210,3 @@ def judgement_of(session: Session, row: Judged) -> rules.Judgement:
                        registrations.held(registrations.active(session, person)),
                        Progress(facts.done, facts.required), identity,
                        entity.code if facts.home else None)
-
-
-def ids_page(session: Session, ids: Sequence[int]):
-    """A page given by registration IDs (re-read under the people's locks)."""
-    return (select(Registration.id, Registration.person_id, Registration.entity_id,
-                   Registration.premium_until)
-            .where(one_of(session, Registration.id, ids)).subquery("page"))

@@ -7,7 +7,7 @@ from linebot.v3.messaging.models import FlexMessage, Message
 from bot.i18n import _
 from bot.identity.records import IdentityStatus, Outcome
 from bot.models import Entity
-from conversations.common import MAX_ALT_TEXT, clip, label, say, text
+from conversations.common import MAX_ALT_TEXT, clip, help_button, label, say, text
 from conversations.dates import day
 from conversations.names import place
 
@@ -65,18 +65,26 @@ def unavailable() -> list[Message]:
     return [text(_("本人確認は現在ご利用いただけません。準備ができしだいお知らせします。"))]
 
 
-def result(outcome: str, residence: Entity | None = None,
-           guardian_url: str | None = None) -> list[Message]:
+def premium_at_home(home: Entity) -> str:
+    """R5: premium already held at the verified home runs out; it cannot be renewed."""
+    return _("{place}のプレミアム登録は有効期限まで続きますが、お住まいの市区町村のため、"
+             "更新はできません。").format(place=place(home))
+
+
+def result(outcome: str, residence: Entity | None = None, guardian_url: str | None = None,
+           premium_home: Entity | None = None) -> list[Message]:
     """What the chat hears after the verification page (empty: nothing to say)."""
+    at_home = "\n" + premium_at_home(premium_home) if premium_home is not None else ""
     if outcome == Outcome.VERIFIED:
         body = _("マイナンバーカードで本人確認ができました。")
         if residence is not None:
             body += "\n" + _("お住まいを{place}として登録しました。").format(place=place(residence))
-        return [text(body + "\n" + _("続けてプレミアム登録を申し込めます。"), [premium_button()])]
+        return [text(body + at_home + "\n" + _("続けてプレミアム登録を申し込めます。"),
+                     [premium_button()])]
     if outcome == Outcome.NEEDS_GUARDIAN:
         return [text(_("本人確認ができました。18歳未満のため、プレミアム登録には保護者の同意が必要です。"
                        "次のリンクを保護者の方に送り、保護者ご自身のマイナンバーカードで同意していただいてください"
-                       "（72時間有効）。\n{url}").format(url=guardian_url))]
+                       "（72時間有効）。\n{url}").format(url=guardian_url) + at_home)]
     if outcome == Outcome.GUARDIAN_CONSENTED:
         return [text(_("保護者の方の同意が届きました。プレミアム登録に進めます。"), [premium_button()])]
     if outcome == "cancelled":
@@ -84,7 +92,9 @@ def result(outcome: str, residence: Entity | None = None,
                      [verify_button()])]
     if outcome == Outcome.SUBJECT_TAKEN:
         return [text(_("このマイナンバーカードは、別のLINEアカウントで本人確認に使われているため、"
-                       "本人確認できませんでした。"))]
+                       "本人確認できませんでした。") + "\n"
+                     + _("お心当たりがない場合は、登録先の自治体にお問い合わせください。"),
+                     [help_button()])]
     if outcome in ("provider_error", Outcome.INCOMPLETE):
         return [text(_("デジタル認証アプリとのやりとりで問題が起きたため、本人確認ができませんでした。"
                        "時間をおいて、もう一度「本人確認」と送ってください。"), [verify_button()])]

@@ -81,7 +81,7 @@ def renewal_rule_lines(entity: Entity, judgement: Judgement, until: datetime) ->
     if judgement.home:
         lines.append(home_line(entity, judgement))
     if Unmet.NOT_PARTICIPATING in judgement.unmet:
-        lines.append(f"{MISSING} " + _("{place}は現在ふるさと住民登録の受付をしていません。").format(
+        lines.append(_("❌ {place}は現在ふるさと住民登録の受付をしていません。").format(
             place=place(entity)))
     return lines
 
@@ -90,7 +90,7 @@ def at_expiry(entity: Entity, judgement: Judgement) -> str:
     """What the clock will do at expiry (R8), in the entity's renewal mode."""
     if entity.renewal_mode == RenewalMode.MANUAL:
         return _("期限を迎えると、{place}の職員が更新を審査します。"
-                 "審査が終わるまではプレミアム登録のままです。").format(place=place(entity))
+                 "審査が終わるまでは、プレミアム登録のままです。").format(place=place(entity))
     if judgement.ok:
         return _("いまの条件のままなら、期限の日に自動で1年間更新されます。")
     return _("期限の日までに条件を満たすと自動で1年間更新されます。"
@@ -259,9 +259,25 @@ def granted(registration: Registration, co_registration: Registration | None,
     return text(body, [say(_("サポート施策")), say(_("登録証")), say(_("登録状況"))])
 
 
-def requested(entity: Entity) -> list[Message]:
-    return [text(_("{place}へのプレミアム登録の申し込みを受け付けました。職員が審査します。"
-                   "結果はこのトークでお知らせします。").format(place=place(entity)), menu_actions())]
+def requested(entity: Entity, activities_to_confirm: bool = False) -> list[Message]:
+    body = _("{place}へのプレミアム登録の申し込みを受け付けました。職員が審査します。"
+             "結果はこのトークでお知らせします。").format(place=place(entity))
+    if activities_to_confirm:
+        body += "\n" + _("指定活動への参加は、職員が記録を確認して判断します。")
+    return [text(body, menu_actions())]
+
+
+def ask_staff_confirm(entity: Entity, judgement: Judgement, names: dict[str, str],
+                      token: str) -> list[Message]:
+    """Manual mode, only activities short (R4 "or by staff"): staff may confirm them."""
+    head = _("{place}のプレミアム登録の条件です。").format(place=place(entity))
+    note = _("QRコードで記録された指定活動の回数が足りませんが、{place}では申し込みを職員が審査し、"
+             "参加を職員が確認できれば認められることがあります。").format(place=place(entity))
+    question = _("{place}にプレミアム登録を申し込みますか？").format(place=place(entity))
+    return [text(head + "\n\n" + rules_text(entity, judgement, names) + "\n\n" + note),
+            confirm(question, tap(_("申し込む"), Apply(entity.code, token),
+                                  display=_("プレミアム登録を申し込む")),
+                    tap(_("やめる"), NotNow(token), display=_("申し込まない")))]
 
 
 def not_now() -> list[Message]:
@@ -295,9 +311,9 @@ def confirm_give_up(registration: Registration, falls_back: Registration | None,
             prefecture=place(prefecture_stays.entity)))
     return [text("\n".join(lines)),
             confirm(_("プレミアム登録をやめますか？"),
-                    tap(_("やめる"), ConfirmGiveUp(registration.id, token),
+                    tap(_("プレミアムをやめる"), ConfirmGiveUp(registration.id, token),
                         display=_("プレミアム登録をやめる")),
-                    tap(_("続ける"), KeepPremium(token), display=_("プレミアム登録を続ける")))]
+                    tap(_("やめない"), KeepPremium(token), display=_("プレミアム登録を続ける")))]
 
 
 def gave_up(registration: Registration, fell_back: Registration | None) -> list[Message]:

@@ -5,12 +5,13 @@ stateDiagram-v2
     [*] --> choose: プレミアム登録 (several basic registrations)
     [*] --> confirm: one registration, every rule holds
     [*] --> [*]: a rule does not hold → what is missing and how to get there
+    [*] --> confirm: manual mode, only activities short → staff may confirm them (R4)
     choose --> confirm: a place where every rule holds
     choose --> [*]: a rule does not hold → explained
     confirm --> [*]: 申し込む → premium + card (auto) / staff review (manual)
     confirm --> [*]: やめる
     [*] --> confirm_give_up: 登録状況 → プレミアムをやめる (R2 told beforehand)
-    confirm_give_up --> [*]: やめる → basic, the prefecture falls back / 続ける
+    confirm_give_up --> [*]: プレミアムをやめる → basic, the prefecture falls back / やめない
 ```
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import entities, premium, registrations
 from bot.card import registration_card, valid_until
+from bot.domain import premium as rules
 from bot.models import (
     Entity,
     Origin,
@@ -103,12 +104,25 @@ def explain(ctx: Context, entity: Entity) -> Step:
         return Step(messages.under_review(entity, day(pending.requested_at)))
     judgement = premium.judge(ctx.session, ctx.person, entity, ctx.now)
     names = _names(ctx, judgement)
-    if judgement.ok:
-        return Step(messages.ask_confirm(entity, judgement, names,
-                                         entity.renewal_mode == RenewalMode.MANUAL, ctx.token),
+    if judgement.ok or _staff_may_confirm(entity, judgement):
+        return Step(_ask_confirm(ctx, entity, judgement, names),
                     next=Applying.CONFIRM, data={"code": entity.code})
     return Step(messages.not_yet(entity, judgement, names, _verification_url(ctx, judgement),
                                  others=len(_basic(ctx)) > 1))
+
+
+def _staff_may_confirm(entity: Entity, judgement: premium.Judgement) -> bool:
+    """R4 "or by staff": in manual mode, an application short only of activities still goes to
+    the staff, who may confirm activities the QR codes did not record."""
+    return entity.renewal_mode == RenewalMode.MANUAL and not rules.unwaivable(judgement.unmet)
+
+
+def _ask_confirm(ctx: Context, entity: Entity, judgement: premium.Judgement,
+                 names: dict[str, str]) -> list:
+    if judgement.ok:
+        return messages.ask_confirm(entity, judgement, names,
+                                    entity.renewal_mode == RenewalMode.MANUAL, ctx.token)
+    return messages.ask_staff_confirm(entity, judgement, names, ctx.token)
 
 
 def on_pick(ctx: Context, postback: PickPlace) -> Step:
@@ -144,11 +158,12 @@ def _request(ctx: Context, entity: Entity) -> Step:
     premium.lock_person(ctx.session, ctx.person)
     judgement = premium.judge(ctx.session, ctx.person, entity, ctx.now)
     registration = premium.registration_at(ctx.session, ctx.person, entity)
-    if not judgement.ok or registration is None or registration.kind != RegistrationKind.BASIC:
+    if not (judgement.ok or _staff_may_confirm(entity, judgement)) or registration is None \
+            or registration.kind != RegistrationKind.BASIC:
         return explain(ctx, entity)
     premium.request_review(ctx.session, registration, PremiumRequestPurpose.APPLICATION,
                            judgement, ctx.now)
-    return Step(messages.requested(entity))
+    return Step(messages.requested(entity, activities_to_confirm=not judgement.ok))
 
 
 def on_not_now(ctx: Context, postback: NotNow) -> Step:
@@ -212,9 +227,8 @@ def prompt(ctx: Context) -> list:
         entity = entities.by_code(ctx.session, ctx.data.get("code", ""))
         if entity is not None:
             judgement = premium.judge(ctx.session, ctx.person, entity, ctx.now)
-            if judgement.ok:
-                return messages.ask_confirm(entity, judgement, _names(ctx, judgement),
-                                            entity.renewal_mode == RenewalMode.MANUAL, ctx.token)
+            if judgement.ok or _staff_may_confirm(entity, judgement):
+                return _ask_confirm(ctx, entity, judgement, _names(ctx, judgement))
             return explain(ctx, entity).replies  # something changed: what is missing now
     if ctx.state_name == Applying.CONFIRM_GIVE_UP:
         registration = _given_up_able(ctx, ctx.data.get("id", 0))

@@ -27,9 +27,18 @@ def reviews(ctx: Context, code: str | None = None) -> Step:
     pending = premium.pending_of(ctx.session, role.entity)
     if not pending:
         return Step(messages.nothing_pending(role.entity))
-    shown = [(r, applicant(ctx, r), premium.judge(ctx.session, r.person, role.entity, ctx.now))
-             for r in pending[:messages.MAX_SHOWN]]
-    return Step(messages.queue(role.entity, shown, len(pending)))
+    return Step(messages.queue(role.entity, [_shown(ctx, r) for r in pending[:messages.MAX_SHOWN]],
+                               len(pending)))
+
+
+def _shown(ctx: Context, request: PremiumRequest) -> messages.Shown:
+    """What the system judged when the request was made, and what approving would judge now
+    (a renewal's activities over the 12 months before its expiry, as the expiry job)."""
+    stored = premium.stored_judgement(request)
+    return messages.Shown(request, applicant(ctx, request), stored,
+                          premium.judge_request(ctx.session, request, ctx.now),
+                          own=request.person_id == ctx.person.id,
+                          judged_at=request.requested_at if stored is not None else ctx.now)
 
 
 def on_review_for(ctx: Context, postback: ReviewFor) -> Step:
@@ -50,6 +59,8 @@ def on_approve(ctx: Context, postback: Approve) -> Step:
     request = _own_request(ctx, postback.id)
     if request is None or request.status != PremiumRequestStatus.PENDING:
         return Step(messages.not_found())
+    if request.person_id == ctx.person.id:
+        return Step(messages.own_request())
     name = applicant(ctx, request)
     try:
         premium.decide(ctx.session, request, ctx.person, True, None, ctx.now)
@@ -66,6 +77,8 @@ def on_decline(ctx: Context, postback: Decline) -> Step:
     request = _own_request(ctx, postback.id)
     if request is None or request.status != PremiumRequestStatus.PENDING:
         return Step(messages.not_found())
+    if request.person_id == ctx.person.id:
+        return Step(messages.own_request())
     ctx.restart()
     return Step(messages.ask_reason(applicant(ctx, request)), next=Reviewing.REASON,
                 data={"id": request.id})

@@ -61,3 +61,9 @@ def home_saved(entity: Entity, excluded: Sequence[Entity]) -> str:
         body += "\n" + _("{place}への登録は、お住まいの自治体のため統計には含まれません。").format(
             place=place(excluded[0]))
     return body
+
+
+def home_verified(entity: Entity) -> str:
+    return _("お住まいは、マイナンバーカードで確認した住所から{place}になっています。"
+             "ご自身で変えることはできません。引っ越したときは、もう一度「本人確認」をすると"
+             "新しい住所に変わります。").format(place=place(entity))

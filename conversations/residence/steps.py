@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot import entities, registrations
+from bot.i18n import _
 from bot.models import Entity, EntityKind
-from conversations.common import menu_actions, text
+from conversations.common import menu_actions, say, text
 from conversations.engine import Context, Location, Step, Text, Turn
 from conversations.my_registrations.messages import registrations_card
 from conversations.residence import messages
@@ -12,6 +13,9 @@ from conversations.residence.states import Home, PickHome, SkipHome
 
 
 def ask(ctx: Context, after_registration: int | None = None) -> Step:
+    verified = registrations.verified_residence(ctx.session, ctx.person)
+    if verified is not None:
+        return _verified(ctx, verified, after_registration)
     data = {"after_registration": after_registration} if after_registration else {}
     ctx.restart()
     return Step(messages.ask_home(ctx.person.residence, ctx.token), next=Home.SEARCH, data=data)
@@ -49,8 +53,21 @@ def settle(ctx: Context, code: str) -> Step:
     municipality = entities.by_code(ctx.session, code)
     if municipality is None or municipality.kind != EntityKind.MUNICIPALITY:
         return Step.staying(prompt(ctx))
+    verified = registrations.verified_residence(ctx.session, ctx.person)
+    if verified is not None:  # verified while this question was open
+        return _verified(ctx, verified, ctx.data.get("after_registration"))
     registrations.set_residence(ctx.session, ctx.person, municipality)
     return finish(ctx, saved=municipality)
+
+
+def _verified(ctx: Context, verified: Entity, after_registration: int | None) -> Step:
+    """A verified address decides where the person lives (R9): a declaration cannot change
+    it, or premium at one's own home would be one message away (R5)."""
+    note = messages.home_verified(verified)
+    if after_registration:
+        return Step([text(note), registrations_card(registrations.active(ctx.session,
+                                                                         ctx.person))])
+    return Step([text(note, [say(_("本人確認")), *menu_actions()])])
 
 
 def finish(ctx: Context, saved: Entity | None) -> Step:

@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=40), nullable=True),
     sa.Column('relationship_to_minor', sa.String(length=20), nullable=True),
+    sa.Column('browser_binding', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_verification_attempt_person_id_person'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_attempt')),
     sa.UniqueConstraint('state', name=op.f('uq_verification_attempt_state'))

@@ -1,0 +1,190 @@
+"""A verification belongs to the browser that started it (login CSRF), and the provider is
+reached outside any transaction: what an attacker, a victim and a slow provider run into."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from bot.identity import walkthrough
+from bot.models import IdentityVerification, VerificationAttempt, VerificationTicket
+from tests.factories import Chat
+from tests.test_identity_flow import heard, person_of, verification_uri
+
+
+def attempts(db) -> list[VerificationAttempt]:
+    with db.transaction() as session:
+        return list(session.scalars(select(VerificationAttempt)))
+
+
+def test_the_consent_page_names_the_line_account_and_binds_the_browser(app, chat, client):
+    link = verification_uri(chat)
+    page = walkthrough.Browser().get(link)
+    assert "LINEの「花子」さんとして本人確認します" in page.text
+    assert page.form("consent").fields["token"]
+
+    response = client.get(link)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/identity/" in cookie
+    assert "Secure" not in cookie  # the test server speaks http
+    app.config["PUBLIC_BASE_URL"] = "https://furusato.example"
+    assert "Secure" in client.get(link).headers["Set-Cookie"]
+
+
+def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line, chat, db):
+    """The attacker consents in their own browser, then sends the provider's page onward."""
+    victim = Chat(app, client, line, name="被害者")
+    victim.follow()
+    attacker = walkthrough.Browser()
+    consent = attacker.get(verification_uri(chat))
+    at_provider = attacker.submit(consent, consent.form("consent"))
+
+    elsewhere = walkthrough.Browser()
+    page = walkthrough.sign_in(elsewhere, elsewhere.get(at_provider.url), "adult")
+    assert page.status == 403 and page.outcome == "unbound"
+    assert "このブラウザでは続けられません" in page.text
+    assert "「本人確認」と送り" in page.text
+    assert person_of(db, chat)[1] is None and heard(app, chat) == ""
+    [attempt] = attempts(db)
+    assert attempt.finished_at is None and attempt.code_verifier  # nothing was exchanged
+    assert attempt.browser_binding and len(attempt.browser_binding) == 64
+
+
+def test_a_cross_site_post_uses_nothing_and_shows_whose_account(app, chat, db):
+    link = verification_uri(chat)
+    victim = walkthrough.Browser()  # never opened the page: no cookie, no token
+    page = victim.post(link, {})
+    assert page.status == 403
+    assert "LINEの「花子」さんとして本人確認します" in page.text
+    assert "もう一度ボタンを押してください" in page.text
+    with db.transaction() as session:
+        assert session.scalars(select(VerificationTicket)).one().used_at is None
+    assert attempts(db) == []
+    # A token from another browser's page is no better.
+    other = walkthrough.Browser().get(link)
+    stolen = victim.post(link, other.form("consent").fields)
+    assert stolen.status == 403 and attempts(db) == []
+    # The page it was shown does work for the person who means it.
+    assert walkthrough.sign_in(victim, victim.submit(page, page.form("consent")), "adult").outcome \
+        == "verified"
+
+
+def test_only_the_browser_that_started_may_try_again(app, chat, db):
+    page = walkthrough.verify(verification_uri(chat), "cancel")
+    other = walkthrough.Browser()
+    refused = other.submit(page, page.form("retry"))
+    assert refused.status == 403 and "このブラウザでは続けられません" in refused.text
+    assert walkthrough.try_again(page, "adult").outcome == "verified"
+
+
+def test_a_guardian_finishing_in_another_browser_is_told_to_ask_the_child(app, chat, db):
+    walkthrough.verify(verification_uri(chat), "age17")
+    [link] = walkthrough.links_in(heard(app, chat))
+    guardian = walkthrough.Browser()
+    consent = guardian.get(link)
+    assert "LINEの「花子」さんのための同意です" in consent.text
+    at_provider = guardian.submit(consent, consent.form("consent"), relationship="parent",
+                                  consent="yes")
+    elsewhere = walkthrough.Browser()
+    page = walkthrough.sign_in(elsewhere, elsewhere.get(at_provider.url), "parent")
+    assert page.status == 403 and page.outcome == "unbound_guardian"
+    assert "お子さまに、新しいリンクを送ってもらってください" in page.text
+    assert "「本人確認」と送" not in page.text
+    assert person_of(db, chat)[2] is None
+
+
+def test_the_liff_page_binds_its_browser_too(app, line, chat, db):
+    app.config["IDENTITY_LIFF_ID"] = liff_id = "1234567890-identity"
+    id_token = line.issue_id_token(chat.user_id, liff_id.split("-")[0])
+    begin = app.live_url + "/identity/liff/begin"
+    without = walkthrough.Browser().post_json(begin, {"idToken": id_token})
+    assert without.status == 403 and attempts(db) == []
+
+    browser = walkthrough.Browser()
+    browser.get(app.live_url + "/identity/liff")
+    started = browser.post_json(begin, {"idToken": id_token})
+    assert started.status == 200, started.text
+    page = walkthrough.sign_in(browser, browser.get(json.loads(started.text)["location"]), "adult")
+    assert page.outcome == "verified"
+
+
+# A slow provider ------------------------------------------------------------------------------
+
+def can_write(db, seconds: float = 0.5) -> bool:
+    """Whether another connection can write the tickets now, waiting at most `seconds`."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(url.database, timeout=seconds, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("UPDATE verification_ticket SET used_at = used_at")
+            connection.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            connection.close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f"SET lock_timeout = '{int(seconds * 1000)}ms'"))
+            connection.execute(text("UPDATE verification_ticket SET used_at = used_at"))
+            connection.rollback()
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def discovering_provider(app, db):
+    """An outside provider found by discovery, which notes whether writes got through
+    while its discovery document was being fetched."""
+    seen: list[bool] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            issuer = f"http://127.0.0.1:{server.server_address[1]}"
+            seen.append(can_write(db))
+            body = json.dumps({"issuer": issuer, **{
+                name: f"{issuer}/{name}" for name in ("authorization_endpoint", "token_endpoint",
+                                                      "userinfo_endpoint", "jwks_uri")}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config.update(IDENTITY_PROVIDER="digital_auth", IDENTITY_DISCOVERY="on",
+                      IDENTITY_ISSUER=f"http://127.0.0.1:{server.server_address[1]}")
+    yield seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetching_discovery_holds_no_lock(app, chat, db, discovering_provider):
+    link = verification_uri(chat)
+    browser = walkthrough.Browser()
+    consent = browser.get(link)
+    response = browser.http.request(
+        "POST", link, redirect=False, encode_multipart=False,
+        fields=consent.form("consent").fields, headers={"Cookie": browser.cookie_header(link)})
+    assert response.status == 303
+    assert response.headers["Location"].startswith(app.config["IDENTITY_ISSUER"])
+    assert discovering_provider == [True]
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(IdentityVerification)) == 0
+        assert session.scalars(select(VerificationTicket)).one().used_at is not None
