@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from bot.line import chat_link
 
 SALT = "furusato.card.v1"
 CARD_CHECK_WORD = "登録証確認"
@@ -81,5 +83,5 @@ def find_token(text: str) -> str | None:
 
 
 def line_link(token: str, basic_id: str) -> str:
-    """https://line.me/R/oaMessage/{basic id}/?{text}: opens the chat with the text typed."""
-    return f"https://line.me/R/oaMessage/{quote(basic_id)}/?{quote(text_for(token))}"
+    """The link in the QR code: opens the chat with the code's text typed in."""
+    return chat_link(basic_id, text_for(token))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.domain.checkin import Code
+from bot.line import chat_link
 
 SALT = "furusato.checkin.v1"
 CHECK_IN_WORD = "チェックイン"
@@ -62,8 +63,8 @@ def find_token(text: str) -> str | None:
 
 
 def line_link(token: str, basic_id: str) -> str:
-    """https://line.me/R/oaMessage/{basic id}/?{text}: opens the chat with the text typed."""
-    return f"https://line.me/R/oaMessage/{quote(basic_id)}/?{quote(text_for(token))}"
+    """The link in the QR code: opens the chat with the code's text typed in."""
+    return chat_link(basic_id, text_for(token))
 
 
 def _minutes(moment: datetime) -> int:

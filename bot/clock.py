@@ -27,6 +27,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from bot.activities import JST
 from bot.db import Database, database
@@ -90,7 +91,7 @@ class ClockLock:
                 self._connection.execute(text("SELECT 1"))
                 self._connection.commit()
                 return True
-            except Exception:
+            except DBAPIError:
                 log.warning("clock: lost the database connection that held the lock")
                 self._connection.invalidate()
                 self._connection = None

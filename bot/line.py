@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from urllib.parse import quote
 
 import urllib3
 from flask import Flask, current_app
@@ -20,6 +21,13 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.models import Message, RichMenuRequest
 from pydantic.v1 import BaseModel as PydanticModel  # the SDK's models are pydantic v1's
+
+
+def chat_link(basic_id: str, text: str = "") -> str:
+    """https://line.me/R/oaMessage/{basic id}/?{text}: opens the chat, the text typed in."""
+    link = f"https://line.me/R/oaMessage/{quote(basic_id)}/"
+    return f"{link}?{quote(text)}" if text else link
+
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ def _private(response: Response) -> Response:
 
 def _render(page: wording.Page, status: int = 200, **extra) -> Response:
     basic_id = current_app.config.get("LINE_BOT_BASIC_ID")
-    back = f"https://line.me/R/oaMessage/{basic_id}/" if basic_id else None
+    back = line.chat_link(basic_id) if basic_id else None
     html = render_template("identity/page.html", page=page, title=wording.title(),
                            lang=current_locale(), back_url=back, back_label=wording.back_to_line(),
                            **extra)
