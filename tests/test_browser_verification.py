@@ -72,7 +72,8 @@ def test_an_adult_verifies_in_the_browser(app, chat, db, page):
     sign_in(page, "adult")
     shown = outcome(page, "verified")
     assert "本人確認ができました" in shown and "神山町（徳島県）" in shown
-    assert page.get_attribute("#back", "href") == "https://line.me/R/oaMessage/@furusato-demo/"
+    # LINE documents the percent-encoded form; a bare "@" still works but is deprecated.
+    assert page.get_attribute("#back", "href") == "https://line.me/R/oaMessage/%40furusato-demo/"
     with db.transaction() as session:
         assert records.verification_of(session, people.find(session, chat.user_id)).name == "山田 太郎"
 
