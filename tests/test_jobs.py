@@ -550,6 +550,26 @@ def test_a_dry_run_changes_and_sends_nothing_but_says_what_it_would_do(app, db, 
     assert "premium-expiry: renewed 1" in result.output
 
 
+
+def test_a_dry_run_over_many_pages_counts_what_the_real_run_then_does(app, client, line, db,
+                                                                      join):
+    """The dry run judges pages two at a time on their own connections; page by page, in
+    any order of completion, its counts are the real run's decisions."""
+    join(KAMIYAMA, TOKUSHIMA)
+    granted = real_now() - 366 * DAY
+    until = one_year_after(granted)
+    for i, activities in enumerate([3, 2, 3, 0, 4, 1, 3]):
+        person = Chat(app, client, line, name=f"住民{i}")
+        register_by_name(person, "神山")
+        person.say("キャンセル")
+        make_premium(db, person, granted)
+        check_ins(db, person, [until - (40 + 10 * k) * DAY for k in range(activities)])
+    at = until + timedelta(hours=1)
+    dry = job(app, "premium-expiry", at, dry_run=True, batch=2)  # four pages
+    assert dry.counts == {"renewed": 4, "reverted": 3}
+    assert outbox_count(db) == 0
+    assert job(app, "premium-expiry", at, batch=2).counts == dry.counts
+
 # Clean-up ----------------------------------------------------------------------------------
 
 def test_cleanup_deletes_only_what_is_stale_or_expired(app, db, chat, join, runner):

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from bot.config import ConfigurationError
 from bot.jobs import JOBS, run_job
+from bot.jobs.expiry import DRY_BATCH
 from bot.jobs.framework import DEFAULT_BATCH
 
 
@@ -44,10 +45,11 @@ def jobs_list():
 @click.option("--now", callback=_moment, metavar="ISO",
               help="Act as if it were this moment, with an offset: 2027-06-01T09:00:00+09:00.")
 @click.option("--dry-run", is_flag=True, help="Change and send nothing; print what it would do.")
-@click.option("--batch", type=click.IntRange(1, 10_000), default=DEFAULT_BATCH,
-              show_default=True, help="Items per page (and per transaction).")
+@click.option("--batch", type=click.IntRange(1, 10_000),
+              help=f"Items per page (and per transaction); {DEFAULT_BATCH} unless a job says"
+                   f" otherwise (a dry run of premium-expiry: {DRY_BATCH:,}).")
 @with_appcontext
-def jobs_run(name: str, now: datetime | None, dry_run: bool, batch: int):
+def jobs_run(name: str, now: datetime | None, dry_run: bool, batch: int | None):
     try:
         summary = run_job(current_app._get_current_object(), name, now or datetime.now(UTC),
                           dry_run=dry_run, batch=batch)

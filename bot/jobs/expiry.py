@@ -12,6 +12,8 @@ acted on are loaded as objects. A dry run judges without locking anything or wri
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,15 @@ from bot.domain import validity
 from bot.domain.premium import Judgement
 from bot.i18n import use_locale
 from bot.jobs import judging, notices
-from bot.jobs.framework import JobRun, claim, lock_people, marked, one_of, pages
+from bot.jobs.framework import (
+    JobRun,
+    claim,
+    lock_people,
+    marked,
+    one_of,
+    pages,
+    pages_read_ahead,
+)
 from bot.jobs.judging import Judged
 from bot.jobs.reminders import own_premium
 from bot.models import PremiumRequestPurpose, Registration
@@ -31,7 +41,7 @@ NOT_RENEWED = "not_renewed"
 #: close together, so a page is read in key order instead of at random; with few due rows the
 #: planner takes them from the premium_until index and sorts them.
 ORDER = (Registration.id,)
-#: Due registrations per page: one query each, so larger than the other jobs' pages.
+#: Due registrations per page of a dry run: one query each and no locks, so larger pages.
 DRY_BATCH = 20_000
 
 
@@ -47,35 +57,49 @@ def _page(where, after, limit: int):
 
 
 def judged_pages(job: JobRun, act) -> None:
-    """Every due registration, judged a page at a time; unless dry, `act(session, row,
-    outcome)` is called for each, in the page's transaction, under the people's locks."""
+    """Every due registration, judged a page at a time; `act(session, row, outcome)` is
+    called for each, in the page's transaction, under the people's locks."""
     where = due_rows(job)
 
     def fetch(session: Session, after, limit: int) -> list:
-        if job.dry_run:  # one query: the page and its judgement
-            return judging.judge_rows(session, _page(where, after, limit), job.now)
         return session.execute(_page(where, after, limit)).all()
 
     def handle(session: Session, rows) -> None:
-        if not job.dry_run:
-            lock_people(session, [row.person_id for row in rows])
-            page = (_page(where, None, len(rows))  # again, under the locks
-                    .where(one_of(session, Registration.id, [row.id for row in rows])))
-            rows = judging.judge_rows(session, page, job.now)
-        outcomes = [validity.expiry_outcome(row.renewal_mode, validity.renewal_holds(row.facts))
-                    for row in rows]
-        if job.dry_run:  # nothing marked or changed: what a real run would do now
-            job.summary.counts.update(outcome.value for outcome in outcomes)
-            return
-        for row, outcome in zip(rows, outcomes):
-            act(session, row, outcome)
+        lock_people(session, [row.person_id for row in rows])
+        page = (_page(where, None, len(rows))  # again, under the locks
+                .where(one_of(session, Registration.id, [row.id for row in rows])))
+        for row in judging.judge_rows(session, page, job.now):
+            act(session, row, _outcome(row))
 
     pages(job, fetch, handle, cursor=lambda row: row.id, start=None)
 
 
+def count_outcomes(job: JobRun) -> None:
+    """A dry run: what a real run would decide now, counted; nothing locked, marked or
+    changed. Pages are judged two at a time (bot.jobs.framework.pages_read_ahead)."""
+    where = due_rows(job)
+
+    def fetch(session: Session, after, limit: int) -> list[int]:
+        ids = select(Registration.id).where(*where).order_by(*ORDER).limit(limit)
+        return session.scalars(ids if after is None else ids.where(Registration.id > after)).all()
+
+    def judge(session: Session, after, ids: list[int]) -> Counter:
+        page = _page(where, after, len(ids)).where(Registration.id <= ids[-1])
+        return Counter(_outcome(row).value for row in judging.judge_rows(session, page, job.now))
+
+    pages_read_ahead(job, fetch, judge, job.summary.counts.update, cursor=lambda id_: id_,
+                     start=None)
+
+
+def _outcome(row: Judged) -> validity.ExpiryOutcome:
+    return validity.expiry_outcome(row.renewal_mode, validity.renewal_holds(row.facts))
+
+
 def run(job: JobRun) -> None:
     if job.dry_run:
-        job.batch = max(job.batch, DRY_BATCH)
+        job.batch = job.batch or DRY_BATCH
+        count_outcomes(job)
+        return
 
     def act(session: Session, row: Judged, outcome: validity.ExpiryOutcome) -> None:
         if not claim(session, JOB, row.registration_id, row.premium_until, outcome, job.now):

@@ -9,8 +9,9 @@ resumed one or a second clock finds the mark and leaves the item alone.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,9 @@ from bot.models import JobMark, Person
 
 #: Items per page (and per transaction): small enough that a page's row locks are brief.
 DEFAULT_BATCH = 500
+#: Pages a read-only run works on at once, each on a connection of its own: the database
+#: computes one while Python reads the rows of another.
+READ_AHEAD = 2
 
 
 @dataclass
@@ -55,7 +59,8 @@ class JobRun:
     now: datetime
     summary: Summary
     dry_run: bool = False
-    batch: int = DEFAULT_BATCH
+    #: Items per page; None: the job's own default (DEFAULT_BATCH unless it says otherwise).
+    batch: int | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -95,11 +100,41 @@ def pages(run: JobRun, fetch: Callable[[Session, Any, int], Sequence[Any]],
     after = start
     while True:
         with run.transaction() as session:
-            rows = fetch(session, after, run.batch)
+            rows = fetch(session, after, run.batch or DEFAULT_BATCH)
             if not rows:
                 return
             handle(session, rows)
         after = cursor(rows[-1])
+
+
+def pages_read_ahead(run: JobRun, fetch: Callable[[Session, Any, int], Sequence[Any]],
+                     work: Callable[[Session, Any, Sequence[Any]], Any],
+                     handle: Callable[[Any], None], cursor: Callable[[Any], Any],
+                     start: Any = 0) -> None:
+    """For runs that only read (dry runs): `fetch` a page of keys after the cursor, `work` on
+    it in a transaction of its own on another thread while the next pages are fetched and
+    worked on, then `handle` the results in page order.
+
+    `work(session, after, keys)` gets the cursor the page started after and its keys. Memory
+    holds READ_AHEAD pages whatever the size of the set.
+    """
+    def work_alone(after, keys):
+        with run.transaction() as session:
+            return work(session, after, keys)
+
+    after = start
+    with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix=f"{run.summary.job}-page") as pool:
+        in_flight = deque()
+        while True:
+            with run.transaction() as session:
+                keys = fetch(session, after, run.batch or DEFAULT_BATCH)
+            if keys:
+                in_flight.append(pool.submit(work_alone, after, keys))
+                after = cursor(keys[-1])
+            while in_flight and (not keys or len(in_flight) >= READ_AHEAD):
+                handle(in_flight.popleft().result())
+            if not keys:
+                return
 
 
 def lock_people(session: Session, person_ids: Sequence[int]) -> None:

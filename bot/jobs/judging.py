@@ -109,7 +109,7 @@ def _done(page):
     of the count, not a join condition, so the planner starts from the check-ins."""
     counts = (Activity.entity_id == page.c.entity_id) & Activity.designated.is_(True) \
         & (Activity.status != ActivityStatus.CANCELLED)
-    return (select(page.c.id, func.count(CheckIn.id).filter(counts).label("done"))
+    return (select(page.c.id, func.count().filter(counts).label("done"))
             .join(CheckIn, and_(CheckIn.person_id == page.c.person_id,
                                 CheckIn.checked_in_at >= year_before(page.c.premium_until),
                                 CheckIn.checked_in_at <= page.c.premium_until))
@@ -189,6 +189,7 @@ def judge_rows(session: Session, page_query, now: datetime) -> list[Judged]:
         # as a spinning disk's, scans whole tables once per page.
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL random_page_cost = 1.1"))
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     facts = validity.RenewalFacts  # its fields are the query's columns from the sixth on
     return [Judged(*row[:5], facts(*row[5:]))
             for row in session.connection().execute(judged_query(page_query, now, postgresql)).all()]
