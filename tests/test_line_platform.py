@@ -336,6 +336,24 @@ def test_multicast(api, app, line, users):
     assert raw(app, "POST", "/v2/bot/message/multicast", json=too_many).status_code == 400
 
 
+@pytest.mark.parametrize("body, where", [
+    ({"to": [], "messages": [{"type": "text", "text": "hi"}]}, "to"),
+    ({"to": ALICE, "messages": [{"type": "text", "text": "hi"}]}, "to"),
+    ({"to": [ALICE, 7], "messages": [{"type": "text", "text": "hi"}]}, "to[1]"),
+    ({"to": [ALICE, "U1"], "messages": [{"type": "text", "text": "hi"}]}, None),
+    ({"to": [ALICE], "messages": [{"type": "text"}]}, "messages[0].text"),
+    ({"to": [ALICE], "messages": [{"type": "text", "text": "hi"}],
+      "notificationDisabled": "yes"}, None),
+])
+def test_a_multicast_lists_one_to_500_user_ids_and_the_rest_is_checked_too(app, line, users,
+                                                                           body, where):
+    answer = raw(app, "POST", "/v2/bot/message/multicast", json=body)
+    assert answer.status_code == 400
+    if where:
+        assert where in [d["property"] for d in answer.json()["details"]]
+    assert line.deliveries() == []
+
+
 def test_broadcast_and_narrowcast_reach_every_user(api, app, line, users):
     api.broadcast(BroadcastRequest(messages=[TextMessage(text="all")]))
     answer = raw(app, "POST", "/v2/bot/message/narrowcast",

@@ -313,7 +313,8 @@ def _require(problems: list[line_limits.Problem]) -> None:
 
 def _send_request(model: type) -> dict:
     body = _json_object()
-    _require(line_limits.send_problems(model, body))
+    check = line_limits.multicast_problems if model is MulticastRequest else line_limits.send_problems
+    _require(check(model, body))
     return body
 
 

@@ -7,13 +7,11 @@ twice and changes nothing twice (per-item marks, bot/jobs/framework.py).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from flask import Flask
 
+from bot.collector import app_objects_frozen
 from bot.db import database
 from bot.jobs import cleanup, expiry, inactivity, reminders
 from bot.jobs.framework import Job, JobRun, Summary
@@ -47,20 +45,7 @@ def run_job(app: Flask, name: str, now: datetime, *, dry_run: bool = False,
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     summary = Summary(name, dry_run)
-    with app.app_context(), _app_objects_out_of_the_collector():
+    with app.app_context(), app_objects_frozen():
         JOBS[name].run(JobRun(database(app), app.config, now, summary, dry_run, batch))
     return summary
 
-
-@contextmanager
-def _app_objects_out_of_the_collector() -> Iterator[None]:
-    """A job reads rows by the hundred thousand, and each full collection the allocations
-    set off would walk every object the app holds (models, translations, entities) again: in
-    the expiry judgement that was half its Python time. Those objects live as long as the
-    process, so they are frozen out of the cyclic collector while the job runs."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
