@@ -48,4 +48,3 @@ def run_job(app: Flask, name: str, now: datetime, *, dry_run: bool = False,
     with app.app_context(), app_objects_frozen():
         JOBS[name].run(JobRun(database(app), app.config, now, summary, dry_run, batch))
     return summary
-

@@ -7,7 +7,8 @@ staff, who are notified; the registration stays premium until they decide.
 R4 is counted over the 12 months before the registration's expiry, whenever the job runs, so a
 late or resumed run decides as an on-time one would. Each page of due registrations is judged
 with one query (bot/jobs/judging.py) and a few comparisons per row; only the registrations
-acted on are loaded as objects. A dry run judges without locking anything or writing.
+acted on are loaded as objects. A dry run judges without locking anything or writing,
+two pages at a time.
 """
 
 from __future__ import annotations
