@@ -111,31 +111,65 @@ def by_codes(session: Session, codes: Iterable[str]) -> list[Entity]:
 
 
 def by_code(session: Session, code: str) -> Entity | None:
-    """The entity with this code; one already loaded in this session costs no query."""
-    entity_id = _ids(session).get(code)
-    if entity_id is not None:
-        return session.get(Entity, entity_id)
-    found = session.scalar(_BY_CODE, {"code": code})
-    if found is not None:  # loaded after this process read the codes
-        _ids(session)[code] = found.id
-    return found
+    """The entity with this code; one already loaded in this session costs no query.
+
+    An entity not loaded yet is read with its prefecture in one statement, so that
+    `prefecture_of` (R2: confirming and registering need both) costs no query either.
+    """
+    known = _known(session)
+    entity_id = known.ids.get(code)
+    if entity_id is None:
+        found = session.scalar(_BY_CODE, {"code": code})
+        if found is not None:  # loaded after this process read the codes
+            known.ids[code] = found.id
+        return found
+    if session.identity_key(Entity, entity_id) not in session.identity_map:
+        _read(session, {entity_id, known.prefecture_ids.get(entity_id, entity_id)})
+    return session.get(Entity, entity_id)
 
 
 _BY_CODE = select(Entity).where(Entity.code == bindparam("code"))
-
-#: Each database's entity codes → ids, read once per process: codes and ids never change
-#: (entities are added or updated, never deleted), so `by_code` can use the session's
-#: identity map (`Session.get`) instead of a query per look-up.
-_ids_by_engine: WeakKeyDictionary[Engine, dict[str, int]] = WeakKeyDictionary()
+_BY_IDS = select(Entity).where(Entity.id.in_(bindparam("ids", expanding=True)))
 
 
-def _ids(session: Session) -> dict[str, int]:
+def _read(session: Session, ids: Iterable[int]) -> dict[int, Entity]:
+    """These entities as they are now (settings included), by id.
+
+    The session's identity map holds objects weakly: the rows are kept in `session.info`
+    for the session's life, so that `Session.get` finds a prefecture read along the way.
+    """
+    found = {entity.id: entity for entity in session.scalars(_BY_IDS, {"ids": list(ids)})}
+    session.info.setdefault("entities", {}).update(found)
+    return found
+
+
+@dataclass
+class _Known:
+    """What never changes while a process runs, read once: entities are added or updated by
+    `load` (at a release, before the web processes start), never deleted; their settings
+    (participation…) are not here and are always read from the database."""
+    ids: dict[str, int]  # code → id
+    prefecture_ids: dict[int, int]  # id → its prefecture's id
+    names: list[tuple[str, int]]  # (search_text, id) in code order
+
+
+#: Each database's `_Known`, so that `by_code` can use the session's identity map
+#: (`Session.get`) and `search` can match names without a query per look-up.
+_known_by_engine: WeakKeyDictionary[Engine, _Known] = WeakKeyDictionary()
+
+
+def _known(session: Session) -> _Known:
     engine = session.get_bind().engine
-    ids = _ids_by_engine.get(engine)
-    if ids is None:
-        ids = {code: id_ for code, id_ in session.execute(select(Entity.code, Entity.id))}
-        _ids_by_engine[engine] = ids
-    return ids
+    known = _known_by_engine.get(engine)
+    if known is None:
+        rows = session.execute(select(Entity.code, Entity.id, Entity.prefecture_code,
+                                      Entity.search_text).order_by(Entity.code)).all()
+        ids = {row.code: row.id for row in rows}
+        known = _Known(ids, {row.id: ids.get(row.prefecture_code, row.id) for row in rows},
+                       [(row.search_text, row.id) for row in rows])
+        if rows:  # an empty list may be loaded later (`furusato entities load`)
+            _known_by_engine[engine] = known
+    return known
 
 
 def set_participation(session: Session, codes: Iterable[str], participating: bool) -> list[Entity]:
@@ -155,12 +189,21 @@ def prefecture_of(session: Session, entity: Entity) -> Entity:
 
 
 def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
-    """Entities whose name or kana contains the query; exact and prefix matches first."""
+    """Entities whose name or kana contains the query; exact and prefix matches first.
+
+    Names are matched in memory (`_Known`: a scan of 1,788 names cost the database more than
+    the rest of the event); the matches and their prefectures are then read in one
+    statement, with their current settings.
+    """
     key = search_key(query)
     if not key:
         return []
-    candidates = session.scalars(_SEARCH, {"pattern": f"%{_escape_like(key)}%",
-                                           "limit": limit * 4}).all()
+    known = _known(session)
+    matched = [entity_id for text, entity_id in known.names if key in text][:limit * 4]
+    if not matched:
+        return []
+    found = _read(session, {*matched, *(known.prefecture_ids[i] for i in matched)})
+    candidates = [found[entity_id] for entity_id in matched]
 
     def rank(entity: Entity) -> tuple:
         names = entity.search_text.split("|")
@@ -170,14 +213,6 @@ def search(session: Session, query: str, limit: int = 60) -> list[Entity]:
                 entity.kana)
 
     return sorted(candidates, key=rank)[:limit]
-
-
-_SEARCH = (select(Entity).where(Entity.search_text.like(bindparam("pattern"), escape="\\"))
-           .order_by(Entity.code).limit(bindparam("limit")))
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def participating_in(session: Session, prefecture_code: str) -> list[Entity]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,19 +14,31 @@ from bot import event_log
 from bot.i18n import SOURCE_LOCALE, locale_from_language_tag
 from bot.models import Person
 
+if TYPE_CHECKING:
+    from bot.line import Profile
 
-def lock(session: Session, line_user_id: str, now: datetime, *, access: bool = False) -> Person:
+
+def lock(session: Session, line_user_id: str, now: datetime, *, access: bool = False,
+         profile: Profile | None = None) -> Person:
     """The person with this LINE user ID, created if new, locked until the transaction ends.
 
     Two events of one person are then handled one after the other, so conversation state
     read here is still true when it is written back (STYLE: state under the row lock).
     One statement: the upsert's update locks the row (waiting for a concurrent first insert
     to commit) and returns it. `access` also records `now` as the last access (R8).
+    `profile` (LINE's, on follow) gives a new person their name and language in the insert,
+    so that `on_follow` setting them again changes nothing and costs no UPDATE; a known
+    person's row is left as it is.
     """
     return session.scalars(_upsert(session.get_bind().dialect.name, access),
                            {"line_user_id": line_user_id, "now": now,
-                            "last_access_at": now if access else None},
+                            "last_access_at": now if access else None, **_named(profile)},
                            execution_options={"populate_existing": True}).one()
+
+
+def _named(profile: Profile | None) -> dict[str, str | None]:
+    return {"display_name": profile.display_name if profile else None,
+            "profile_language": profile.language if profile else None}
 
 
 @cache
@@ -34,17 +47,19 @@ def _upsert(dialect: str, access: bool):
     table = Person.__table__
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(
         line_user_id=bindparam("line_user_id"), created_at=bindparam("now"), following=True,
-        last_access_at=bindparam("last_access_at"))
+        last_access_at=bindparam("last_access_at"), display_name=bindparam("display_name"),
+        profile_language=bindparam("profile_language"))
     touched = ({"last_access_at": insert.excluded.last_access_at} if access
                else {"line_user_id": insert.excluded.line_user_id})  # locks, changes nothing
     upsert = insert.on_conflict_do_update(index_elements=[table.c.line_user_id], set_=touched)
     return select(Person).from_statement(upsert.returning(*table.c))
 
 
-def arrive(session: Session, webhook_event_id: str, line_user_id: str,
-           now: datetime) -> Person | None:
-    """Claim a webhook event (`event_log.claim`) and lock its person as `lock(access=True)`
-    does; None if the event was already claimed, and then nothing is changed.
+def arrive(session: Session, webhook_event_id: str, line_user_id: str, now: datetime,
+           profile: Profile | None = None) -> Person | None:
+    """Claim a webhook event (`event_log.claim`) and lock its person as
+    `lock(access=True, profile=profile)` does; None if the event was already claimed, and
+    then nothing is changed.
 
     On PostgreSQL both are one statement, the claim a CTE the upsert selects from: one
     round trip to the database fewer on every event.
@@ -53,10 +68,10 @@ def arrive(session: Session, webhook_event_id: str, line_user_id: str,
     if dialect != "postgresql":
         if not event_log.claim(session, webhook_event_id, now):
             return None
-        return lock(session, line_user_id, now, access=True)
+        return lock(session, line_user_id, now, access=True, profile=profile)
     return session.scalars(_claim_and_upsert(), {
         "webhook_event_id": webhook_event_id, "processed_at": now,
-        "line_user_id": line_user_id, "now": now, "last_access_at": now},
+        "line_user_id": line_user_id, "now": now, "last_access_at": now, **_named(profile)},
         execution_options={"populate_existing": True}).one_or_none()
 
 
@@ -65,10 +80,13 @@ def _claim_and_upsert():
     table = Person.__table__
     claimed = event_log.claiming("postgresql").cte("claimed")
     insert = postgresql.insert(table).from_select(
-        ["line_user_id", "created_at", "following", "last_access_at"],
+        ["line_user_id", "created_at", "following", "last_access_at", "display_name",
+         "profile_language"],
         select(bindparam("line_user_id", type_=table.c.line_user_id.type),
                bindparam("now", type_=table.c.created_at.type), true(),
-               bindparam("last_access_at", type_=table.c.last_access_at.type))
+               bindparam("last_access_at", type_=table.c.last_access_at.type),
+               bindparam("display_name", type_=table.c.display_name.type),
+               bindparam("profile_language", type_=table.c.profile_language.type))
         .select_from(claimed))
     upsert = insert.on_conflict_do_update(
         index_elements=[table.c.line_user_id],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from bot import entities
@@ -46,11 +46,14 @@ def target(entity: Entity) -> rules.Target:
 
 
 def active(session: Session, person: Person) -> list[Registration]:
-    return list(session.scalars(
-        select(Registration).options(joinedload(Registration.entity))
-        .where(Registration.person_id == person.id,
-               Registration.status == RegistrationStatus.ACTIVE)
-        .order_by(Registration.registered_at, Registration.id)))
+    return list(session.scalars(_ACTIVE, {"person_id": person.id}))
+
+
+# Built once: it runs on most events, and building it cost more CPU than running it.
+_ACTIVE = (select(Registration).options(joinedload(Registration.entity))
+           .where(Registration.person_id == bindparam("person_id"),
+                  Registration.status == RegistrationStatus.ACTIVE)
+           .order_by(Registration.registered_at, Registration.id))
 
 
 def held(registrations: list[Registration]) -> list[rules.Held]:
@@ -58,44 +61,52 @@ def held(registrations: list[Registration]) -> list[rules.Held]:
                        r.kind, r.origin) for r in registrations]
 
 
-def refusal(session: Session, person: Person, entity: Entity) -> rules.Refusal | None:
-    return rules.basic_refusal(target(entity), held(active(session, person)))
+def refusal(entity: Entity, current: list[Registration]) -> rules.Refusal | None:
+    """Why a basic registration at `entity` is refused, given the person's `active` ones."""
+    return rules.basic_refusal(target(entity), held(current))
 
 
-def register_basic(session: Session, person: Person, entity: Entity, now: datetime) -> Registered:
+def register_basic(session: Session, person: Person, entity: Entity, now: datetime,
+                   current: list[Registration] | None = None) -> Registered:
     """Basic registration (R3) and the prefecture's co-registration (R2).
 
     A direct registration at a prefecture where the person is already co-registered turns
     that registration into a direct one, so the cascade of R2 no longer ends it.
+    `current`: the person's `active` registrations, when the caller has just read them (in
+    this transaction, under the person's lock), so that they are not read twice.
     """
-    current = active(session, person)
-    refused = rules.basic_refusal(target(entity), held(current))
+    if current is None:
+        current = active(session, person)
+    refused = refusal(entity, current)
     if refused:
         raise RegistrationRefused(refused)
     residence_code = person.residence.code if person.residence else None
     kind = RegistrationKind.BASIC
+    prefecture = entities.prefecture_of(session, entity)
 
+    new = []  # the rows to insert
     existing = next((r for r in current if r.entity_id == entity.id and r.kind == kind), None)
     if existing is not None:  # co-registered at this prefecture: now chosen directly
         existing.origin = Origin.DIRECT
-        registration = existing
     else:
-        registration = Registration(
-            person_id=person.id, entity_id=entity.id, entity=entity, kind=kind,
-            status=RegistrationStatus.ACTIVE, origin=Origin.DIRECT, registered_at=now,
-            counted_in_statistics=rules.counts_in_statistics(entity.code, residence_code))
-        session.add(registration)
-
-    co_registration = None
-    prefecture = entities.prefecture_of(session, entity)
-    if rules.needs_co_registration(target(entity), prefecture.participating, kind, held(current)):
-        co_registration = Registration(
-            person_id=person.id, entity_id=prefecture.id, entity=prefecture, kind=kind,
-            status=RegistrationStatus.ACTIVE, origin=Origin.CO_REGISTRATION,
-            registered_at=now, counted_in_statistics=True)
-        session.add(co_registration)
+        new.append({"entity_id": entity.id, "origin": Origin.DIRECT,
+                    "counted_in_statistics": rules.counts_in_statistics(entity.code,
+                                                                        residence_code)})
+    co_registered = rules.needs_co_registration(target(entity), prefecture.participating, kind,
+                                                held(current))
+    if co_registered:
+        new.append({"entity_id": prefecture.id, "origin": Origin.CO_REGISTRATION,
+                    "counted_in_statistics": True})
+    inserted = session.scalars(_INSERT, [
+        {"person_id": person.id, "kind": kind, "status": RegistrationStatus.ACTIVE,
+         "registered_at": now, **row} for row in new]).all() if new else []
     session.flush()
-    return Registered(registration, co_registration)
+    return Registered(existing or inserted[0], inserted[-1] if co_registered else None)
+
+
+# One INSERT … RETURNING for the new rows, which come back as the session's objects: the
+# unit of work's flush of new objects cost more CPU than the rest of registering.
+_INSERT = insert(Registration).returning(Registration, sort_by_parameter_order=True)
 
 
 class RegistrationRefused(Exception):

@@ -65,8 +65,10 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
     locale = None
     try:
         with database(app).transaction() as session:
-            # The event ID is claimed, the person locked and their access counted (R8).
-            person = people.arrive(session, event.webhook_event_id, source.user_id, now)
+            # The event ID is claimed, the person locked (a new follower inserted with
+            # their LINE profile) and their access counted (R8).
+            person = people.arrive(session, event.webhook_event_id, source.user_id, now,
+                                   fetched.profile)
             if person is None:
                 log.info("duplicate event %s skipped", event.webhook_event_id)
                 return

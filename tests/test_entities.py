@@ -56,3 +56,31 @@ def test_search_finds_by_romaji_for_english_readers(db):
     with db.transaction() as session:
         assert entities.search(session, "Kamiyama")[0].name_en == "Kamiyama-cho"
         assert {e.name for e in entities.search(session, "fuchu-shi")} == {"府中市"}
+
+
+def test_search_finds_what_a_like_on_the_stored_names_finds(db):
+    """Names are matched in memory: the same entities as the database's LIKE on them."""
+    with db.transaction() as session:
+        for query in ("神山", "府中", "かみやま", "ｶﾐﾔﾏ", "kamiyamacho", "伊達", "町", "|", "_"):
+            key = search_key(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = session.scalars(select(Entity.code).where(
+                Entity.search_text.like(f"%{key}%", escape="\\"))).all()
+            found = entities.search(session, query, limit=2000)
+            assert sorted(e.code for e in found) == sorted(like), query
+        # Many matches: the candidates are the first by code, as before the ranking.
+        first = session.scalars(select(Entity.code).where(Entity.search_text.like("%町%"))
+                                .order_by(Entity.code).limit(40)).all()
+        assert {e.code for e in entities.search(session, "町", limit=10)} <= set(first)
+
+
+def test_search_and_by_code_read_the_current_settings(db):
+    with db.transaction() as session:
+        assert not entities.search(session, "神山町")[0].participating
+    with db.transaction() as session:
+        entities.set_participation(session, ["363421", "360007"], True)
+    with db.transaction() as session:
+        town = entities.search(session, "神山町")[0]
+        assert town.participating and entities.prefecture_of(session, town).participating
+    with db.transaction() as session:
+        town = entities.by_code(session, "363421")
+        assert town.participating and entities.prefecture_of(session, town).participating

@@ -254,3 +254,54 @@ def test_a_duplicate_delivered_at_the_same_moment_is_acted_on_once(app, client, 
     assert _at_once(app, [event] * 4) == [200] * 4
     assert len(line.deliveries(chat.user_id)) == 1
     assert count(db, ProcessedEvent) == 1
+
+
+def _profile(db, line_user_id: str) -> tuple:
+    with db.transaction() as session:
+        person = session.scalar(select(Person).where(Person.line_user_id == line_user_id))
+        return person.display_name, person.profile_language, person.following
+
+
+def test_a_follow_stores_the_line_profile_of_new_and_known_people(app, client, db, line):
+    chat = Chat(app, client, line, "Alice", "en")
+    chat.follow()  # a new person: inserted with the profile
+    assert _profile(db, chat.user_id) == ("Alice", "en", True)
+    chat.unfollow()
+    line.add_user(chat.user_id, "Alice B.", "ja")
+    chat.follow()  # known: the profile as it is now
+    assert _profile(db, chat.user_id) == ("Alice B.", "ja", True)
+    first_words = Chat(app, client, line, "先に話した人")
+    first_words.say("ヘルプ")  # known before following: no profile yet
+    assert _profile(db, first_words.user_id) == (None, None, True)
+    first_words.follow()
+    assert _profile(db, first_words.user_id) == ("先に話した人", "ja", True)
+
+
+def test_the_registration_flow_sends_few_statements(app, client, db, line, join):
+    """A guard on the busiest flow's work (docs/benchmarks.md, "Webhook"): statements per
+    event, COMMIT included. SQLite claims the event in a statement of its own, begins with
+    BEGIN IMMEDIATE and inserts the two registrations one by one."""
+    from sqlalchemy import event
+
+    from bot import entities
+
+    join("363421", "360007")
+    with db.transaction() as session:
+        entities.by_code(session, "363421")  # the names and codes are read once per process
+    chat = Chat(app, client, line)
+    sent = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def statement(*_args):
+        sent[-1] += 1
+
+    @event.listens_for(db.engine, "commit")
+    def commit(_connection):
+        sent[-1] += 1
+
+    for act in (chat.follow, lambda: chat.say("登録する"), lambda: chat.say("神山"),
+                lambda: chat.tap("登録する")):
+        sent.append(0)
+        act()
+    assert "登録しました" in chat.text()
+    assert sent == {"postgresql": [2, 4, 6, 7], "sqlite": [4, 6, 8, 10]}[db.engine.dialect.name]

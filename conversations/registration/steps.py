@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import entities, registrations
 from bot.domain import survey
 from bot.domain.registration import Refusal
-from bot.models import Entity
+from bot.models import Entity, Registration
 from conversations.engine import Context, Location, Step, Text, Turn
 from conversations.registration import messages
 from conversations.registration.states import (
@@ -72,8 +72,11 @@ def on_pick(ctx: Context, postback: PickEntity) -> Step:
     return pick(ctx, entity)
 
 
-def pick(ctx: Context, entity: Entity) -> Step:
-    refusal = registrations.refusal(ctx.session, ctx.person, entity)
+def pick(ctx: Context, entity: Entity, current: list[Registration] | None = None) -> Step:
+    """Offer to register at `entity`; `current`: the person's active registrations if read."""
+    if current is None:
+        current = registrations.active(ctx.session, ctx.person)
+    refusal = registrations.refusal(entity, current)
     if refusal is Refusal.NOT_PARTICIPATING:
         return Step(messages.not_participating(entity, ctx.token), next=Reg.SEARCH)
     if refusal is Refusal.ALREADY_REGISTERED:
@@ -81,7 +84,7 @@ def pick(ctx: Context, entity: Entity) -> Step:
     prefecture = None
     if not entity.is_prefecture:
         candidate = entities.prefecture_of(ctx.session, entity)
-        held = registrations.held(registrations.active(ctx.session, ctx.person))
+        held = registrations.held(current)
         if candidate.participating and not any(h.code == candidate.code for h in held):
             prefecture = candidate
     return Step(messages.confirm_registration(entity, prefecture, ctx.token),
@@ -94,10 +97,10 @@ def on_confirm(ctx: Context, postback: ConfirmRegistration) -> Step:
     entity = entities.by_code(ctx.session, postback.code)
     if entity is None:
         return start(ctx)
-    refusal = registrations.refusal(ctx.session, ctx.person, entity)
-    if refusal is not None:
-        return pick(ctx, entity)  # explains why, as a fresh pick would
-    done = registrations.register_basic(ctx.session, ctx.person, entity, ctx.now)
+    current = registrations.active(ctx.session, ctx.person)
+    if registrations.refusal(entity, current) is not None:
+        return pick(ctx, entity, current)  # explains why, as a fresh pick would
+    done = registrations.register_basic(ctx.session, ctx.person, entity, ctx.now, current)
     co = done.co_registration.entity if done.co_registration else None
     data = {"registration": done.registration.id, "code": entity.code, "chosen": []}
     first = survey.ORDER[0]
