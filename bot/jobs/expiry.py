@@ -23,25 +23,13 @@ from bot.domain import validity
 from bot.domain.premium import Judgement
 from bot.i18n import use_locale
 from bot.jobs import judging, notices
-from bot.jobs.framework import (
-    JobRun,
-    claim,
-    lock_people,
-    marked,
-    one_of,
-    pages,
-    pages_read_ahead,
-)
+from bot.jobs.framework import JobRun, claim, marked, pages_read_ahead
 from bot.jobs.judging import Judged
 from bot.jobs.reminders import own_premium
 from bot.models import PremiumRequestPurpose, Registration
 
 JOB = "premium-expiry"
 NOT_RENEWED = "not_renewed"
-#: Pages in ID order: the rows a page joins (the person, their identity, their check-ins) lie
-#: close together, so a page is read in key order instead of at random; with few due rows the
-#: planner takes them from the premium_until index and sorts them.
-ORDER = (Registration.id,)
 #: Due registrations per page of a dry run: one query each and no locks, so larger pages.
 DRY_BATCH = 20_000
 
@@ -51,41 +39,17 @@ def due_rows(job: JobRun):
             ~marked(JOB, Registration.id, Registration.premium_until))
 
 
-def _page(where, after, limit: int):
-    query = (select(Registration.id, Registration.person_id, Registration.entity_id,
-                    Registration.premium_until).where(*where).order_by(*ORDER).limit(limit))
-    return query if after is None else query.where(Registration.id > after)
-
-
-def judged_pages(job: JobRun, act) -> None:
-    """Every due registration, judged a page at a time; `act(session, row, outcome)` is
-    called for each, in the page's transaction, under the people's locks."""
-    where = due_rows(job)
-
-    def fetch(session: Session, after, limit: int) -> list:
-        return session.execute(_page(where, after, limit)).all()
-
-    def handle(session: Session, rows) -> None:
-        lock_people(session, [row.person_id for row in rows])
-        page = (_page(where, None, len(rows))  # again, under the locks
-                .where(one_of(session, Registration.id, [row.id for row in rows])))
-        for row in judging.judge_rows(session, page, job.now):
-            act(session, row, _outcome(row))
-
-    pages(job, fetch, handle, cursor=lambda row: row.id, start=None)
-
-
 def count_outcomes(job: JobRun) -> None:
     """A dry run: what a real run would decide now, counted; nothing locked, marked or
     changed. Pages are judged two at a time (bot.jobs.framework.pages_read_ahead)."""
     where = due_rows(job)
 
     def fetch(session: Session, after, limit: int) -> list[int]:
-        ids = select(Registration.id).where(*where).order_by(*ORDER).limit(limit)
+        ids = select(Registration.id).where(*where).order_by(*judging.ORDER).limit(limit)
         return session.scalars(ids if after is None else ids.where(Registration.id > after)).all()
 
     def judge(session: Session, after, ids: list[int]) -> Counter:
-        page = _page(where, after, len(ids)).where(Registration.id <= ids[-1])
+        page = judging.page(where, after, len(ids)).where(Registration.id <= ids[-1])
         return Counter(_outcome(row).value for row in judging.judge_rows(session, page, job.now))
 
     pages_read_ahead(job, fetch, judge, job.summary.counts.update, cursor=lambda id_: id_,
@@ -102,7 +66,8 @@ def run(job: JobRun) -> None:
         count_outcomes(job)
         return
 
-    def act(session: Session, row: Judged, outcome: validity.ExpiryOutcome) -> None:
+    def act(session: Session, row: Judged) -> None:
+        outcome = _outcome(row)
         if not claim(session, JOB, row.registration_id, row.premium_until, outcome, job.now):
             job.summary.add("already done")
             return
@@ -110,7 +75,7 @@ def run(job: JobRun) -> None:
         _apply(session, job, session.get(Registration, row.registration_id),
                judging.judgement_of(session, row), outcome)
 
-    judged_pages(job, act)
+    judging.judged_pages(job, due_rows(job), act)
 
 
 def _apply(session: Session, job: JobRun, registration: Registration, judgement: Judgement,

@@ -13,6 +13,7 @@ page's IDs as one array parameter (`= ANY(:ids)`, bot.jobs.framework.one_of).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ from bot.domain import premium as rules
 from bot.domain import validity
 from bot.domain.checkin import Progress
 from bot.identity.records import ADULT_AGE
+from bot.jobs.framework import JobRun, lock_people, one_of, pages
 from bot.models import (
     Activity,
     ActivitySession,
@@ -194,6 +196,37 @@ def judge_rows(session: Session, page_query, now: datetime) -> list[Judged]:
     facts = validity.RenewalFacts  # its fields are the query's columns from the sixth on
     return [Judged(*row[:5], facts(*row[5:]))
             for row in session.connection().execute(judged_query(page_query, now, postgresql)).all()]
+
+
+# Pages of due registrations ---------------------------------------------------------------------
+
+#: Pages in ID order: the rows a page joins (the person, their identity, their check-ins) lie
+#: close together, so a page is read in key order instead of at random; with few due rows the
+#: planner takes them from the premium_until index and sorts them.
+ORDER = (Registration.id,)
+
+
+def page(where, after, limit: int):
+    """Up to `limit` registrations matching `where` after the ID `after` (None: the first)."""
+    query = (select(Registration.id, Registration.person_id, Registration.entity_id,
+                    Registration.premium_until).where(*where).order_by(*ORDER).limit(limit))
+    return query if after is None else query.where(Registration.id > after)
+
+
+def judged_pages(job: JobRun, where, act: Callable[[Session, Judged], None]) -> None:
+    """Every registration matching `where`, judged a page at a time under the people's row
+    locks; `act(session, row)` for each, in the page's transaction."""
+    def fetch(session: Session, after, limit: int) -> list:
+        return session.execute(page(where, after, limit)).all()
+
+    def handle(session: Session, rows) -> None:
+        lock_people(session, [row.person_id for row in rows])
+        locked = (page(where, None, len(rows))  # again, under the locks
+                  .where(one_of(session, Registration.id, [row.id for row in rows])))
+        for row in judge_rows(session, locked, job.now):
+            act(session, row)
+
+    pages(job, fetch, handle, cursor=lambda row: row.id, start=None)
 
 
 # The full judgement, for what people and staff read -----------------------------------------

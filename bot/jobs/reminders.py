@@ -7,27 +7,20 @@ then is not counted, and the reminder says what is still missing by the expiry d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from bot import outbox, people
 from bot.domain import validity
 from bot.i18n import use_locale
 from bot.jobs import judging, notices
-from bot.jobs.framework import JobRun, claim, lock_people, marked, one_of, pages
+from bot.jobs.framework import JobRun, claim, marked
 from bot.jobs.judging import Judged
 from bot.models import Entity, Origin, Person, Registration, RegistrationKind, RegistrationStatus
 
 JOB = "premium-reminder"
-#: Pages in ID order: the rows a page joins (the person, their identity, their check-ins) lie
-#: close together, so a page is read in key order instead of at random; with few due rows the
-#: planner takes them from the premium_until index and sorts them.
-ORDER = (Registration.id,)
-
-
 def mark_name(days: int) -> str:
     return f"{JOB}-{days}"
 
@@ -50,26 +43,9 @@ def due_rows(job: JobRun):
                 ~marked(mark_name(first), Registration.id, Registration.premium_until)))
 
 
-def _page(where, after, limit: int):
-    query = (select(Registration.id, Registration.person_id, Registration.entity_id,
-                    Registration.premium_until).where(*where).order_by(*ORDER).limit(limit))
-    return query if after is None else query.where(Registration.id > after)
-
-
 def run(job: JobRun) -> None:
-    where = due_rows(job)
-
-    def fetch(session: Session, after, limit: int):
-        return session.execute(_page(where, after, limit)).all()
-
-    def handle(session: Session, rows: Sequence) -> None:
-        lock_people(session, [row.person_id for row in rows])
-        page = (_page(where, None, len(rows))  # again, under the locks
-                .where(one_of(session, Registration.id, [row.id for row in rows])))
-        for row in judging.judge_rows(session, page, job.now):
-            job.summary.add(_one(session, job, row))
-
-    pages(job, fetch, handle, cursor=lambda row: row.id, start=None)
+    judging.judged_pages(job, due_rows(job),
+                         lambda session, row: job.summary.add(_one(session, job, row)))
 
 
 def _one(session: Session, job: JobRun, row: Judged) -> str:
