@@ -142,6 +142,14 @@ class ServerSetting:
                 "--graceful-timeout", "5", "--keep-alive", "5", "--log-level", "warning"]
 
 
+def app_env(database_url: str, secret: str, token: str, platform_url: str) -> dict[str, str]:
+    """The environment both apps run with: the bench database and the local LINE platform."""
+    return {"FURUSATO_ENV": "test", "DATABASE_URL": database_url,
+            "LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": token,
+            "LINE_API_HOST": f"{platform_url}/_dev/line", "LOG_LEVEL": "WARNING",
+            "SECRET_KEY": secrets.token_hex(16)}
+
+
 def start_app(which: str, setting: ServerSetting, env: dict[str, str], log) -> tuple:
     port = common.free_port()
     args = setting.gunicorn_args(port)
@@ -479,10 +487,7 @@ def serial_cost(flows: int, rounds: int) -> None:
     try:
         with common.bench_database() as database_url:
             common.prepare_database(database_url)
-            env = {"FURUSATO_ENV": "test", "DATABASE_URL": database_url,
-                   "LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": token,
-                   "LINE_API_HOST": f"{platform_server.url}/_dev/line", "LOG_LEVEL": "WARNING",
-                   "SECRET_KEY": secrets.token_hex(16)}
+            env = app_env(database_url, secret, token, platform_server.url)
             print(f"{flows} flows of 4 POSTs after 40 warm-up flows; 1 sync worker, 1 client")
             for _ in range(rounds):
                 for which in ("echo", "bot"):
@@ -593,10 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with common.bench_database() as database_url:
             common.prepare_database(database_url)
-            env = {"FURUSATO_ENV": "test", "DATABASE_URL": database_url,
-                   "LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": token,
-                   "LINE_API_HOST": f"{platform_server.url}/_dev/line", "LOG_LEVEL": "WARNING",
-                   "SECRET_KEY": secrets.token_hex(16)}
+            env = app_env(database_url, secret, token, platform_server.url)
             print(f"database: {database_url}; LINE platform: {platform_server.url}; "
                   f"gunicorn log: {log}")
             runs = [(round_, setting, users, processes) for round_ in range(args.rounds)
