@@ -77,15 +77,20 @@ def person_of(session, chat) -> Person:
 
 # Premium as the premium flow leaves it (bot/premium.py: grant), set up directly -------------
 
+def verified(session, person: Person, at: datetime) -> None:
+    """The person's identity verified at `at` (R5), as the identity flow records it."""
+    session.add(IdentityVerification(
+        person_id=person.id, provider="sandbox", subject=f"sub-{person.id}",
+        verified_at=at, consent_version="1", consented_at=at))
+
+
 def make_premium(db, chat, since: datetime, code: str = KAMIYAMA) -> int:
     """The chat's registration at `code` premium from `since` for a year, with the prefecture
     co-registration following it (R2) and a verified identity (R5)."""
     until = one_year_after(since)
     with db.transaction() as session:
         person = person_of(session, chat)
-        session.add(IdentityVerification(
-            person_id=person.id, provider="sandbox", subject=f"sub-{person.id}",
-            verified_at=since, consent_version="1", consented_at=since))
+        verified(session, person, since)
         for registration in session.scalars(select(Registration).where(
                 Registration.person_id == person.id)):
             registration.kind = "premium"
@@ -101,9 +106,7 @@ def make_premium_only(db, chat, since: datetime, code: str) -> None:
     until = one_year_after(since)
     with db.transaction() as session:
         person = person_of(session, chat)
-        session.add(IdentityVerification(
-            person_id=person.id, provider="sandbox", subject=f"sub-{person.id}",
-            verified_at=since, consent_version="1", consented_at=since))
+        verified(session, person, since)
         place = entities.by_code(session, code)
         for registration in session.scalars(select(Registration).where(
                 Registration.person_id == person.id)):
