@@ -471,7 +471,8 @@ def make_minor(db, chat, consented: bool) -> None:
 
 
 @pytest.mark.parametrize("case", ["enough", "too_few", "after_expiry_not_counted", "minor",
-                                  "minor_consented", "home", "not_participating"])
+                                  "minor_consented", "home", "verified_home",
+                                  "not_participating"])
 def test_the_one_query_judgement_agrees_with_the_premium_flows_own(app, db, chat, join,
                                                                    runner, case):
     """The job's decision (SQL figures + bot.domain.validity) is the premium rules' own
@@ -493,6 +494,13 @@ def test_the_one_query_judgement_agrees_with_the_premium_flows_own(app, db, chat
         with db.transaction() as session:
             person_of(session, chat).residence_entity_id = entities.by_code(
                 session, KAMIYAMA).id
+    if case == "verified_home":  # the card's address decides over a declaration (R9)
+        with db.transaction() as session:
+            person = person_of(session, chat)
+            verification = session.scalar(select(IdentityVerification).where(
+                IdentityVerification.person_id == person.id))
+            verification.address_entity_id = entities.by_code(session, KAMIYAMA).id
+            person.residence_entity_id = entities.by_code(session, "363022").id  # 上勝町
     if case == "not_participating":
         runner.invoke(args=["entities", "leave", KAMIYAMA])
     now = until + timedelta(hours=1)

@@ -162,9 +162,12 @@ def judged_query(page_query, now: datetime, postgresql: bool = False):
     query = (
         select(page.c.id, page.c.person_id, page.c.entity_id, until,
                Entity.renewal_mode, Entity.required_activities, Entity.participating,
+               # where the person lives: a verified address decides over a declaration
+               # (R9), as bot.registrations.home_code
                and_(Entity.kind != EntityKind.PREFECTURE,
-                    func.coalesce(Person.residence_entity_id == page.c.entity_id, false())
-                    ).label("home"),
+                    func.coalesce(func.coalesce(IdentityVerification.address_entity_id,
+                                                Person.residence_entity_id)
+                                  == page.c.entity_id, false())).label("home"),
                IdentityVerification.id.is_not(None).label("verified"),
                func.coalesce(IdentityVerification.birth_date
                              > literal(adult_born_by(now.astimezone(JST).date())), false()
