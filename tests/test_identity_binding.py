@@ -38,7 +38,9 @@ def test_the_consent_page_names_the_line_account_and_binds_the_browser(app, chat
 
 
 def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line, chat, db):
-    """The attacker consents in their own browser, then sends the provider's page onward."""
+    """The attacker consents in their own browser, then sends the provider's page onward.
+    The victim's browser holds no binding: it is shown a code for the attacker's chat, with a
+    warning, and nothing is recorded unless that code is sent there; guessing it fails."""
     victim = Chat(app, client, line, name="被害者")
     victim.follow()
     attacker = walkthrough.Browser()
@@ -47,13 +49,19 @@ def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line
 
     elsewhere = walkthrough.Browser()
     page = walkthrough.sign_in(elsewhere, elsewhere.get(at_provider.url), "adult")
-    assert page.status == 403 and page.outcome == "unbound"
-    assert "このブラウザでは続けられません" in page.text
-    assert "「本人確認」と送り" in page.text
-    assert person_of(db, chat)[1] is None and heard(app, chat) == ""
+    assert page.status == 200 and page.outcome == "confirm_in_chat"
+    assert "LINEの「花子」さんのトーク" in page.text
+    assert "ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください" in page.text
+    assert person_of(db, chat)[1] is None
     [attempt] = attempts(db)
-    assert attempt.finished_at is None and attempt.code_verifier  # nothing was exchanged
     assert attempt.browser_binding and len(attempt.browser_binding) == 64
+    assert attempt.outcome == "awaiting_chat" and attempt.code_verifier is None
+
+    for guess in range(5):
+        chat.say(f"本人確認コード {guess:06d}")
+    assert "今回の本人確認は取り消し" in chat.text()
+    assert person_of(db, chat)[1] is None
+    assert attempts(db)[0].pending_result is None
 
 
 def test_a_cross_site_post_uses_nothing_and_shows_whose_account(app, chat, db):

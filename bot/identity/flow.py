@@ -4,13 +4,15 @@ start: the person consents → a `VerificationAttempt` (state, nonce, PKCE verif
 provider's URL. complete: the callback claims the attempt (its verifier is cleared in that
 same commit, so a second callback finds nothing to exchange), the code is exchanged outside
 any transaction, then the result is recorded and told to the chat through the outbox.
+A callback in another browser than the one that consented holds the result until the
+person sends the page's code in their chat (bot/identity/confirmation.py, confirm_from_chat).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -20,9 +22,9 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.db import database
 from bot.i18n import use_locale
-from bot.identity import binding, handoff, oidc, records
+from bot.identity import binding, confirmation, handoff, oidc, records
 from bot.identity.provider import Provider, ProviderUnavailable, configured
-from bot.identity.records import Outcome, Relationship
+from bot.identity.records import Outcome, Recorded, Relationship, Verified
 from bot.models import Entity, Person, VerificationAttempt, VerificationPurpose
 from bot.people import locale_of
 from conversations.identity import messages
@@ -32,6 +34,8 @@ ATTEMPT_LIFETIME = timedelta(minutes=30)
 #: After a cancel or a failure the result page offers to try again, for this long, once.
 RETRY_WINDOW = timedelta(minutes=30)
 CANCELLED, PROVIDER_ERROR, EXPIRED, RETRIED = "cancelled", "provider_error", "expired", "retried"
+AWAITING_CHAT = confirmation.AWAITING
+WRONG_CODE = "wrong_code"  # the chat's code did not match, MAX_TRIES times
 RETRYABLE = {CANCELLED, PROVIDER_ERROR, Outcome.INCOMPLETE, Outcome.GUARDIAN_IS_MINOR,
              Outcome.GUARDIAN_IS_SELF}
 
@@ -47,6 +51,8 @@ class Result:
     retry_state: str | None = None   # the finished attempt a "try again" button names
     replayed: bool = False           # the callback of an attempt already finished
     premium_at_home: Entity | None = None  # the new home, where the person holds premium (R5)
+    code: str | None = None          # AWAITING_CHAT: what the person sends in their chat
+    line_name: str | None = None     # AWAITING_CHAT: whose chat that is
 
 
 class AttemptRefused(Exception):
@@ -102,15 +108,18 @@ def _attempt(session: Session, state: str) -> VerificationAttempt | None:
 def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str | None) -> Result:
     """The provider's redirect back: `code` and `state`, or `error` and `state`.
 
-    Only the browser that started the attempt may finish it; another one changes nothing,
-    so the right browser can still come back with the same code.
+    The browser that started the attempt finishes it. Another browser may finish one's own
+    verification only through the chat: the result waits for the code it is shown. Anything
+    else from another browser changes nothing, so the right browser can still come back.
     """
     db = database(app)
     with db.transaction() as session:
         attempt = _attempt(session, params.get("state", ""))
         if attempt is None or not (params.get("code") or params.get("error")):
             raise AttemptRefused("invalid", 400)
-        if not binding.matches(browser, attempt.browser_binding):
+        bound = binding.matches(browser, attempt.browser_binding)
+        if not bound and not (attempt.purpose == VerificationPurpose.SELF and params.get("code")
+                              and attempt.finished_at is None):
             raise AttemptRefused(_unbound(attempt), 403)
         person = session.get(Person, attempt.person_id)
         locale = locale_of(person)
@@ -133,27 +142,85 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         identity = oidc.finish(provider, params["code"], verifier, nonce, now)
     except (oidc.ProviderError, ProviderUnavailable) as error:
         log.warning("identity verification failed at the provider: %s", error)
-        return _record_failure(db, state, person_id, purpose, locale, now)
+        failed = _record_failure(db, state, person_id, purpose, locale, now)
+        return failed if bound else replace(failed, retry_state=None)  # retrying needs binding
 
     with db.transaction() as session:
         person = session.scalars(select(Person).where(Person.id == person_id)
                                  .with_for_update().execution_options(populate_existing=True)).one()
+        attempt = _attempt(session, state)
+        if not bound:
+            code = confirmation.hold(attempt, Verified.of(session, provider.name, identity), now)
+            _tell(session, person, AWAITING_CHAT, purpose, now)
+            log.info("identity verification %s: waiting for the code in the chat", attempt.id)
+            return Result(AWAITING_CHAT, purpose, locale_of(person), code=code,
+                          line_name=person.display_name)
         if purpose == VerificationPurpose.GUARDIAN:
             recorded = records.save_guardian_consent(session, person, provider.name, identity,
                                                      Relationship(relationship), now)
+            guardian_url = None
         else:
-            recorded = records.save_verification(session, person, provider.name, identity,
-                                                 consented_at, now)
-        attempt = _attempt(session, state)
+            recorded, guardian_url = _record_own(
+                session, person, Verified.of(session, provider.name, identity), consented_at, now)
         attempt.outcome = recorded.outcome.value
-        guardian_url = (handoff.guardian_link(session, person, now)
-                        if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
         _tell(session, person, recorded.outcome, purpose, now, recorded.residence, guardian_url,
               recorded.premium_at_home)
         log.info("identity verification %s: %s", attempt.id, recorded.outcome.value)
         return Result(recorded.outcome.value, purpose, locale_of(person), recorded.residence,
                       guardian_url, retry_state=state if recorded.outcome in RETRYABLE else None,
                       premium_at_home=recorded.premium_at_home)
+
+
+def _record_own(session: Session, person: Person, verified: Verified, consented_at: datetime,
+                now: datetime) -> tuple[Recorded, str | None]:
+    """One's own card recorded; with the guardian's link when a consent is needed."""
+    recorded = records.save_verification(session, person, verified, consented_at, now)
+    guardian_url = (handoff.guardian_link(session, person, now)
+                    if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
+    return recorded, guardian_url
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """What the chat hears after sending a code: a records.Outcome, or why nothing was
+    recorded (NOTHING_WAITING, WRONG_CODE with tries left, WRONG_CODE for the last, EXPIRED)."""
+    outcome: str
+    residence: Entity | None = None
+    guardian_url: str | None = None
+    premium_at_home: Entity | None = None
+    tries_left: int = 0
+
+
+NOTHING_WAITING = "nothing_waiting"
+
+
+def confirm_from_chat(session: Session, person: Person, code: str, now: datetime) -> Confirmed:
+    """The code from a verification page, sent in the person's own chat (the person's row
+    is locked by the webhook): the held result is recorded, once."""
+    attempt = session.scalar(
+        select(VerificationAttempt)
+        .where(VerificationAttempt.person_id == person.id,
+               VerificationAttempt.outcome == AWAITING_CHAT)
+        .order_by(VerificationAttempt.id.desc()).limit(1).with_for_update())
+    if attempt is None:
+        return Confirmed(NOTHING_WAITING)
+    if attempt.confirm_by <= now:
+        confirmation.release(attempt, EXPIRED)
+        return Confirmed(EXPIRED)
+    if not confirmation.matches(attempt, code):
+        attempt.confirmation_tries += 1
+        left = confirmation.MAX_TRIES - attempt.confirmation_tries
+        if left <= 0:
+            confirmation.release(attempt, WRONG_CODE)
+        log.info("identity verification %s: a wrong code in the chat", attempt.id)
+        return Confirmed(WRONG_CODE, tries_left=max(left, 0))
+    verified = confirmation.release(attempt)
+    recorded, guardian_url = _record_own(session, person, verified, attempt.created_at, now)
+    attempt.outcome = recorded.outcome.value
+    log.info("identity verification %s: %s (confirmed in the chat)", attempt.id,
+             recorded.outcome.value)
+    return Confirmed(recorded.outcome.value, recorded.residence, guardian_url,
+                     recorded.premium_at_home)
 
 
 def _record_failure(db, state: str, person_id: int, purpose: str, locale: str,

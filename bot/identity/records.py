@@ -97,28 +97,61 @@ def status(session: Session, person: Person, today: date) -> IdentityStatus:
                           consent_of(session, person) is not None, verification.verified_at)
 
 
-def save_verification(session: Session, person: Person, provider: str, identity: Identity,
+@dataclass(frozen=True)
+class Verified:
+    """What a verification of one's own card leaves (R13): the card's address is already
+    reduced to its municipality. It can wait as JSON for a confirmation from the chat."""
+    provider: str
+    subject: str
+    assurance_level: str | None
+    name: str | None
+    birth_date: date | None
+    municipality_id: int | None
+
+    @classmethod
+    def of(cls, session: Session, provider: str, identity: Identity) -> Verified:
+        municipality = municipality_for(session, identity.address)
+        return cls(provider, identity.subject, identity.assurance_level, identity.name,
+                   identity.birth_date, municipality.id if municipality else None)
+
+    def as_json(self) -> dict:
+        return {"provider": self.provider, "subject": self.subject,
+                "assurance_level": self.assurance_level, "name": self.name,
+                "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+                "municipality_id": self.municipality_id}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Verified:
+        born = data.get("birth_date")
+        return cls(data["provider"], data["subject"], data.get("assurance_level"),
+                   data.get("name"), date.fromisoformat(born) if born else None,
+                   data.get("municipality_id"))
+
+
+def save_verification(session: Session, person: Person, verified: Verified,
                       consented_at: datetime, now: datetime) -> Recorded:
     """Record a verification of the person's own card; a renewed card updates the row."""
-    if identity.birth_date is None:
+    if verified.birth_date is None:
         return Recorded(Outcome.INCOMPLETE)
+    provider = verified.provider
     holder = session.scalar(select(IdentityVerification).where(
-        IdentityVerification.provider == provider, IdentityVerification.subject == identity.subject))
+        IdentityVerification.provider == provider, IdentityVerification.subject == verified.subject))
     if holder is not None and holder.person_id != person.id:
         if session.get(Person, holder.person_id).deleted_at is None:
             return Recorded(Outcome.SUBJECT_TAKEN)
         session.delete(holder)  # left behind by someone who deleted their data (R14)
         session.flush()
-    municipality = municipality_for(session, identity.address)
+    municipality = (session.get(Entity, verified.municipality_id)
+                    if verified.municipality_id is not None else None)
     row = verification_of(session, person)
     if row is None:
         row = IdentityVerification(person_id=person.id)
-    elif (row.provider, row.subject) != (provider, identity.subject):
+    elif (row.provider, row.subject) != (provider, verified.subject):
         # Another card: a consent given for the previous holder does not carry over.
         session.execute(delete(GuardianConsent).where(GuardianConsent.person_id == person.id))
-    row.provider, row.subject = provider, identity.subject
-    row.assurance_level = identity.assurance_level
-    row.verified_at, row.birth_date, row.name = now, identity.birth_date, identity.name
+    row.provider, row.subject = provider, verified.subject
+    row.assurance_level = verified.assurance_level
+    row.verified_at, row.birth_date, row.name = now, verified.birth_date, verified.name
     row.address_entity_id = municipality.id if municipality else None
     row.consent_version, row.consented_at = CONSENT_VERSION, consented_at
     session.add(row)
@@ -131,7 +164,7 @@ def save_verification(session: Session, person: Person, provider: str, identity:
     if municipality is not None:
         registrations.set_residence(session, person, municipality)
         at_home = municipality if _premium_at(session, person, municipality) else None
-    minor = is_minor(identity.birth_date, today_in_japan(now))
+    minor = is_minor(verified.birth_date, today_in_japan(now))
     if minor and consent_of(session, person) is None:
         return Recorded(Outcome.NEEDS_GUARDIAN, municipality, at_home)
     return Recorded(Outcome.VERIFIED, municipality, at_home)

@@ -9,8 +9,9 @@
   where LINE's verify endpoint says who the person is.
 
 Every page is `no-store` and sends no referrer: the links are credentials. Every attempt is
-bound to the browser that consented (bot/identity/binding.py): the callback and "try again"
-are refused from any other.
+bound to the browser that consented (bot/identity/binding.py): "try again" is refused from any
+other, and a callback in another browser records nothing until the code it shows is sent in
+the person's own chat (bot/identity/confirmation.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from bot import line, people
 from bot.db import database
 from bot.i18n import LOCALES, SOURCE_LOCALE, current_locale, use_locale
-from bot.identity import binding, flow, handoff, records, wording
+from bot.identity import binding, confirmation, flow, handoff, records, wording
 from bot.identity.provider import Provider, ProviderUnavailable, configured, is_configured
 from bot.identity.records import Relationship
 from bot.models import Person, VerificationPurpose, VerificationTicket
@@ -170,6 +171,8 @@ def callback():
                                binding.of(request))
     except flow.AttemptRefused as refusal:
         return _refused(refusal.reason, refusal.status)
+    if result.outcome == flow.AWAITING_CHAT:
+        return _confirm_in_chat(result)
     with use_locale(result.locale):
         page = wording.result_page(result.outcome, result.residence, result.replayed,
                                    guardian=result.purpose == VerificationPurpose.GUARDIAN,
@@ -182,6 +185,19 @@ def callback():
             extra["retry"] = {"action": url_for("identity.retry"), "state": result.retry_state,
                               "button": wording.retry_button()}
         return _render(page, 410 if result.outcome == flow.EXPIRED else 200, **extra)
+
+
+def _confirm_in_chat(result: flow.Result) -> Response:
+    """Another browser than the one that consented: the code to send in the person's chat."""
+    basic_id = current_app.config.get("LINE_BOT_BASIC_ID")
+    minutes = int(confirmation.LIFETIME.total_seconds() // 60)
+    with use_locale(result.locale):
+        typed = confirmation.chat_text(result.code)
+        code = {"shown": confirmation.shown(result.code), "typed": typed,
+                "url": line.chat_link(basic_id, typed) if basic_id else None,
+                "button": wording.send_code_button(),
+                "warning": wording.confirm_in_chat_warning(minutes)}
+        return _render(wording.confirm_in_chat_page(result.line_name, minutes), confirmation=code)
 
 
 @blueprint.post("/identity/retry")

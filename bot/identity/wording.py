@@ -151,6 +151,26 @@ def result_page(outcome: str, residence: Entity | None, replayed: bool, *,
     return page
 
 
+def confirm_in_chat_page(line_name: str | None, minutes: int) -> Page:
+    """The callback reached another browser (often the phone's default one): finish in LINE."""
+    account = (_("LINEの「{name}」さんのトーク").format(name=line_name) if line_name
+               else _("本人確認を始めたLINEのトーク"))
+    return Page(_("あと一歩です：LINEでコードを送ってください"), [
+        _("本人確認を始めたときと別のブラウザに戻ってきたため、安全のため、LINEのトークで確認します。"),
+        _("{account}に、次の本人確認コードを{minutes}分以内に送ってください。"
+          "下のボタンを押すと、コードが入力された状態でトークが開きます。").format(
+              account=account, minutes=minutes)], "confirm_in_chat")
+
+
+def confirm_in_chat_warning(minutes: int) -> str:
+    return _("ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください。"
+             "送られなければ、確認した内容は{minutes}分で破棄されます。").format(minutes=minutes)
+
+
+def send_code_button() -> str:
+    return _("LINEを開いてコードを送る")
+
+
 def again(guardian: bool = False) -> str:
     if guardian:  # only the minor can ask the bot for a guardian's link
         return _("このリンクを送ってくれたお子さまに、新しいリンクを送ってもらってください。")

@@ -27,8 +27,9 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         "Ask inactive basic registrants whether to keep their registration, and lapse it "
         "after the period without access (R8).", inactivity.run, {"hour": 11, "minute": 0}),
     Job("cleanup",
-        "Delete stale conversation states, expired verification tickets and attempts, "
-        "expired staff invitations and old webhook event IDs.", cleanup.run,
+        "Delete stale conversation states, unconfirmed verification results, expired "
+        "verification tickets and attempts, expired staff invitations and old webhook event "
+        "IDs.", cleanup.run,
         {"minute": 17}, daytime_only=False),
 )}
 

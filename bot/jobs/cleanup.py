@@ -2,6 +2,8 @@
 
 - conversation states nobody touched for two weeks (their buttons then answer "no longer
   valid", as after a cancel);
+- what a verification finished in another browser holds for the chat's code, once its ten
+  minutes are over (the card's items must not outlive their use);
 - identity-verification tickets and attempts a day after they expired (used or not: a used
   one is refused for its use before that);
 - staff invitations 30 days after they expired (until then a late try hears "expired");
@@ -13,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.identity import confirmation
 from bot.jobs.framework import JobRun, lock_people, pages
 from bot.models import (
     ConversationState,
@@ -33,6 +36,7 @@ PROCESSED_EVENT_KEPT = timedelta(days=7)
 
 def run(job: JobRun) -> None:
     _conversation_states(job, job.now - STALE_CONVERSATION)
+    _unconfirmed_verifications(job)
     _rows(job, "verification tickets", VerificationTicket.id, VerificationTicket.expires_at,
           job.now - VERIFICATION_KEPT)
     _rows(job, "verification attempts", VerificationAttempt.id, VerificationAttempt.expires_at,
@@ -73,3 +77,21 @@ def _conversation_states(job: JobRun, before: datetime) -> None:
         job.summary.add("stale conversations ended", deleted.rowcount)
 
     pages(job, fetch, handle, cursor=lambda person_id: person_id)
+
+
+def _unconfirmed_verifications(job: JobRun) -> None:
+    """Held results nobody confirmed in time: dropped, the attempt marked expired."""
+    attempt = VerificationAttempt
+
+    def fetch(session: Session, after: int, limit: int) -> Sequence[int]:
+        return session.scalars(select(attempt.id).where(
+            attempt.id > after, attempt.outcome == confirmation.AWAITING,
+            attempt.confirm_by < job.now).order_by(attempt.id).limit(limit)).all()
+
+    def handle(session: Session, ids: Sequence[int]) -> None:
+        dropped = session.execute(
+            update(attempt).where(attempt.id.in_(ids), attempt.outcome == confirmation.AWAITING)
+            .values(outcome="expired", pending_result=None, confirmation_digest=None))
+        job.summary.add("unconfirmed verifications dropped", dropped.rowcount)
+
+    pages(job, fetch, handle, cursor=lambda attempt_id: attempt_id)

@@ -1,8 +1,9 @@
-"""The 「本人確認」 command: no states, one answer (the verification itself is a web page)."""
+"""The 「本人確認」 command and the page's 本人確認コード: no states (the verification itself is a
+web page)."""
 
 from __future__ import annotations
 
-from bot.identity import handoff, provider, records
+from bot.identity import flow, handoff, provider, records
 from conversations.engine import Context, Step
 from conversations.identity import messages
 
@@ -15,3 +16,10 @@ def show(ctx: Context) -> Step:
     guardian = (handoff.guardian_link(ctx.session, ctx.person, ctx.now)
                 if status.minor and not status.guardian_consented else None)
     return Step(messages.verification_card(status, link, guardian))
+
+
+def on_code(ctx: Context, code: str) -> Step:
+    """A 本人確認コード from a verification page finished in another browser."""
+    done = flow.confirm_from_chat(ctx.session, ctx.person, code, ctx.now)
+    return Step.staying(messages.confirmed(done.outcome, done.tries_left, done.residence,
+                                           done.guardian_url, done.premium_at_home))

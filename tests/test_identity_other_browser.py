@@ -1,0 +1,165 @@
+"""A verification whose callback reaches another browser than the one that consented — as on a
+phone, where the デジタル認証アプリ returns to the default browser, not to LINE's — is finished
+by the code that browser shows, sent in the person's own chat; nothing is recorded before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select, update
+
+from bot.identity import confirmation, walkthrough
+from bot.jobs import run_job
+from bot.models import VerificationAttempt
+from tests.factories import KAMIYAMA, Chat
+from tests.factories import actions_of as walkthrough_actions
+from tests.test_identity_flow import heard, person_of, verification_uri
+
+
+def finish_elsewhere(chat, persona: str = "adult") -> walkthrough.Page:
+    """Consent in LINE's in-app browser; the provider sends the phone's default browser back."""
+    in_app = walkthrough.Browser()
+    consent = in_app.get(verification_uri(chat))
+    at_provider = in_app.submit(consent, consent.form("consent"))
+    default = walkthrough.Browser()
+    return walkthrough.sign_in(default, default.get(at_provider.url), persona)
+
+
+def typed_text(page: walkthrough.Page) -> str:
+    """What the page's button types in the chat (https://line.me/R/oaMessage/{id}/?{text})."""
+    [link] = [link for link in page.links if "/oaMessage/" in link]
+    return unquote(urlsplit(link).query)
+
+
+def the_attempt(db) -> VerificationAttempt:
+    with db.transaction() as session:
+        return session.scalars(select(VerificationAttempt)).one()
+
+
+def test_the_code_sent_in_the_chat_records_the_verification(app, chat, db):
+    page = finish_elsewhere(chat)
+    assert (page.status, page.outcome) == (200, "confirm_in_chat")
+    assert "LINEの「花子」さんのトーク" in page.text
+    assert "ご自分のLINEアカウントでなければ" in page.text
+    typed = typed_text(page)
+    code = confirmation.find_code(typed)
+    assert typed == f"本人確認コード {code}" and confirmation.shown(code) in page.text
+
+    # Nothing is recorded yet; what waits is what R13 keeps, never the address or the code.
+    assert person_of(db, chat)[1] is None
+    attempt = the_attempt(db)
+    assert attempt.outcome == "awaiting_chat" and attempt.code_verifier is None
+    assert set(attempt.pending_result) == {"provider", "subject", "assurance_level", "name",
+                                           "birth_date", "municipality_id"}
+    assert code not in str(attempt.pending_result) and attempt.confirmation_digest != code
+    assert "「本人確認コード」を、10分以内にこのトークに送ってください" in heard(app, chat)
+
+    chat.say(typed)
+    assert "マイナンバーカードで本人確認ができました" in chat.text()
+    assert "お住まいを神山町（徳島県）として登録しました" in chat.text()
+    residence, verification, _ = person_of(db, chat)
+    assert verification.name == "山田 太郎" and residence == KAMIYAMA
+    attempt = the_attempt(db)
+    assert (attempt.outcome, attempt.pending_result, attempt.confirmation_digest) == \
+        ("verified", None, None)
+
+    chat.say(typed)  # once only
+    assert "コードを待っている本人確認はありません" in chat.text()
+
+
+def test_the_code_typed_by_hand_with_full_width_digits_works(app, chat, db):
+    code = confirmation.find_code(typed_text(finish_elsewhere(chat)))
+    chat.say("本人確認コード：" + confirmation.shown(code).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")))
+    assert "マイナンバーカードで本人確認ができました" in chat.text()
+
+
+def test_a_minor_confirming_in_the_chat_gets_the_guardian_link(app, chat, db):
+    chat.say(typed_text(finish_elsewhere(chat, "age17")))
+    assert "保護者の同意が必要です" in chat.text()
+    assert walkthrough.links_in(chat.text())
+
+
+def test_wrong_codes_are_counted_and_the_fifth_drops_what_was_held(app, chat, db):
+    right = confirmation.find_code(typed_text(finish_elsewhere(chat)))
+    wrong = f"{(int(right) + 1) % 10 ** 6:06d}"
+    for left in (4, 3, 2, 1):
+        chat.say(f"本人確認コード {wrong}")
+        assert "本人確認コードが違います" in chat.text() and f"あと{left}回" in chat.text()
+    chat.say(f"本人確認コード {wrong}")
+    assert "今回の本人確認は取り消し、確認した内容は破棄しました" in chat.text()
+    assert "本人確認" in chat.labels()
+    chat.say(f"本人確認コード {right}")  # too late: nothing is held any more
+    assert "コードを待っている本人確認はありません" in chat.text()
+    attempt = the_attempt(db)
+    assert (attempt.outcome, attempt.pending_result) == ("wrong_code", None)
+    assert person_of(db, chat)[1] is None
+
+
+def test_the_code_in_another_persons_chat_records_nothing(app, client, line, chat, db):
+    """The victim of a link sent by someone else sees the code; only that someone's chat
+    could use it, and the victim's own chat cannot."""
+    typed = typed_text(finish_elsewhere(chat))
+    victim = Chat(app, client, line, name="被害者")
+    victim.follow()
+    victim.say(typed)
+    assert "コードを待っている本人確認はありません" in victim.text()
+    assert the_attempt(db).outcome == "awaiting_chat" and person_of(db, victim)[1] is None
+
+
+def test_after_ten_minutes_the_code_is_refused_and_the_clean_up_drops_what_waited(app, chat, db):
+    typed = typed_text(finish_elsewhere(chat))
+    with db.transaction() as session:
+        session.execute(update(VerificationAttempt).values(
+            confirm_by=datetime.now(UTC) - timedelta(seconds=1)))
+    chat.say(typed)
+    assert "有効期限が過ぎたため、確認した内容は破棄しました" in chat.text()
+    assert (the_attempt(db).outcome, the_attempt(db).pending_result) == ("expired", None)
+    assert person_of(db, chat)[1] is None
+
+    # Nobody sends the code: the hourly clean-up drops it once its time is over.
+    with db.transaction() as session:
+        session.execute(update(VerificationAttempt).values(outcome="awaiting_chat",
+                                                           pending_result={"subject": "x"}))
+    now = datetime.now(UTC)
+    assert run_job(app, "cleanup", now, dry_run=True).counts.get(
+        "unconfirmed verifications dropped") == 1
+    assert the_attempt(db).pending_result == {"subject": "x"}  # a dry run changes nothing
+    run_job(app, "cleanup", now)
+    attempt = the_attempt(db)
+    assert (attempt.outcome, attempt.pending_result, attempt.confirmation_digest) == \
+        ("expired", None, None)
+
+
+def test_a_code_still_in_time_is_kept_by_the_clean_up(app, chat, db):
+    finish_elsewhere(chat)
+    run_job(app, "cleanup", datetime.now(UTC))
+    assert the_attempt(db).pending_result is not None
+
+
+def test_a_cancel_in_another_browser_changes_nothing_and_says_how_to_start_again(app, chat, db):
+    page = finish_elsewhere(chat, "cancel")
+    assert (page.status, page.outcome) == (403, "unbound")
+    assert "「本人確認」と送り" in page.text
+    attempt = the_attempt(db)
+    assert attempt.finished_at is None and attempt.outcome is None
+
+
+def test_an_english_speaker_is_told_in_english_and_the_english_code_text_works(
+        app, client, line, db):
+    chat = Chat(app, client, line, name="Ann", language="en")
+    chat.follow()
+    chat.say("Verify identity")
+    [link] = [a["uri"] for m in chat.last for a in walkthrough_actions(m) if a["type"] == "uri"][:1]
+    in_app = walkthrough.Browser("en")
+    consent = in_app.get(link)
+    at_provider = in_app.submit(consent, consent.form("consent"))
+    default = walkthrough.Browser("en")
+    page = walkthrough.sign_in(default, default.get(at_provider.url), "adult")
+    assert "One more step: send the code in LINE" in page.text
+    assert 'the chat of "Ann" on LINE' in page.text
+    typed = typed_text(page)
+    assert typed.startswith("Verification code ")
+    chat.say(typed)
+    assert person_of(db, chat)[1] is not None
