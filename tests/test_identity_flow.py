@@ -58,6 +58,8 @@ def status_of(db, chat):
 def test_the_command_offers_a_button_to_the_verification_page(app, chat):
     uri = verification_uri(chat)
     assert uri.startswith(app.config["PUBLIC_BASE_URL"] + "/identity/start/")
+    # LINE opens it in the default browser, where the provider's app will return.
+    assert uri.endswith("?openExternalBrowser=1")
     assert "プレミアム登録には、マイナンバーカードでの本人確認が必要です" in chat.text()
     assert "本人確認に進む" in chat.labels()
 
@@ -164,8 +166,10 @@ def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db
     page = walkthrough.verify(verification_uri(chat), "age17")
     assert page.outcome == "needs_guardian"
     assert "保護者の同意が必要です" in page.text and "保護者がこの端末で続ける" in page.text
-    [guardian_link] = walkthrough.links_in(heard(app, chat))
+    told = heard(app, chat)
+    [guardian_link] = walkthrough.links_in(told)
     assert "/identity/guardian/" in guardian_link
+    assert guardian_link + "?openExternalBrowser=1" in told  # the guardian's default browser
     assert status_of(db, chat).minor and not status_of(db, chat).guardian_consented
     _, verification, _ = person_of(db, chat)
     assert verification.address_entity_id is not None
@@ -270,7 +274,7 @@ def test_a_guardian_with_a_used_or_expired_link_is_sent_to_the_child(app, client
 @pytest.mark.parametrize("tamper", [lambda s: s[:-2] + ("AA" if not s.endswith("AA") else "BB"),
                                     lambda s: "x" + s, lambda s: "nonsense"])
 def test_a_tampered_link_is_a_polite_404(app, client, chat, db, tamper):
-    link = verification_uri(chat)
+    link = verification_uri(chat).split("?")[0]
     base, signed = link.rsplit("/", 1)
     response = client.get(f"{base}/{tamper(signed)}")
     assert response.status_code == 404 and "このリンクは正しくありません" in response.text

@@ -49,8 +49,15 @@ def issue(session: Session, person: Person, purpose: VerificationPurpose, now: d
 PATHS = {VerificationPurpose.SELF: "/identity/start/", VerificationPurpose.GUARDIAN: "/identity/guardian/"}
 
 
+#: LINE opens a link that carries this in the phone's default browser rather than its own
+#: in-app one. The デジタル認証アプリ returns to the default browser, so the browser that
+#: consents is then the one that comes back (bot/identity/binding.py); for the LIFF page,
+#: which must run inside LINE, bot/identity/confirmation.py finishes in the chat instead.
+OPEN_OUTSIDE_LINE = "openExternalBrowser=1"
+
+
 def ticket_url(signed: str, purpose: VerificationPurpose = VerificationPurpose.SELF) -> str:
-    return f"{base_url(current_app.config)}{PATHS[purpose]}{signed}"
+    return f"{base_url(current_app.config)}{PATHS[purpose]}{signed}?{OPEN_OUTSIDE_LINE}"
 
 
 def verification_link(session: Session, person: Person, now: datetime) -> str:
