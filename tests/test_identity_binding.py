@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.identity import walkthrough
+from bot.identity import confirmation, walkthrough
 from bot.models import IdentityVerification, VerificationAttempt, VerificationTicket
 from tests.factories import Chat
 from tests.test_identity_flow import heard, person_of, verification_uri
+from tests.test_identity_other_browser import typed_text
 
 
 def attempts(db) -> list[VerificationAttempt]:
@@ -57,8 +58,9 @@ def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line
     assert attempt.browser_binding and len(attempt.browser_binding) == 64
     assert attempt.outcome == "awaiting_chat" and attempt.code_verifier is None
 
-    for guess in range(5):
-        chat.say(f"本人確認コード {guess:06d}")
+    real = confirmation.find_code(typed_text(page))
+    for k in range(1, 6):  # the attacker guesses; never the victim's code
+        chat.say(f"本人確認コード {(int(real) + k) % 10 ** 6:06d}")
     assert "今回の本人確認は取り消し" in chat.text()
     assert person_of(db, chat)[1] is None
     assert attempts(db)[0].pending_result is None

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select, update
 
+from bot import people, registrations
 from bot.identity import confirmation, walkthrough
 from bot.jobs import run_job
 from bot.models import VerificationAttempt
@@ -52,8 +53,9 @@ def test_the_code_sent_in_the_chat_records_the_verification(app, chat, db):
     assert attempt.outcome == "awaiting_chat" and attempt.code_verifier is None
     assert set(attempt.pending_result) == {"provider", "subject", "assurance_level", "name",
                                            "birth_date", "municipality_id"}
-    assert code not in str(attempt.pending_result) and attempt.confirmation_digest != code
-    assert "「本人確認コード」を、10分以内にこのトークに送ってください" in heard(app, chat)
+    assert code not in str(attempt.pending_result) and code not in attempt.confirmation_digest
+    assert "山田" not in page.text and "1990" not in page.text  # the card stays off the page
+    assert heard(app, chat) == ""  # nothing is pushed: the page's button opens the chat
 
     chat.say(typed)
     assert "マイナンバーカードで本人確認ができました" in chat.text()
@@ -161,5 +163,67 @@ def test_an_english_speaker_is_told_in_english_and_the_english_code_text_works(
     assert 'the chat of "Ann" on LINE' in page.text
     typed = typed_text(page)
     assert typed.startswith("Verification code ")
+    wrong = f"{(int(confirmation.find_code(typed)) + 1) % 10 ** 6:06d}"
+    for _ in range(4):
+        chat.say(f"Verification code {wrong}")
+    assert "(1 try left)" in chat.text()
     chat.say(typed)
-    assert person_of(db, chat)[1] is not None
+    assert "verified" in chat.text().lower() and person_of(db, chat)[1] is not None
+
+
+def test_the_code_page_reloaded_says_to_send_the_code_and_shows_it_no_more(app, chat, db):
+    page = finish_elsewhere(chat)
+    again = page.browser.get(page.url)  # phones reload a tab one comes back to
+    assert (again.status, again.outcome) == (200, "awaiting_chat")
+    assert "LINEのトークで本人確認コードを送ってください" in again.text
+    assert confirmation.shown(confirmation.find_code(typed_text(page))) not in again.text
+    assert again.links == ["https://line.me/R/oaMessage/%40furusato-demo/"]  # back, no code
+    chat.say(typed_text(page))
+    assert "マイナンバーカードで本人確認ができました" in chat.text()
+    assert page.browser.get(page.url).outcome == "verified"
+
+
+def test_the_consenting_browser_coming_back_late_is_told_to_use_the_code(app, chat, db):
+    in_app = walkthrough.Browser()
+    consent = in_app.get(verification_uri(chat))
+    at_provider = in_app.submit(consent, consent.form("consent"))
+    default = walkthrough.Browser()
+    page = walkthrough.sign_in(default, default.get(at_provider.url), "adult")
+    late = in_app.get(page.url)  # the same callback, in the browser that consented
+    assert (late.status, late.outcome) == (200, "awaiting_chat")
+
+
+def test_a_newer_verification_drops_an_older_code(app, chat, db):
+    """A code held from before must not overwrite what was verified since."""
+    old_code = typed_text(finish_elsewhere(chat))
+    assert walkthrough.verify(verification_uri(chat), "age17").outcome == "needs_guardian"
+    chat.say(old_code)
+    assert "コードを待っている本人確認はありません" in chat.text()
+    assert person_of(db, chat)[1].birth_date.year != 1990  # still the newer card's
+
+    first = typed_text(finish_elsewhere(chat))
+    second = typed_text(finish_elsewhere(chat))  # a second page: only its code counts
+    chat.say(first)
+    assert "本人確認コードが違います" in chat.text()
+    chat.say(second)
+    assert "マイナンバーカードで本人確認ができました" in chat.text()
+
+
+def test_deleting_ones_data_takes_what_waits_with_it(app, chat, db):
+    typed = typed_text(finish_elsewhere(chat))
+    with db.transaction() as session:
+        registrations.delete_person_data(session, people.find(session, chat.user_id),
+                                         datetime.now(UTC))
+    with db.transaction() as session:
+        assert session.scalars(select(VerificationAttempt)).all() == []
+    chat.follow()  # back as a new person: the old code finds nothing
+    chat.say(typed)
+    assert "コードを待っている本人確認はありません" in chat.text()
+
+
+def test_a_code_inside_other_text_is_not_taken_for_one(app, chat, db):
+    code = confirmation.find_code(typed_text(finish_elsewhere(chat)))
+    chat.say(f"あなたの本人確認コード {code} です")
+    assert the_attempt(db).confirmation_tries == 0
+    assert confirmation.find_code(f"Your verification code: {code} (valid 5 min)") is None
+    assert confirmation.find_code(f" Verification code: {code[:3]}-{code[3:]} ") == code

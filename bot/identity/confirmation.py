@@ -27,24 +27,25 @@ AWAITING = "awaiting_chat"
 LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 5
 DIGITS = 6
-PATTERN = re.compile(r"(?:本人確認コード|verification\s*code)\s*:?\s*(\d{3})[\s-]?(\d{3})(?!\d)",
+#: The whole message, as the page's button types it (a code inside other text is not one).
+PATTERN = re.compile(r"\s*(?:本人確認コード|verification\s+code)\s*:?\s*(\d{3})[\s-]?(\d{3})\s*",
                      re.IGNORECASE)
 
 
-def hold(attempt: VerificationAttempt, verified: Verified, now: datetime) -> str:
+def hold(attempt: VerificationAttempt, verified: Verified, now: datetime, secret: str) -> str:
     """Keep the result on the attempt until the code comes; returns the code to show."""
     code = f"{secrets.randbelow(10 ** DIGITS):0{DIGITS}d}"
     attempt.outcome = AWAITING
     attempt.pending_result = verified.as_json()
-    attempt.confirmation_digest = _digest(code)
+    attempt.confirmation_digest = _digest(secret, attempt.state, code)
     attempt.confirm_by = now + LIFETIME
     attempt.confirmation_tries = 0
     return code
 
 
-def matches(attempt: VerificationAttempt, code: str) -> bool:
+def matches(attempt: VerificationAttempt, code: str, secret: str) -> bool:
     return bool(attempt.confirmation_digest) and hmac.compare_digest(
-        _digest(code), attempt.confirmation_digest)
+        _digest(secret, attempt.state, code), attempt.confirmation_digest)
 
 
 def release(attempt: VerificationAttempt, outcome: str | None = None) -> Verified | None:
@@ -58,7 +59,7 @@ def release(attempt: VerificationAttempt, outcome: str | None = None) -> Verifie
 
 def find_code(text: str) -> str | None:
     """The code in 「本人確認コード 123 456」 (full-width digits too), as the page pre-types it."""
-    match = PATTERN.search(unicodedata.normalize("NFKC", text))
+    match = PATTERN.fullmatch(unicodedata.normalize("NFKC", text))
     return match.group(1) + match.group(2) if match else None
 
 
@@ -72,5 +73,6 @@ def shown(code: str) -> str:
     return f"{code[:3]} {code[3:]}"
 
 
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+def _digest(secret: str, state: str, code: str) -> str:
+    """Keyed, so that a copy of the database does not give the six digits away."""
+    return hmac.new(secret.encode(), f"{state}:{code}".encode(), hashlib.sha256).hexdigest()

@@ -118,12 +118,14 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         if attempt is None or not (params.get("code") or params.get("error")):
             raise AttemptRefused("invalid", 400)
         bound = binding.matches(browser, attempt.browser_binding)
-        if not bound and not (attempt.purpose == VerificationPurpose.SELF and params.get("code")
-                              and attempt.finished_at is None):
+        own_code = attempt.purpose == VerificationPurpose.SELF and bool(params.get("code"))
+        if not bound and not own_code:
             raise AttemptRefused(_unbound(attempt), 403)
         person = session.get(Person, attempt.person_id)
         locale = locale_of(person)
         if attempt.finished_at is not None:
+            # Reloaded (a phone reloads a tab one comes back to): what became of it. A result
+            # waiting for its code is finished in the chat; the code was shown once.
             return Result(attempt.outcome or PROVIDER_ERROR, attempt.purpose, locale, replayed=True)
         purpose, nonce, verifier = attempt.purpose, attempt.nonce, attempt.code_verifier
         relationship, consented_at = attempt.relationship_to_minor, attempt.created_at
@@ -149,9 +151,12 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         person = session.scalars(select(Person).where(Person.id == person_id)
                                  .with_for_update().execution_options(populate_existing=True)).one()
         attempt = _attempt(session, state)
+        if attempt is None or person.deleted_at is not None:
+            raise AttemptRefused("expired", 410)  # the person deleted their data meanwhile
         if not bound:
-            code = confirmation.hold(attempt, Verified.of(session, provider.name, identity), now)
-            _tell(session, person, AWAITING_CHAT, purpose, now)
+            _release_waiting(session, person, "superseded")  # the newest page's code counts
+            code = confirmation.hold(attempt, Verified.of(session, provider.name, identity), now,
+                                     app.config["SECRET_KEY"])
             log.info("identity verification %s: waiting for the code in the chat", attempt.id)
             return Result(AWAITING_CHAT, purpose, locale_of(person), code=code,
                           line_name=person.display_name)
@@ -173,7 +178,9 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
 
 def _record_own(session: Session, person: Person, verified: Verified, consented_at: datetime,
                 now: datetime) -> tuple[Recorded, str | None]:
-    """One's own card recorded; with the guardian's link when a consent is needed."""
+    """One's own card recorded; with the guardian's link when a consent is needed. A result
+    still waiting for a code is older than this one: it is dropped."""
+    _release_waiting(session, person, "superseded")
     recorded = records.save_verification(session, person, verified, consented_at, now)
     guardian_url = (handoff.guardian_link(session, person, now)
                     if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
@@ -194,20 +201,34 @@ class Confirmed:
 NOTHING_WAITING = "nothing_waiting"
 
 
-def confirm_from_chat(session: Session, person: Person, code: str, now: datetime) -> Confirmed:
-    """The code from a verification page, sent in the person's own chat (the person's row
-    is locked by the webhook): the held result is recorded, once."""
-    attempt = session.scalar(
+def _waiting(session: Session, person: Person) -> list[VerificationAttempt]:
+    """The person's results waiting for a code (at most one, but locked all the same)."""
+    return list(session.scalars(
         select(VerificationAttempt)
         .where(VerificationAttempt.person_id == person.id,
                VerificationAttempt.outcome == AWAITING_CHAT)
-        .order_by(VerificationAttempt.id.desc()).limit(1).with_for_update())
-    if attempt is None:
+        .order_by(VerificationAttempt.id).with_for_update()))
+
+
+def _release_waiting(session: Session, person: Person, outcome: str) -> None:
+    for attempt in _waiting(session, person):
+        confirmation.release(attempt, outcome)
+
+
+def confirm_from_chat(session: Session, person: Person, code: str, now: datetime,
+                      secret: str) -> Confirmed:
+    """The code from a verification page, sent in the person's own chat (the person's row
+    is locked by the webhook): the held result is recorded, once."""
+    waiting = _waiting(session, person)
+    if not waiting:
         return Confirmed(NOTHING_WAITING)
+    *older, attempt = waiting
+    for stale in older:  # left by a version that held more than one
+        confirmation.release(stale, "superseded")
     if attempt.confirm_by <= now:
         confirmation.release(attempt, EXPIRED)
         return Confirmed(EXPIRED)
-    if not confirmation.matches(attempt, code):
+    if not confirmation.matches(attempt, code, secret):
         attempt.confirmation_tries += 1
         left = confirmation.MAX_TRIES - attempt.confirmation_tries
         if left <= 0:

@@ -171,7 +171,7 @@ def callback():
                                binding.of(request))
     except flow.AttemptRefused as refusal:
         return _refused(refusal.reason, refusal.status)
-    if result.outcome == flow.AWAITING_CHAT:
+    if result.code:
         return _confirm_in_chat(result)
     with use_locale(result.locale):
         page = wording.result_page(result.outcome, result.residence, result.replayed,
@@ -195,9 +195,9 @@ def _confirm_in_chat(result: flow.Result) -> Response:
         typed = confirmation.chat_text(result.code)
         code = {"shown": confirmation.shown(result.code), "typed": typed,
                 "url": line.chat_link(basic_id, typed) if basic_id else None,
-                "button": wording.send_code_button(),
-                "warning": wording.confirm_in_chat_warning(minutes)}
-        return _render(wording.confirm_in_chat_page(result.line_name, minutes), confirmation=code)
+                "button": wording.send_code_button()}
+        page = wording.confirm_in_chat_page(result.line_name, minutes, button=bool(basic_id))
+        return _render(page, confirmation=code)
 
 
 @blueprint.post("/identity/retry")

@@ -140,6 +140,15 @@ def result_page(outcome: str, residence: Entity | None, replayed: bool, *,
             _("お子さまの本人確認の状況が変わったため、同意は不要になりました。")], outcome)
     elif outcome == "expired":
         page = Page(_("この手続きは期限切れです"), [again(guardian)], outcome)
+    elif outcome == "awaiting_chat":  # the code page, reloaded: the code was shown once
+        page = Page(_("LINEのトークで本人確認コードを送ってください"), [
+            _("表示された本人確認コードを送ると、本人確認が終わります。"
+              "コードがわからなくなったときは、LINEのトークで「本人確認」と送って、"
+              "もう一度始めてください。")], outcome)
+    elif outcome in ("wrong_code", "superseded"):
+        page = Page(_("この本人確認は取り消されました"), [
+            _("本人確認コードが続けて違ったか、新しい本人確認が始まったため、"
+              "確認した内容は破棄しました。"), again()], outcome)
     else:  # provider_error, incomplete
         page = Page(_("本人確認ができませんでした"), [
             _("デジタル認証アプリとのやりとりで問題が起きました。何も保存していません。"
@@ -151,20 +160,23 @@ def result_page(outcome: str, residence: Entity | None, replayed: bool, *,
     return page
 
 
-def confirm_in_chat_page(line_name: str | None, minutes: int) -> Page:
-    """The callback reached another browser (often the phone's default one): finish in LINE."""
+def confirm_in_chat_page(line_name: str | None, minutes: int, button: bool) -> Page:
+    """The callback reached another browser (often the phone's default one): finish in LINE.
+    The warning comes before the code: handing the code to someone else is the one way a
+    card can end up on their account."""
     account = (_("LINEの「{name}」さんのトーク").format(name=line_name) if line_name
                else _("本人確認を始めたLINEのトーク"))
+    send = _("{account}に、次の本人確認コードを{minutes}分以内に送ってください。").format(
+        account=account, minutes=minutes)
+    if button:
+        send += _("下のボタンを押すと、コードが入力された状態でトークが開きます。")
     return Page(_("あと一歩です：LINEでコードを送ってください"), [
         _("本人確認を始めたときと別のブラウザに戻ってきたため、安全のため、LINEのトークで確認します。"),
-        _("{account}に、次の本人確認コードを{minutes}分以内に送ってください。"
-          "下のボタンを押すと、コードが入力された状態でトークが開きます。").format(
-              account=account, minutes=minutes)], "confirm_in_chat")
-
-
-def confirm_in_chat_warning(minutes: int) -> str:
-    return _("ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください。"
-             "送られなければ、確認した内容は{minutes}分で破棄されます。").format(minutes=minutes)
+        send,
+        _("ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください。"
+          "伝えると、あなたのカードの情報が他人のアカウントに登録されます。"
+          "送られなければ、確認した内容は{minutes}分で破棄されます。").format(minutes=minutes)],
+        "confirm_in_chat")
 
 
 def send_code_button() -> str:
@@ -185,8 +197,8 @@ def refusal_page(reason: str, guardian: bool = False) -> Page:
                 "unknown_person": _("このLINEアカウントはまだ登録されていません"),
                 "unbound": _("このブラウザでは続けられません"),
                 "unbound_guardian": _("このブラウザでは続けられません")}
-    other_browser = _("本人確認は、リンクを開いたのと同じブラウザで最後まで行う必要があります。"
-                      "安全のため、この手続きでは何も保存していません。")
+    other_browser = _("この手続きは、始めたブラウザでしか続けられません。"
+                      "安全のため、ここでは何も保存していません。")
     paragraphs = {"unavailable": [_("準備ができしだい、LINEでお知らせします。")],
                   "unknown_person": [_("LINEでこのアカウントを友だち追加してから、もう一度お試しください。")],
                   "unbound": [other_browser, _("お手数ですが、LINEのトークで「本人確認」と送り、"

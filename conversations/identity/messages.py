@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging.models import FlexMessage, Message
 
-from bot.i18n import _
-from bot.identity import confirmation
+from bot.i18n import _, ngettext
 from bot.identity.records import IdentityStatus, Outcome
 from bot.models import Entity
 from conversations.common import MAX_ALT_TEXT, clip, help_button, label, say, text
@@ -96,10 +95,6 @@ def result(outcome: str, residence: Entity | None = None, guardian_url: str | No
                        "本人確認できませんでした。") + "\n"
                      + _("お心当たりがない場合は、登録先の自治体にお問い合わせください。"),
                      [help_button()])]
-    if outcome == confirmation.AWAITING:
-        return [text(_("本人確認の最後の手順です。ブラウザに表示された「本人確認コード」を、"
-                       "{minutes}分以内にこのトークに送ってください。").format(
-                           minutes=_minutes(confirmation.LIFETIME)))]
     if outcome in ("provider_error", Outcome.INCOMPLETE):
         return [text(_("デジタル認証アプリとのやりとりで問題が起きたため、本人確認ができませんでした。"
                        "時間をおいて、もう一度「本人確認」と送ってください。"), [verify_button()])]
@@ -111,8 +106,11 @@ def confirmed(outcome: str, tries_left: int = 0, residence: Entity | None = None
     """The answer to a 本人確認コード sent in the chat (bot.identity.flow.confirm_from_chat)."""
     again = _("もう一度行うときは「本人確認」と送ってください。")
     if outcome == "wrong_code" and tries_left:
-        return [text(_("本人確認コードが違います。ブラウザに表示されたコードを確かめて、"
-                       "もう一度送ってください（あと{count}回）。").format(count=tries_left))]
+        return [text(ngettext("本人確認コードが違います。ブラウザに表示されたコードを確かめて、"
+                              "もう一度送ってください（あと{count}回）。",
+                              "本人確認コードが違います。ブラウザに表示されたコードを確かめて、"
+                              "もう一度送ってください（あと{count}回）。",
+                              tries_left).format(count=tries_left))]
     if outcome == "wrong_code":
         return [text(_("本人確認コードが続けて違ったため、今回の本人確認は取り消し、"
                        "確認した内容は破棄しました。") + again, [verify_button()])]
@@ -123,6 +121,3 @@ def confirmed(outcome: str, tries_left: int = 0, residence: Entity | None = None
         return [text(_("コードを待っている本人確認はありません。") + again, [verify_button()])]
     return result(outcome, residence, guardian_url, premium_home)
 
-
-def _minutes(span) -> int:
-    return int(span.total_seconds() // 60)

@@ -20,6 +20,7 @@ def show(ctx: Context) -> Step:
 
 def on_code(ctx: Context, code: str) -> Step:
     """A 本人確認コード from a verification page finished in another browser."""
-    done = flow.confirm_from_chat(ctx.session, ctx.person, code, ctx.now)
+    done = flow.confirm_from_chat(ctx.session, ctx.person, code, ctx.now,
+                                  ctx.config["SECRET_KEY"])
     return Step.staying(messages.confirmed(done.outcome, done.tries_left, done.residence,
                                            done.guardian_url, done.premium_at_home))
