@@ -165,6 +165,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
                                                      Relationship(relationship), now)
             guardian_url = None
         else:
+            _release_waiting(session, person, "superseded")  # an older page's code: too late
             recorded, guardian_url = _record_own(
                 session, person, Verified.of(session, provider.name, identity), consented_at, now)
         attempt.outcome = recorded.outcome.value
@@ -178,9 +179,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
 
 def _record_own(session: Session, person: Person, verified: Verified, consented_at: datetime,
                 now: datetime) -> tuple[Recorded, str | None]:
-    """One's own card recorded; with the guardian's link when a consent is needed. A result
-    still waiting for a code is older than this one: it is dropped."""
-    _release_waiting(session, person, "superseded")
+    """One's own card recorded; with the guardian's link when a consent is needed."""
     recorded = records.save_verification(session, person, verified, consented_at, now)
     guardian_url = (handoff.guardian_link(session, person, now)
                     if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
@@ -202,7 +201,8 @@ NOTHING_WAITING = "nothing_waiting"
 
 
 def _waiting(session: Session, person: Person) -> list[VerificationAttempt]:
-    """The person's results waiting for a code (at most one, but locked all the same)."""
+    """The person's results waiting for a code, locked: at most one, as holding a result
+    releases the others under the person's row lock."""
     return list(session.scalars(
         select(VerificationAttempt)
         .where(VerificationAttempt.person_id == person.id,
@@ -222,9 +222,7 @@ def confirm_from_chat(session: Session, person: Person, code: str, now: datetime
     waiting = _waiting(session, person)
     if not waiting:
         return Confirmed(NOTHING_WAITING)
-    *older, attempt = waiting
-    for stale in older:  # left by a version that held more than one
-        confirmation.release(stale, "superseded")
+    attempt = waiting[-1]
     if attempt.confirm_by <= now:
         confirmation.release(attempt, EXPIRED)
         return Confirmed(EXPIRED)
