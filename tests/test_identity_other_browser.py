@@ -4,6 +4,7 @@ by the code that browser shows, sent in the person's own chat; nothing is record
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
@@ -227,3 +228,19 @@ def test_a_code_inside_other_text_is_not_taken_for_one(app, chat, db):
     assert the_attempt(db).confirmation_tries == 0
     assert confirmation.find_code(f"Your verification code: {code} (valid 5 min)") is None
     assert confirmation.find_code(f" Verification code: {code[:3]}-{code[3:]} ") == code
+
+
+def test_from_the_liff_page_inside_line_the_default_browser_finishes_by_the_code(app, line, chat,
+                                                                                 db):
+    """LIFF pages run inside LINE, so with LIFF the return to the default browser is the rule."""
+    liff_id = "1234567890-identity"
+    app.config["IDENTITY_LIFF_ID"] = liff_id
+    id_token = line.issue_id_token(chat.user_id, liff_id.split("-")[0])
+    in_line = walkthrough.Browser()
+    in_line.get(app.live_url + "/identity/liff")
+    begun = in_line.post_json(app.live_url + "/identity/liff/begin", {"idToken": id_token})
+    default = walkthrough.Browser()
+    page = walkthrough.sign_in(default, default.get(json.loads(begun.text)["location"]), "adult")
+    assert page.outcome == "confirm_in_chat"
+    chat.say(typed_text(page))
+    assert person_of(db, chat)[1].name == "山田 太郎"
