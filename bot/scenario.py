@@ -38,8 +38,10 @@ ACTOR_VERBS = {"follows": False, "unfollows": False, "says": True, "taps": True,
                "taps menu": True, "sends location": True, "sends image": True,
                "says from output": True, "scans code from": True, "photographs code from": True,
                # The verification web view through the sandbox provider (bot/identity).
-               "verifies identity": True, "gets guardian consent": True}
-IDENTITY_VERBS = ("verifies identity", "gets guardian consent")
+               "verifies identity": True, "verifies identity in another browser": True,
+               "gets guardian consent": True}
+IDENTITY_VERBS = ("verifies identity", "verifies identity in another browser",
+                  "gets guardian consent")
 #: Verbs whose value names another user: the QR code the bot last sent them is used.
 CODE_VERBS = ("scans code from", "photographs code from")
 GRAMMAR = {

@@ -195,7 +195,8 @@ def _confirm_in_chat(result: flow.Result) -> Response:
         typed = confirmation.chat_text(result.code)
         code = {"shown": confirmation.shown(result.code), "typed": typed,
                 "url": line.chat_link(basic_id, typed) if basic_id else None,
-                "button": wording.send_code_button()}
+                "button": wording.send_code_button(),
+                "by_hand": wording.code_by_hand(typed, button=bool(basic_id))}
         page = wording.confirm_in_chat_page(result.line_name, minutes, button=bool(basic_id))
         return _render(page, confirmation=code)
 

@@ -24,6 +24,7 @@ RELATIONSHIPS = {"親権者": "parent", "parent": "parent", "未成年後見人"
                  "その他": "other", "other": "other"}
 LINK = re.compile(r"https?://[^\s\"'<>]+/identity/(?:start|guardian)/[A-Za-z0-9._\-]+")
 SELF_PATH, GUARDIAN_PATH = "/identity/start/", "/identity/guardian/"
+SELF_VERBS = ("verifies identity", "verifies identity in another browser")
 
 
 class WalkFailed(Exception):
@@ -184,6 +185,17 @@ def verify(link: str, persona: str, language: str = "ja") -> Page:
     return sign_in(browser, browser.submit(consent, consent.form("consent")), persona)
 
 
+def verify_elsewhere(link: str, persona: str, language: str = "ja") -> Page:
+    """Consent in one browser (LINE's); the provider returns to another (the phone's default)."""
+    in_line = Browser(language)
+    consent = in_line.get(link)
+    if consent.status != 200:
+        return consent
+    at_provider = in_line.submit(consent, consent.form("consent"))
+    default = Browser(language)
+    return sign_in(default, default.get(at_provider.url), persona)
+
+
 def consent_as_guardian(link: str, persona: str, relationship: str, language: str = "ja") -> Page:
     """A guardian opens the minor's link, states the relationship, consents and verifies."""
     value = RELATIONSHIPS.get(relationship.strip().lower(), relationship)
@@ -218,7 +230,7 @@ def _persona_keys() -> list[str]:
 def scenario_value(verb: str, value: object) -> str | dict[str, str]:
     """Check a step's value when the file is read: a persona, or {persona, relationship}."""
     keys = _persona_keys()
-    if verb == "verifies identity":
+    if verb in SELF_VERBS:
         if value not in keys:
             raise ValueError(f"a persona of the sandbox provider: {', '.join(keys)}; not {value!r}")
         return str(value)
@@ -234,13 +246,14 @@ def scenario_walk(verb: str, value: str | dict[str, str], newest_first: list[dic
                   language: str) -> str:
     """Play a scenario step from the messages the user received; returns the result page's text.
 
-    `verifies identity` follows the newest verification link; `gets guardian consent` the
-    newest guardian link (a button, or the link the result message carries once the worker
-    has sent it).
+    `verifies identity` follows the newest verification link (`… in another browser`: the
+    provider returns to another browser than the one that consented); `gets guardian consent`
+    the newest guardian link (a button, or the link the result message carries once the
+    worker has sent it).
     """
     from bot.scenario import message_actions, message_texts
 
-    wanted = SELF_PATH if verb == "verifies identity" else GUARDIAN_PATH
+    wanted = SELF_PATH if verb in SELF_VERBS else GUARDIAN_PATH
     for message in newest_first:
         found = [a["uri"] for a in message_actions(message) if a.get("type") == "uri"]
         found += links_in("\n".join(message_texts(message)))
@@ -249,11 +262,13 @@ def scenario_walk(verb: str, value: str | dict[str, str], newest_first: list[dic
             link = found[0]
             break
     else:
-        what = ("a verification button (send 本人確認 first)" if verb == "verifies identity"
+        what = ("a verification button (send 本人確認 first)" if verb in SELF_VERBS
                 else "a guardian link in the chat (run `worker --once` after the minor verifies)")
         raise WalkFailed(f"expected: {what}")
     if verb == "verifies identity":
         page = verify(link, str(value), language)
+    elif verb == "verifies identity in another browser":
+        page = verify_elsewhere(link, str(value), language)
     else:
         page = consent_as_guardian(link, value["persona"], value["relationship"], language)
     return page.text

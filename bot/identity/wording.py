@@ -183,6 +183,13 @@ def send_code_button() -> str:
     return _("LINEを開いてコードを送る")
 
 
+def code_by_hand(typed: str, button: bool) -> str:
+    """The message to send, in words: for typing it when the button cannot be used."""
+    if button:
+        return _("ボタンが使えないときは、トークで「{text}」と送ってください。").format(text=typed)
+    return _("トークで「{text}」と送ってください。").format(text=typed)
+
+
 def again(guardian: bool = False) -> str:
     if guardian:  # only the minor can ask the bot for a guardian's link
         return _("このリンクを送ってくれたお子さまに、新しいリンクを送ってもらってください。")
