@@ -331,9 +331,10 @@ def reply():
     if "X-Line-Retry-Key" in request.headers:
         raise _refuse(400, "X-Line-Retry-Key is not supported by this endpoint")
     platform = _platform()
+    # Checked before the token, and outside the lock (the models' checks are the platform's
+    # slowest part): a rejected reply leaves its token usable, as at LINE.
+    body = _send_request(ReplyMessageRequest)
     with platform._lock:
-        body = _send_request(ReplyMessageRequest)
-        # Checked after the body: a rejected reply leaves its token usable, as at LINE.
         user_id = platform._use_reply_token(body["replyToken"])
         if user_id is None:
             raise _refuse(400, "Invalid reply token")
