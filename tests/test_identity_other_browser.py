@@ -14,18 +14,13 @@ from bot import people, registrations
 from bot.identity import confirmation, walkthrough
 from bot.jobs import run_job
 from bot.models import VerificationAttempt
-from tests.factories import KAMIYAMA, Chat
-from tests.factories import actions_of as walkthrough_actions
+from tests.factories import KAMIYAMA, Chat, actions_of
 from tests.test_identity_flow import heard, person_of, verification_uri
 
 
 def finish_elsewhere(chat, persona: str = "adult") -> walkthrough.Page:
     """Consent in LINE's in-app browser; the provider sends the phone's default browser back."""
-    in_app = walkthrough.Browser()
-    consent = in_app.get(verification_uri(chat))
-    at_provider = in_app.submit(consent, consent.form("consent"))
-    default = walkthrough.Browser()
-    return walkthrough.sign_in(default, default.get(at_provider.url), persona)
+    return walkthrough.verify(verification_uri(chat), persona, elsewhere=True)
 
 
 def typed_text(page: walkthrough.Page) -> str:
@@ -154,12 +149,8 @@ def test_an_english_speaker_is_told_in_english_and_the_english_code_text_works(
     chat = Chat(app, client, line, name="Ann", language="en")
     chat.follow()
     chat.say("Verify identity")
-    [link] = [a["uri"] for m in chat.last for a in walkthrough_actions(m) if a["type"] == "uri"][:1]
-    in_app = walkthrough.Browser("en")
-    consent = in_app.get(link)
-    at_provider = in_app.submit(consent, consent.form("consent"))
-    default = walkthrough.Browser("en")
-    page = walkthrough.sign_in(default, default.get(at_provider.url), "adult")
+    [link] = [a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri"]
+    page = walkthrough.verify(link, "adult", "en", elsewhere=True)
     assert "One more step: send the code in LINE" in page.text
     assert 'the chat of "Ann" on LINE' in page.text
     typed = typed_text(page)

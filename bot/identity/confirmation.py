@@ -17,19 +17,21 @@ import re
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
+from functools import cache
 
-from bot.i18n import _
+from bot.i18n import N_, _, in_every_locale
 from bot.identity.records import Verified
 from bot.models import VerificationAttempt
 
-#: The attempt's outcome while its result waits for the code.
-AWAITING = "awaiting_chat"
+#: The attempt's outcome while its result waits for the code, and when it was dropped: the
+#: code was wrong MAX_TRIES times, or a newer result or verification came first.
+AWAITING, WRONG_CODE, SUPERSEDED = "awaiting_chat", "wrong_code", "superseded"
+#: What the chat hears when no result waits for a code.
+NOTHING_WAITING = "nothing_waiting"
 LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 5
 DIGITS = 6
-#: The whole message, as the page's button types it (a code inside other text is not one).
-PATTERN = re.compile(r"\s*(?:本人確認コード|verification\s+code)\s*:?\s*(\d{3})[\s-]?(\d{3})\s*",
-                     re.IGNORECASE)
+WORD = N_("本人確認コード")
 
 
 def hold(attempt: VerificationAttempt, verified: Verified, now: datetime, secret: str) -> str:
@@ -59,14 +61,21 @@ def release(attempt: VerificationAttempt, outcome: str | None = None) -> Verifie
 
 def find_code(text: str) -> str | None:
     """The code in 「本人確認コード 123 456」 (full-width digits too), as the page pre-types it."""
-    match = PATTERN.fullmatch(unicodedata.normalize("NFKC", text))
+    match = _pattern().fullmatch(unicodedata.normalize("NFKC", text))
     return match.group(1) + match.group(2) if match else None
+
+
+@cache
+def _pattern() -> re.Pattern:
+    """The whole message, as the page's button types it in any language (a code inside other
+    text is not one); built once the catalogues are loaded."""
+    words = "|".join(r"\s+".join(map(re.escape, word.split())) for word in in_every_locale(WORD))
+    return re.compile(rf"\s*(?:{words})\s*:?\s*(\d{{3}})[\s-]?(\d{{3}})\s*", re.IGNORECASE)
 
 
 def chat_text(code: str) -> str:
     """What the page's button types in the chat, in the person's language."""
-    word = _("本人確認コード")  # PATTERN knows it in every language
-    return f"{word} {code}"
+    return f"{_(WORD)} {code}"
 
 
 def shown(code: str) -> str:

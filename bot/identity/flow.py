@@ -35,7 +35,6 @@ ATTEMPT_LIFETIME = timedelta(minutes=30)
 RETRY_WINDOW = timedelta(minutes=30)
 CANCELLED, PROVIDER_ERROR, EXPIRED, RETRIED = "cancelled", "provider_error", "expired", "retried"
 AWAITING_CHAT = confirmation.AWAITING
-WRONG_CODE = "wrong_code"  # the chat's code did not match, MAX_TRIES times
 RETRYABLE = {CANCELLED, PROVIDER_ERROR, Outcome.INCOMPLETE, Outcome.GUARDIAN_IS_MINOR,
              Outcome.GUARDIAN_IS_SELF}
 
@@ -154,7 +153,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         if attempt is None or person.deleted_at is not None:
             raise AttemptRefused("expired", 410)  # the person deleted their data meanwhile
         if not bound:
-            _release_waiting(session, person, "superseded")  # the newest page's code counts
+            _release_waiting(session, person)  # the newest page's code counts
             code = confirmation.hold(attempt, Verified.of(session, provider.name, identity), now,
                                      app.config["SECRET_KEY"])
             log.info("identity verification %s: waiting for the code in the chat", attempt.id)
@@ -165,7 +164,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
                                                      Relationship(relationship), now)
             guardian_url = None
         else:
-            _release_waiting(session, person, "superseded")  # an older page's code: too late
+            _release_waiting(session, person)  # an older page's code: too late
             recorded, guardian_url = _record_own(
                 session, person, Verified.of(session, provider.name, identity), consented_at, now)
         attempt.outcome = recorded.outcome.value
@@ -189,15 +188,13 @@ def _record_own(session: Session, person: Person, verified: Verified, consented_
 @dataclass(frozen=True)
 class Confirmed:
     """What the chat hears after sending a code: a records.Outcome, or why nothing was
-    recorded (NOTHING_WAITING, WRONG_CODE with tries left, WRONG_CODE for the last, EXPIRED)."""
+    recorded (confirmation.NOTHING_WAITING; WRONG_CODE with tries left, or for the last;
+    EXPIRED)."""
     outcome: str
     residence: Entity | None = None
     guardian_url: str | None = None
     premium_at_home: Entity | None = None
     tries_left: int = 0
-
-
-NOTHING_WAITING = "nothing_waiting"
 
 
 def _waiting(session: Session, person: Person) -> list[VerificationAttempt]:
@@ -210,9 +207,9 @@ def _waiting(session: Session, person: Person) -> list[VerificationAttempt]:
         .order_by(VerificationAttempt.id).with_for_update()))
 
 
-def _release_waiting(session: Session, person: Person, outcome: str) -> None:
+def _release_waiting(session: Session, person: Person) -> None:
     for attempt in _waiting(session, person):
-        confirmation.release(attempt, outcome)
+        confirmation.release(attempt, confirmation.SUPERSEDED)
 
 
 def confirm_from_chat(session: Session, person: Person, code: str, now: datetime,
@@ -221,7 +218,7 @@ def confirm_from_chat(session: Session, person: Person, code: str, now: datetime
     is locked by the webhook): the held result is recorded, once."""
     waiting = _waiting(session, person)
     if not waiting:
-        return Confirmed(NOTHING_WAITING)
+        return Confirmed(confirmation.NOTHING_WAITING)
     attempt = waiting[-1]
     if attempt.confirm_by <= now:
         confirmation.release(attempt, EXPIRED)
@@ -230,9 +227,9 @@ def confirm_from_chat(session: Session, person: Person, code: str, now: datetime
         attempt.confirmation_tries += 1
         left = confirmation.MAX_TRIES - attempt.confirmation_tries
         if left <= 0:
-            confirmation.release(attempt, WRONG_CODE)
+            confirmation.release(attempt, confirmation.WRONG_CODE)
         log.info("identity verification %s: a wrong code in the chat", attempt.id)
-        return Confirmed(WRONG_CODE, tries_left=max(left, 0))
+        return Confirmed(confirmation.WRONG_CODE, tries_left=max(left, 0))
     verified = confirmation.release(attempt)
     recorded, guardian_url = _record_own(session, person, verified, attempt.created_at, now)
     attempt.outcome = recorded.outcome.value

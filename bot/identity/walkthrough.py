@@ -176,24 +176,18 @@ def sign_in(browser: Browser, page: Page, persona: str, pin: str = SANDBOX_PIN) 
     return browser.submit(page, page.form("persona-form"), persona=persona, pin=pin)
 
 
-def verify(link: str, persona: str, language: str = "ja") -> Page:
-    """One's own verification from the chat's link, to the result page."""
+def verify(link: str, persona: str, language: str = "ja", *, elsewhere: bool = False) -> Page:
+    """One's own verification from the chat's link, to the result page; `elsewhere`: the
+    provider returns to another browser than the one that consented (a phone's default)."""
     browser = Browser(language)
     consent = browser.get(link)
     if consent.status != 200:
         return consent
-    return sign_in(browser, browser.submit(consent, consent.form("consent")), persona)
-
-
-def verify_elsewhere(link: str, persona: str, language: str = "ja") -> Page:
-    """Consent in one browser (LINE's); the provider returns to another (the phone's default)."""
-    in_line = Browser(language)
-    consent = in_line.get(link)
-    if consent.status != 200:
-        return consent
-    at_provider = in_line.submit(consent, consent.form("consent"))
-    default = Browser(language)
-    return sign_in(default, default.get(at_provider.url), persona)
+    at_provider = browser.submit(consent, consent.form("consent"))
+    if elsewhere:
+        browser = Browser(language)
+        at_provider = browser.get(at_provider.url)
+    return sign_in(browser, at_provider, persona)
 
 
 def consent_as_guardian(link: str, persona: str, relationship: str, language: str = "ja") -> Page:
@@ -265,10 +259,9 @@ def scenario_walk(verb: str, value: str | dict[str, str], newest_first: list[dic
         what = ("a verification button (send 本人確認 first)" if verb in SELF_VERBS
                 else "a guardian link in the chat (run `worker --once` after the minor verifies)")
         raise WalkFailed(f"expected: {what}")
-    if verb == "verifies identity":
-        page = verify(link, str(value), language)
-    elif verb == "verifies identity in another browser":
-        page = verify_elsewhere(link, str(value), language)
+    if verb in SELF_VERBS:
+        page = verify(link, str(value), language,
+                      elsewhere=verb == "verifies identity in another browser")
     else:
         page = consent_as_guardian(link, value["persona"], value["relationship"], language)
     return page.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.i18n import _
+from bot.identity import confirmation
 from bot.identity.records import Outcome, Relationship
 from bot.models import Entity
 from conversations.identity import messages
@@ -140,12 +141,12 @@ def result_page(outcome: str, residence: Entity | None, replayed: bool, *,
             _("お子さまの本人確認の状況が変わったため、同意は不要になりました。")], outcome)
     elif outcome == "expired":
         page = Page(_("この手続きは期限切れです"), [again(guardian)], outcome)
-    elif outcome == "awaiting_chat":  # the code page, reloaded: the code was shown once
+    elif outcome == confirmation.AWAITING:  # the code page, reloaded: it was shown once
         page = Page(_("LINEのトークで本人確認コードを送ってください"), [
             _("表示された本人確認コードを送ると、本人確認が終わります。"
               "コードがわからなくなったときは、LINEのトークで「本人確認」と送って、"
               "もう一度始めてください。")], outcome)
-    elif outcome in ("wrong_code", "superseded"):
+    elif outcome in (confirmation.WRONG_CODE, confirmation.SUPERSEDED):
         page = Page(_("この本人確認は取り消されました"), [
             _("本人確認コードが続けて違ったか、新しい本人確認が始まったため、"
               "確認した内容は破棄しました。"), again()], outcome)

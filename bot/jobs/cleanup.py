@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.identity import confirmation
+from bot.identity.flow import EXPIRED
 from bot.jobs.framework import JobRun, lock_people, pages
 from bot.models import (
     ConversationState,
@@ -91,7 +92,7 @@ def _unconfirmed_verifications(job: JobRun) -> None:
     def handle(session: Session, ids: Sequence[int]) -> None:
         dropped = session.execute(
             update(attempt).where(attempt.id.in_(ids), attempt.outcome == confirmation.AWAITING)
-            .values(outcome="expired", pending_result=None, confirmation_digest=None))
+            .values(outcome=EXPIRED, pending_result=None, confirmation_digest=None))
         job.summary.add("unconfirmed verifications dropped", dropped.rowcount)
 
     pages(job, fetch, handle, cursor=lambda attempt_id: attempt_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.i18n import _, ngettext
+from bot.identity import confirmation
 from bot.identity.records import IdentityStatus, Outcome
 from bot.models import Entity
 from conversations.common import MAX_ALT_TEXT, clip, help_button, label, say, text
@@ -105,19 +106,19 @@ def confirmed(outcome: str, tries_left: int = 0, residence: Entity | None = None
               guardian_url: str | None = None, premium_home: Entity | None = None) -> list[Message]:
     """The answer to a 本人確認コード sent in the chat (bot.identity.flow.confirm_from_chat)."""
     again = _("もう一度行うときは「本人確認」と送ってください。")
-    if outcome == "wrong_code" and tries_left:
+    if outcome == confirmation.WRONG_CODE and tries_left:
         return [text(ngettext("本人確認コードが違います。ブラウザに表示されたコードを確かめて、"
                               "もう一度送ってください（あと{count}回）。",
                               "本人確認コードが違います。ブラウザに表示されたコードを確かめて、"
                               "もう一度送ってください（あと{count}回）。",
                               tries_left).format(count=tries_left))]
-    if outcome == "wrong_code":
+    if outcome == confirmation.WRONG_CODE:
         return [text(_("本人確認コードが続けて違ったため、今回の本人確認は取り消し、"
                        "確認した内容は破棄しました。") + again, [verify_button()])]
     if outcome == "expired":
         return [text(_("本人確認コードの有効期限が過ぎたため、確認した内容は破棄しました。") + again,
                      [verify_button()])]
-    if outcome == "nothing_waiting":
+    if outcome == confirmation.NOTHING_WAITING:
         return [text(_("コードを待っている本人確認はありません。") + again, [verify_button()])]
     return result(outcome, residence, guardian_url, premium_home)
 
