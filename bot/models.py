@@ -89,6 +89,13 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_access_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where the person is in a dialogue (conversations/engine.py), None when nowhere. On their
+    # own row, it comes with the row lock every webhook event takes, without a read of its own.
+    conversation: Mapped[str | None] = mapped_column(String(60))
+    # Postbacks of this conversation carry the token; an older button no longer matches.
+    conversation_token: Mapped[str | None] = mapped_column(String(16))
+    conversation_data: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    conversation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     residence: Mapped[Entity | None] = relationship()
 
@@ -99,6 +106,10 @@ class Person(Base):
               sqlite_where=text("following = 0")),
         Index("ix_person_deleted_at", "deleted_at", postgresql_where=text("deleted_at IS NOT NULL"),
               sqlite_where=text("deleted_at IS NOT NULL")),
+        # The clean-up ends conversations nobody touched for two weeks.
+        Index("ix_person_conversation_at", "conversation_at",
+              postgresql_where=text("conversation IS NOT NULL"),
+              sqlite_where=text("conversation IS NOT NULL")),
     )
 
 
@@ -149,20 +160,6 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(40))
     answer: Mapped[str] = mapped_column(String(40))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class ConversationState(Base):
-    """Where a person is in a dialogue; read under the person's row lock."""
-
-    __tablename__ = "conversation_state"
-
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
-                                           primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
-    # Postbacks of this conversation carry the token; an older button no longer matches.
-    token: Mapped[str] = mapped_column(String(16))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class ProcessedEvent(Base):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, joinedload
 from bot import entities
 from bot.domain import registration as rules
 from bot.models import (
-    ConversationState,
     Entity,
     GuardianConsent,
     IdentityVerification,
@@ -209,7 +208,6 @@ def delete_person_data(session: Session, person: Person, now: datetime) -> int:
     _withdraw_requests(session, PremiumRequest.person_id == person.id, now, "data_deleted")
     registration_ids = select(Registration.id).where(Registration.person_id == person.id)
     session.execute(delete(SurveyAnswer).where(SurveyAnswer.registration_id.in_(registration_ids)))
-    session.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
     # The card verification goes too (R13, R14): a new start needs a new verification.
     for table in (IdentityVerification, GuardianConsent, VerificationTicket, VerificationAttempt):
         session.execute(delete(table).where(table.person_id == person.id))
@@ -221,6 +219,8 @@ def delete_person_data(session: Session, person: Person, now: datetime) -> int:
     person.residence_entity_id = None
     person.last_access_at = None
     person.deleted_at = now
+    person.conversation = person.conversation_token = person.conversation_data = None
+    person.conversation_at = None
     session.flush()
     return len(current)
 

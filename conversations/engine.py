@@ -11,16 +11,16 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any
 
 from linebot.v3.messaging.models import Message
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.i18n import fold, in_every_locale
-from bot.models import ConversationState, Person
+from bot.models import Person
 from conversations.postback import Postback
 
 # What the person did ------------------------------------------------------------------------
@@ -77,7 +77,7 @@ class Step:
 
 @dataclass(frozen=True)
 class SavedState:
-    """Where the person was when this turn began (a `conversation_state` row)."""
+    """Where the person was when this turn began (`Person.conversation…`)."""
     name: str
     token: str
     data: dict[str, Any]
@@ -210,45 +210,46 @@ class Router:
 
 # State in the database ----------------------------------------------------------------------
 #
-# Read and written with single Core statements built once (no ORM object): one webhook event
-# reads its state once and writes it at most once, and the ORM's unit of work and building
-# the statements cost more CPU than the SQL.
+# The state lives on the person's row: `people.arrive` returns it with the row lock every
+# event takes, so reading it costs nothing. It is written with one Core statement built once
+# (the ORM's unit of work costs more CPU than the SQL), at most once per event, and the
+# loaded Person is told the new values, so it agrees with its row without being read again.
 
-_STATE = ConversationState.__table__
-_READ_STATE = (select(_STATE.c.name, _STATE.c.token, _STATE.c.data)
-               .where(_STATE.c.person_id == bindparam("person_id")))
-_DELETE_STATE = delete(_STATE).where(_STATE.c.person_id == bindparam("person_id"))
-
-
-@cache
-def _write_state(dialect: str):
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_STATE).values(
-        {column: bindparam(column) for column in ("person_id", "name", "token", "data",
-                                                  "updated_at")})
-    return insert.on_conflict_do_update(
-        index_elements=[_STATE.c.person_id],
-        set_={column: insert.excluded[column] for column in ("name", "token", "data",
-                                                             "updated_at")})
+_PERSON = Person.__table__
+_WRITE_STATE = (update(_PERSON).where(_PERSON.c.id == bindparam("person_id"))
+                .values(conversation=bindparam("state_name"),
+                        conversation_token=bindparam("state_token"),
+                        conversation_data=bindparam("state_data"),
+                        conversation_at=bindparam("state_at")))
 
 
-def load_state(session: Session, person_id: int) -> SavedState | None:
-    """The person's state; read after their row is locked, so it is still true when written."""
-    row = session.connection().execute(_READ_STATE, {"person_id": person_id}).first()
-    return SavedState(row.name, row.token, row.data) if row else None
+def load_state(person: Person) -> SavedState | None:
+    """The person's state, as `people.arrive` read it with their row under its lock."""
+    if person.conversation is None:
+        return None
+    return SavedState(person.conversation, person.conversation_token or "",
+                      person.conversation_data or {})
 
 
 def save_state(ctx: Context, step: Step) -> None:
     """Write where the person now is; called in the same transaction as the step's changes."""
     if step.stay:
         return
-    connection = ctx.session.connection()
     if step.next is END:
         if ctx.state is not None:
-            connection.execute(_DELETE_STATE, {"person_id": ctx.person.id})
+            _write(ctx, None, None, None, None)
             ctx.state = None
         return
     saved = SavedState(step.next, ctx.token, step.data)
-    connection.execute(_write_state(connection.dialect.name), {
-        "person_id": ctx.person.id, "name": saved.name, "token": saved.token,
-        "data": saved.data, "updated_at": ctx.now})
+    _write(ctx, saved.name, saved.token, saved.data, ctx.now)
     ctx.state = saved
+
+
+def _write(ctx: Context, name: str | None, token: str | None, data: dict | None,
+           at: datetime | None) -> None:
+    ctx.session.connection().execute(_WRITE_STATE, {
+        "person_id": ctx.person.id, "state_name": name, "state_token": token,
+        "state_data": data, "state_at": at})
+    for attribute, value in (("conversation", name), ("conversation_token", token),
+                             ("conversation_data", data), ("conversation_at", at)):
+        set_committed_value(ctx.person, attribute, value)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import cache
 from typing import ClassVar, TypeVar, get_type_hints
 from urllib.parse import parse_qsl, urlencode
 
@@ -57,7 +58,7 @@ def unpack(data: str) -> Postback | None:
     if cls is None:
         return None
     values = dict(parse_qsl(query, keep_blank_values=True))
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         if field.name not in values:
@@ -72,3 +73,10 @@ def unpack(data: str) -> Postback | None:
         else:
             kwargs[field.name] = raw
     return cls(**kwargs)
+
+
+@cache
+def _hints(cls: type[Postback]) -> dict[str, type]:
+    # Resolving the annotations (strings under `from __future__ import annotations`) costs
+    # more than the rest of unpacking; a class's never change.
+    return get_type_hints(cls)

@@ -154,7 +154,7 @@ def on_postback(ctx: Context, event: PostbackEvent, fetched: Fetched) -> Step:
 
 
 def _converse(ctx: Context, turn: Turn | None) -> Step:
-    ctx.state = load_state(ctx.session, ctx.person.id)
+    ctx.state = load_state(ctx.person)
     with use_locale(people.locale_of(ctx.person)):
         return respond(ctx, turn)
 

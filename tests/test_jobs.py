@@ -21,7 +21,6 @@ from bot.i18n import use_locale
 from bot.jobs import run_job
 from bot.models import (
     CheckIn,
-    ConversationState,
     GuardianConsent,
     IdentityVerification,
     JobMark,
@@ -593,11 +592,11 @@ def test_cleanup_deletes_only_what_is_stale_or_expired(app, db, chat, join, runn
     assert set(summary.counts) == {"webhook event IDs deleted"}  # "old" and the chat's own
     with db.transaction() as session:
         assert session.get(ProcessedEvent, "old") is None
-        assert session.scalar(select(func.count()).select_from(ConversationState)) == 1
+        assert session.scalar(select(func.count(Person.conversation))) == 1
     summary = job(app, "cleanup", now + 15 * DAY)
     assert summary.counts == {"stale conversations ended": 1}
     with db.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(ConversationState)) == 0
+        assert session.scalar(select(func.count(Person.conversation))) == 0
         assert session.scalar(select(func.count(StaffInvitation.id))) == 1  # expired 12 days ago
     assert job(app, "cleanup", now + 34 * DAY).counts == {"staff invitations deleted": 1}
     assert job(app, "cleanup", now + 35 * DAY).counts == {}

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from bot import people
 from bot.models import (
-    ConversationState,
     GuardianConsent,
     IdentityVerification,
     Person,
@@ -75,7 +74,7 @@ def test_r14_delete_all_my_data(app, client, line, chat, db, join):
         assert person.line_user_id is None and person.display_name is None
         assert person.residence_entity_id is None and person.deleted_at is not None
         assert session.scalar(select(func.count()).select_from(SurveyAnswer)) == 0
-        assert session.scalar(select(func.count()).select_from(ConversationState)) == 0
+        assert person.conversation is None and person.conversation_data is None
         # the anonymous aggregate stays: two registrations were made, both ended
         statuses = session.scalars(select(Registration.status)).all()
         assert sorted(statuses) == ["ended", "ended"]

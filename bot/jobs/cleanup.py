@@ -22,7 +22,7 @@ from bot.identity import confirmation
 from bot.identity.flow import EXPIRED
 from bot.jobs.framework import JobRun, lock_people, pages
 from bot.models import (
-    ConversationState,
+    Person,
     ProcessedEvent,
     StaffInvitation,
     VerificationAttempt,
@@ -66,16 +66,20 @@ def _rows(job: JobRun, what: str, key, moment, before: datetime) -> None:
 def _conversation_states(job: JobRun, before: datetime) -> None:
     """The person's row is locked first, as a webhook event does before it reads the state."""
     def fetch(session: Session, after: int, limit: int) -> Sequence[int]:
-        return session.scalars(select(ConversationState.person_id)
-                               .where(ConversationState.person_id > after,
-                                      ConversationState.updated_at < before)
-                               .order_by(ConversationState.person_id).limit(limit)).all()
+        return session.scalars(select(Person.id)
+                               .where(Person.id > after, Person.conversation.is_not(None),
+                                      Person.conversation_at < before)
+                               .order_by(Person.id).limit(limit)).all()
 
     def handle(session: Session, person_ids: Sequence[int]) -> None:
         lock_people(session, person_ids)
-        deleted = session.execute(delete(ConversationState).where(
-            ConversationState.person_id.in_(person_ids), ConversationState.updated_at < before))
-        job.summary.add("stale conversations ended", deleted.rowcount)
+        ended = session.execute(
+            update(Person).where(Person.id.in_(person_ids), Person.conversation.is_not(None),
+                                 Person.conversation_at < before)
+            .values(conversation=None, conversation_token=None, conversation_data=None,
+                    conversation_at=None)
+            .execution_options(synchronize_session=False))
+        job.summary.add("stale conversations ended", ended.rowcount)
 
     pages(job, fetch, handle, cursor=lambda person_id: person_id)
 
