@@ -166,14 +166,14 @@ DEMO_PARTICIPANTS = (
 @cli.command("serve", with_appcontext=False,
              help="Run the web process under gunicorn (production).")
 @click.option("--bind", default=None, help="Address to listen on (default 0.0.0.0:$PORT or :8000).")
-@click.option("--workers", type=int, default=None, help="Worker processes (default $WEB_CONCURRENCY or 2).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default $WEB_CONCURRENCY or 4).")
 def serve(bind, workers):
     import os
 
     from bot.serving import run_gunicorn
 
     run_gunicorn(bind or f"0.0.0.0:{os.environ.get('PORT', '8000')}",
-                 workers or int(os.environ.get("WEB_CONCURRENCY", "2")))
+                 workers or int(os.environ.get("WEB_CONCURRENCY", "4")))
 
 
 @cli.command("demo", with_appcontext=False,
