@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
@@ -311,6 +312,23 @@ def _postback(messages: list[dict], label: str) -> str | None:
     return None
 
 
+def registration_flow(post: Callable[[dict], object], platform: line_platform.LinePlatform) -> None:
+    """One new user's registration, one request at a time: follow, 「登録する」, 「神山」, the
+    登録する postback read from the bot's reply. `post` sends one event; RuntimeError if a step
+    went unanswered."""
+    user_id = "U" + secrets.token_hex(16)
+    platform.add_user(user_id, "ベンチ", "ja")
+    post(follow_event(user_id, reply_token=platform.issue_reply_token(user_id)))
+    post(text_event("登録する", user_id, reply_token=platform.issue_reply_token(user_id)))
+    post(text_event(KAMIYAMA, user_id, reply_token=platform.issue_reply_token(user_id)))
+    data = _postback(platform.last(user_id)[1], "登録する")
+    if data is None:
+        raise RuntimeError("「神山」 was not answered with the 登録する button")
+    post(postback_event(data, user_id, reply_token=platform.issue_reply_token(user_id)))
+    if platform.last(user_id)[0] != 4:
+        raise RuntimeError("a step went unanswered")
+
+
 @dataclass
 class Result:
     app: str
@@ -438,14 +456,7 @@ def profile_bot(flows: int, top: int) -> None:
                 assert response.status_code == 200, response.data
 
             def flow() -> None:
-                user_id = "U" + secrets.token_hex(16)
-                platform.add_user(user_id, "ベンチ", "ja")
-                post(follow_event(user_id, reply_token=platform.issue_reply_token(user_id)))
-                post(text_event("登録する", user_id, reply_token=platform.issue_reply_token(user_id)))
-                post(text_event(KAMIYAMA, user_id, reply_token=platform.issue_reply_token(user_id)))
-                data = _postback(platform.last(user_id)[1], "登録する")
-                post(postback_event(data, user_id, reply_token=platform.issue_reply_token(user_id)))
-                assert platform.last(user_id)[0] == 4
+                registration_flow(post, platform)
 
             for _ in range(20):  # warm caches, compile queries
                 flow()
@@ -513,22 +524,16 @@ def _serial_run(which: str, flows: int, env: dict[str, str], platform: Recording
         assert response.status == 200, response.status
 
     def flow() -> None:
+        if which == "bot":
+            registration_flow(post, platform)
+            return
         user_id = "U" + secrets.token_hex(16)
         platform.add_user(user_id, "ベンチ", "ja")
-
-        def token() -> str:
-            return platform.issue_reply_token(user_id)
-
-        if which == "echo":
-            for n in range(4):
-                post(text_event(f"こんにちは {n}", user_id, reply_token=token()))
-        else:
-            post(follow_event(user_id, reply_token=token()))
-            post(text_event("登録する", user_id, reply_token=token()))
-            post(text_event(KAMIYAMA, user_id, reply_token=token()))
-            post(postback_event(_postback(platform.last(user_id)[1], "登録する"), user_id,
-                                reply_token=token()))
-        assert platform.last(user_id)[0] == 4, "a POST went unanswered"
+        for n in range(4):
+            post(text_event(f"こんにちは {n}", user_id,
+                            reply_token=platform.issue_reply_token(user_id)))
+        if platform.last(user_id)[0] != 4:
+            raise RuntimeError("an echo went unanswered")
 
     try:
         for _ in range(40):

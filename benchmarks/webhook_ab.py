@@ -28,9 +28,9 @@ from pathlib import Path
 
 import common
 import urllib3
-from webhook import KAMIYAMA, PlatformServer, ServerSetting, _postback, app_env
+from webhook import PlatformServer, ServerSetting, app_env, registration_flow
 
-from bot.devtools.events import follow_event, postback_event, signature, text_event, webhook_body
+from bot.devtools.events import signature, webhook_body
 
 
 @dataclass
@@ -107,7 +107,7 @@ def measure(versions: list[Version], platform, secret: str, args) -> list[tuple[
     def user(version: Version) -> None:
         while not stop.is_set():
             try:
-                registration_flow(version.pool, platform, secret)
+                registration_flow(lambda event: post(version.pool, event, secret), platform)
             except (RuntimeError, urllib3.exceptions.HTTPError):
                 with lock:
                     version.errors += 1
@@ -131,31 +131,16 @@ def measure(versions: list[Version], platform, secret: str, args) -> list[tuple[
             for n, a, b in zip(posts, after, before)]
 
 
+def post(pool: urllib3.HTTPConnectionPool, event: dict, secret: str) -> None:
+    body = webhook_body(event)
+    response = pool.urlopen("POST", "/callback", body=body, headers={
+        "Content-Type": "application/json", "X-Line-Signature": signature(body, secret)})
+    if response.status != 200:
+        raise RuntimeError(f"the webhook answered {response.status}")
+
+
 def cpu(version: Version) -> float:
     return common.process_tree_cpu(version.pid) + common.postgres_cpu(version.database)
-
-
-def registration_flow(pool: urllib3.HTTPConnectionPool, platform, secret: str) -> None:
-    """Follow, 「登録する」, 「神山」, the 登録する postback; every step must be answered."""
-    user_id = "U" + secrets.token_hex(16)
-    platform.add_user(user_id, "ベンチ", "ja")
-
-    def post(event: dict) -> None:
-        body = webhook_body(event)
-        response = pool.urlopen("POST", "/callback", body=body, headers={
-            "Content-Type": "application/json", "X-Line-Signature": signature(body, secret)})
-        if response.status != 200:
-            raise RuntimeError(f"the webhook answered {response.status}")
-
-    post(follow_event(user_id, reply_token=platform.issue_reply_token(user_id)))
-    post(text_event("登録する", user_id, reply_token=platform.issue_reply_token(user_id)))
-    post(text_event(KAMIYAMA, user_id, reply_token=platform.issue_reply_token(user_id)))
-    data = _postback(platform.last(user_id)[1], "登録する")
-    if data is None:
-        raise RuntimeError("「神山」 was not answered with the 登録する button")
-    post(postback_event(data, user_id, reply_token=platform.issue_reply_token(user_id)))
-    if platform.last(user_id)[0] != 4:
-        raise RuntimeError("a step went unanswered")
 
 
 if __name__ == "__main__":
