@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from bot import config as configuration
+from bot.cookieless import NoSessions
 from bot.db import Database
 
 
@@ -17,6 +18,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    app.session_interface = NoSessions()
     logging.basicConfig(level=str(settings["LOG_LEVEL"]).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
