@@ -22,7 +22,8 @@ What it does, all on this machine:
    delivered from this process through a small broker:
    - bot: the registration flow with a fresh LINE user ID — follow, 「登録する」, 「神山」, then
      the 登録する postback read from the bot's reply as the platform recorded it; every step
-     must have been answered and the last reply must say 登録しました, else it is an error;
+     must have been answered and the last reply must say 登録しました (checked 5 flows at a
+     time), else it is an error;
    - echo: text messages, whose echoes must arrive (checked every 20);
    every webhook POST is timed (signed body ready → 200 received);
 5. prints requests/s, p50/p90/p99/max latency and errors for both apps and the ratio, and the
@@ -58,6 +59,9 @@ from bot.devtools.events import follow_event, postback_event, signature, text_ev
 from bot.scenario import message_actions, message_texts
 
 KAMIYAMA = "神山"
+#: Registration flows per broker call for new users and for the final check (the echo's
+#: virtual users fetch 20 reply tokens per call).
+FLOWS_PER_CALL = 5
 
 
 # The local LINE platform, in this process -----------------------------------------------------
@@ -167,8 +171,9 @@ def start_app(which: str, setting: ServerSetting, env: dict[str, str], log) -> t
 #
 # The virtual users run in load-generator processes (threads in each), so that neither they nor
 # the platform are held back by one GIL. They ask this process's platform for users, reply
-# tokens and what was delivered through a small broker (multiprocessing.connection): one round
-# trip per registration flow step that needs it, a batch of tokens per 20 echo messages.
+# tokens and what was delivered through a small broker (multiprocessing.connection): in the
+# registration flow one round trip for the postback's data, and new users and the final check
+# 5 flows at a time; a batch of tokens per 20 echo messages.
 
 class Broker:
     """Serves the load generators: new users with their reply tokens, and deliveries."""
@@ -197,15 +202,19 @@ class Broker:
                 except (EOFError, OSError):
                     return
                 match request:
-                    case ("begin", int(tokens)):
-                        user_id = "U" + secrets.token_hex(16)
-                        platform.add_user(user_id, "ベンチ", "ja")
-                        connection.send((user_id, [platform.issue_reply_token(user_id)
-                                                   for _ in range(tokens)]))
+                    case ("begin", int(users), int(tokens)):
+                        connection.send([self._begin(tokens) for _ in range(users)])
                     case ("tokens", str(user_id), int(count)):
                         connection.send([platform.issue_reply_token(user_id) for _ in range(count)])
                     case ("last", str(user_id)):
                         connection.send(platform.last(user_id))
+                    case ("last", list(user_ids)):
+                        connection.send([platform.last(user_id) for user_id in user_ids])
+
+    def _begin(self, tokens: int) -> tuple[str, list[str]]:
+        user_id = "U" + secrets.token_hex(16)
+        self.platform.add_user(user_id, "ベンチ", "ja")
+        return user_id, [self.platform.issue_reply_token(user_id) for _ in range(tokens)]
 
     def close(self) -> None:
         self.listener.close()
@@ -244,32 +253,41 @@ class VirtualUser:
         return ok
 
     def registration(self) -> None:
-        """The bot: the registration flow with a new LINE user each time."""
+        """The bot: the registration flow with a new LINE user each time. New users come
+        FLOWS_PER_CALL at a time and their last replies are checked together, as the echo's
+        tokens and echoes are; only the postback's data is asked for in the middle of a flow."""
         samples = self.samples
         while not self.stop.is_set():
-            user_id, tokens = self.call("begin", 4)
-            if not (self.post(follow_event(user_id, reply_token=tokens[0]))
-                    and self.post(text_event("登録する", user_id, reply_token=tokens[1]))
-                    and self.post(text_event(KAMIYAMA, user_id, reply_token=tokens[2]))):
+            posted = [user_id for user_id, tokens in self.call("begin", FLOWS_PER_CALL, 4)
+                      if self.flow(user_id, tokens)]
+            if not posted:
                 continue
-            count, messages = self.call("last", user_id)
-            data = _postback(messages, "登録する") if count == 3 else None
-            if data is None:  # a step went unanswered, or not with the confirmation
-                samples.missing.append(time.monotonic())
-                continue
-            if not self.post(postback_event(data, user_id, reply_token=tokens[3])):
-                continue
-            count, messages = self.call("last", user_id)
-            if count == 4 and any("登録しました" in text for m in messages
-                                  for text in message_texts(m)):
-                samples.flows.append(time.monotonic())
-            else:
-                samples.missing.append(time.monotonic())
+            now = time.monotonic()
+            for count, messages in self.call("last", posted):
+                if count == 4 and any("登録しました" in text for m in messages
+                                      for text in message_texts(m)):
+                    samples.flows.append(now)
+                else:
+                    samples.missing.append(now)
+
+    def flow(self, user_id: str, tokens: list[str]) -> bool:
+        """Follow, 「登録する」, 「神山」 and the postback; True if all four were posted."""
+        if self.stop.is_set() or not (
+                self.post(follow_event(user_id, reply_token=tokens[0]))
+                and self.post(text_event("登録する", user_id, reply_token=tokens[1]))
+                and self.post(text_event(KAMIYAMA, user_id, reply_token=tokens[2]))):
+            return False
+        count, messages = self.call("last", user_id)
+        data = _postback(messages, "登録する") if count == 3 else None
+        if data is None:  # a step went unanswered, or not with the confirmation
+            self.samples.missing.append(time.monotonic())
+            return False
+        return self.post(postback_event(data, user_id, reply_token=tokens[3]))
 
     def echo(self) -> None:
         """The echo app: text messages, checked 20 at a time against what was delivered."""
         samples = self.samples
-        user_id, _ = self.call("begin", 0)
+        [(user_id, _)] = self.call("begin", 1, 0)
         answered = 0
         while not self.stop.is_set():
             sent, text = 0, None
