@@ -121,10 +121,15 @@ def _answer(app: Flask, session: Session, person: Person, event: Event, fetched:
 def on_follow(ctx: Context, event: FollowEvent, fetched: Fetched) -> Step:
     person = ctx.person
     returning = person.created_at < ctx.now or not person.following
-    person.following = True
+    now_known = {"following": True}
     if fetched.profile is not None:
-        person.display_name = fetched.profile.display_name
-        person.profile_language = fetched.profile.language
+        now_known |= {"display_name": fetched.profile.display_name,
+                      "profile_language": fetched.profile.language}
+    for attribute, value in now_known.items():
+        # A new follower's row already says all this (`people.arrive`); a value set again
+        # unchanged would still cost a flush at commit, as much CPU as a statement.
+        if getattr(person, attribute) != value:
+            setattr(person, attribute, value)
     with use_locale(people.locale_of(person)):
         return Step(menu_messages.greeting(person.display_name, returning=returning))
 
