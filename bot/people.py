@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot import event_log
+from bot.db import persistent
 from bot.i18n import SOURCE_LOCALE, locale_from_language_tag
 from bot.models import Person
 
@@ -69,10 +70,11 @@ def arrive(session: Session, webhook_event_id: str, line_user_id: str, now: date
         if not event_log.claim(session, webhook_event_id, now):
             return None
         return lock(session, line_user_id, now, access=True, profile=profile)
-    return session.scalars(_claim_and_upsert(), {
+    row = session.execute(_claim_and_upsert(), {
         "webhook_event_id": webhook_event_id, "processed_at": now,
-        "line_user_id": line_user_id, "now": now, "last_access_at": now, **_named(profile)},
-        execution_options={"populate_existing": True}).one_or_none()
+        "line_user_id": line_user_id, "now": now, "last_access_at": now,
+        **_named(profile)}).one_or_none()
+    return None if row is None else persistent(session, Person, row)
 
 
 @cache
@@ -91,7 +93,7 @@ def _claim_and_upsert():
     upsert = insert.on_conflict_do_update(
         index_elements=[table.c.line_user_id],
         set_={"last_access_at": insert.excluded.last_access_at})
-    return select(Person).from_statement(upsert.returning(*table.c))
+    return upsert.returning(*table.c)  # a Core row: `persistent` makes the person of it
 
 
 def find(session: Session, line_user_id: str) -> Person | None:
