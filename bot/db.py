@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import DateTime, MetaData, Row, TypeDecorator, create_engine, event, exc, text
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
     Session,
+    configure_mappers,
     make_transient_to_detached,
     sessionmaker,
 )
@@ -52,23 +53,31 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
-def persistent(session: Session, model: type[Model], row: Row) -> Model:
-    """`row`, every column of `model`'s table read with Core, as the session's object — as if
-    the session had loaded it, without the ORM's per-query loading set-up, which costs about
-    as much CPU as the statement (for the row every webhook event reads). Its identity must
-    not be in the session yet."""
-    instance = model.__mapper__.class_manager.new_instance()
-    instance_dict(instance).update(zip(_attribute_keys(model), row, strict=True))
+def persistent(session: Session, model: type[Model], row: Sequence) -> Model:
+    """`row` — `model`'s table's columns in order, read with Core — as the session's object, as
+    if the session had loaded it, without the ORM's per-query loading set-up, which costs about
+    as much CPU as a statement (on the rows the webhook reads on most events). An object the
+    session already has for the row is returned as it is, as the ORM's loading does."""
+    keys, primary_key = _layout(model)
+    mapper = model.__mapper__
+    already = session.identity_map.get(
+        mapper.identity_key_from_primary_key([row[i] for i in primary_key]))
+    if already is not None:
+        return already
+    instance = mapper.class_manager.new_instance()
+    instance_dict(instance).update(zip(keys, row, strict=True))
     make_transient_to_detached(instance)  # the values count as loaded, not as changes
     session.add(instance)
     return instance
 
 
 @cache
-def _attribute_keys(model: type[Base]) -> tuple[str, ...]:
-    """Attribute names in the order of the table's columns (`RETURNING *table.c`)."""
-    mapper = model.__mapper__
-    return tuple(mapper.get_property_by_column(column).key for column in model.__table__.c)
+def _layout(model: type[Base]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The attribute of each of the table's columns, in order, and where the primary key is."""
+    configure_mappers()  # a new process may build objects before its first ORM query
+    mapper, columns = model.__mapper__, list(model.__table__.c)
+    return (tuple(mapper.get_property_by_column(column).key for column in columns),
+            tuple(columns.index(column) for column in mapper.primary_key))
 
 
 def normalise_url(url: str) -> str:

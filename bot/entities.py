@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.db import persistent
 from bot.domain.geo import distance_km
 from bot.domain.romaji import municipality_name_en
 from bot.domain.text import search_key
@@ -129,7 +130,7 @@ def by_code(session: Session, code: str) -> Entity | None:
 
 
 _BY_CODE = select(Entity).where(Entity.code == bindparam("code"))
-_BY_IDS = select(Entity).where(Entity.id.in_(bindparam("ids", expanding=True)))
+_BY_IDS = select(Entity.__table__).where(Entity.id.in_(bindparam("ids", expanding=True)))
 
 
 def _read(session: Session, ids: Iterable[int]) -> dict[int, Entity]:
@@ -138,7 +139,8 @@ def _read(session: Session, ids: Iterable[int]) -> dict[int, Entity]:
     The session's identity map holds objects weakly: the rows are kept in `session.info`
     for the session's life, so that `Session.get` finds a prefecture read along the way.
     """
-    found = {entity.id: entity for entity in session.scalars(_BY_IDS, {"ids": list(ids)})}
+    rows = session.execute(_BY_IDS, {"ids": list(ids)})
+    found = {row.id: persistent(session, Entity, row) for row in rows}
     session.info.setdefault("entities", {}).update(found)
     return found
 

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from bot import entities
+from bot.db import persistent
 from bot.domain import registration as rules
 from bot.models import (
     Entity,
@@ -45,14 +47,25 @@ def target(entity: Entity) -> rules.Target:
 
 
 def active(session: Session, person: Person) -> list[Registration]:
-    return list(session.scalars(_ACTIVE, {"person_id": person.id}))
+    """The person's active registrations, oldest first, each with its entity loaded."""
+    found = []
+    for row in session.execute(_ACTIVE, {"person_id": person.id}):
+        registration = persistent(session, Registration, row[:_REGISTRATION_COLUMNS])
+        entity = persistent(session, Entity, row[_REGISTRATION_COLUMNS:])
+        if "entity" not in instance_dict(registration):  # one the session had keeps its own
+            set_committed_value(registration, "entity", entity)
+        found.append(registration)
+    return found
 
 
-# Built once: it runs on most events, and building it cost more CPU than running it.
-_ACTIVE = (select(Registration).options(joinedload(Registration.entity))
+# Built once: it runs on most events, and building it cost more CPU than running it. Rows, not
+# ORM objects (`db.persistent`): the ORM's loading set-up cost as much as the query.
+_ACTIVE = (select(Registration.__table__, Entity.__table__)
+           .join(Entity.__table__, Registration.entity_id == Entity.id)
            .where(Registration.person_id == bindparam("person_id"),
                   Registration.status == RegistrationStatus.ACTIVE)
            .order_by(Registration.registered_at, Registration.id))
+_REGISTRATION_COLUMNS = len(Registration.__table__.c)
 
 
 def held(registrations: list[Registration]) -> list[rules.Held]:
@@ -96,16 +109,18 @@ def register_basic(session: Session, person: Person, entity: Entity, now: dateti
     if co_registered:
         new.append({"entity_id": prefecture.id, "origin": Origin.CO_REGISTRATION,
                     "counted_in_statistics": True})
-    inserted = session.scalars(_INSERT, [
+    inserted = [persistent(session, Registration, row) for row in session.execute(_INSERT, [
         {"person_id": person.id, "kind": kind, "status": RegistrationStatus.ACTIVE,
-         "registered_at": now, **row} for row in new]).all() if new else []
+         "registered_at": now, **row} for row in new])] if new else []
     session.flush()
     return Registered(existing or inserted[0], inserted[-1] if co_registered else None)
 
 
-# One INSERT … RETURNING for the new rows, which come back as the session's objects: the
-# unit of work's flush of new objects cost more CPU than the rest of registering.
-_INSERT = insert(Registration).returning(Registration, sort_by_parameter_order=True)
+# One INSERT … RETURNING for the new rows, which become the session's objects
+# (`db.persistent`): the unit of work's flush of new objects cost more CPU than the rest of
+# registering, and the ORM's loading of the returned rows as much as the statement.
+_INSERT = insert(Registration.__table__).returning(*Registration.__table__.c,
+                                                   sort_by_parameter_order=True)
 
 
 class RegistrationRefused(Exception):
