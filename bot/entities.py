@@ -130,7 +130,9 @@ def by_code(session: Session, code: str) -> Entity | None:
 
 
 _BY_CODE = select(Entity).where(Entity.code == bindparam("code"))
-_BY_IDS = select(Entity.__table__).where(Entity.id.in_(bindparam("ids", expanding=True)))
+_ENTITY = Entity.__table__
+# Core, not ORM, columns throughout, or SQLAlchemy runs the statement through the ORM anyway.
+_BY_IDS = select(_ENTITY).where(_ENTITY.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _read(session: Session, ids: Iterable[int]) -> dict[int, Entity]:

@@ -60,12 +60,13 @@ def active(session: Session, person: Person) -> list[Registration]:
 
 # Built once: it runs on most events, and building it cost more CPU than running it. Rows, not
 # ORM objects (`db.persistent`): the ORM's loading set-up cost as much as the query.
-_ACTIVE = (select(Registration.__table__, Entity.__table__)
-           .join(Entity.__table__, Registration.entity_id == Entity.id)
-           .where(Registration.person_id == bindparam("person_id"),
-                  Registration.status == RegistrationStatus.ACTIVE)
-           .order_by(Registration.registered_at, Registration.id))
-_REGISTRATION_COLUMNS = len(Registration.__table__.c)
+# Core columns throughout, or SQLAlchemy runs the statement through the ORM anyway.
+_R, _E = Registration.__table__, Entity.__table__
+_ACTIVE = (select(_R, _E).join(_E, _R.c.entity_id == _E.c.id)
+           .where(_R.c.person_id == bindparam("person_id"),
+                  _R.c.status == RegistrationStatus.ACTIVE)
+           .order_by(_R.c.registered_at, _R.c.id))
+_REGISTRATION_COLUMNS = len(_R.c)
 
 
 def held(registrations: list[Registration]) -> list[rules.Held]:
