@@ -58,9 +58,9 @@ def active(session: Session, person: Person) -> list[Registration]:
     return found
 
 
-# Built once: it runs on most events, and building it cost more CPU than running it. Rows, not
-# ORM objects (`db.persistent`): the ORM's loading set-up cost as much as the query.
-# Core columns throughout, or SQLAlchemy runs the statement through the ORM anyway.
+# Built once: it runs on most events, and building it cost more CPU than running it. Core rows
+# made objects by `db.persistent`: the ORM's loading set-up cost as much as the query. (Core
+# columns throughout, or SQLAlchemy runs the statement through the ORM anyway.)
 _R, _E = Registration.__table__, Entity.__table__
 _ACTIVE = (select(_R, _E).join(_E, _R.c.entity_id == _E.c.id)
            .where(_R.c.person_id == bindparam("person_id"),
