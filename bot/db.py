@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -69,6 +69,17 @@ def persistent(session: Session, model: type[Model], row: Sequence) -> Model:
     make_transient_to_detached(instance)  # the values count as loaded, not as changes
     session.add(instance)
     return instance
+
+
+def set_changed(instance: Base, values: Mapping[str, object]) -> bool:
+    """Set the attributes whose value differs; True if any did. A value set again unchanged
+    would still make the session flush at commit, which costs as much CPU as a statement."""
+    changed = False
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
 
 
 @cache

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import persistent
+from bot.db import persistent, set_changed
 from bot.domain.geo import distance_km
 from bot.domain.romaji import municipality_name_en
 from bot.domain.text import search_key
@@ -91,12 +91,7 @@ def load(session: Session) -> tuple[int, int]:
             session.add(Entity(**fields))
             inserted += 1
             continue
-        changed = False
-        for name, value in fields.items():
-            if getattr(entity, name) != value:
-                setattr(entity, name, value)
-                changed = True
-        updated += changed
+        updated += set_changed(entity, fields)
     session.flush()
     return inserted, updated
 

@@ -30,7 +30,7 @@ from linebot.v3.webhooks import (
 from sqlalchemy.orm import Session
 
 from bot import line, people, qr
-from bot.db import database
+from bot.db import database, set_changed
 from bot.i18n import use_locale
 from bot.line import Profile
 from bot.models import Person
@@ -125,11 +125,7 @@ def on_follow(ctx: Context, event: FollowEvent, fetched: Fetched) -> Step:
     if fetched.profile is not None:
         now_known |= {"display_name": fetched.profile.display_name,
                       "profile_language": fetched.profile.language}
-    for attribute, value in now_known.items():
-        # A new follower's row already says all this (`people.arrive`); a value set again
-        # unchanged would still cost a flush at commit, as much CPU as a statement.
-        if getattr(person, attribute) != value:
-            setattr(person, attribute, value)
+    set_changed(person, now_known)  # a new follower's row already says all this (`arrive`)
     with use_locale(people.locale_of(person)):
         return Step(menu_messages.greeting(person.display_name, returning=returning))
 
