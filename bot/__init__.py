@@ -10,6 +10,7 @@ from flask import Flask
 from bot import config as configuration
 from bot.cookieless import NoSessions
 from bot.db import Database
+from bot.json_bodies import BoundedJSONProvider
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
     app.session_interface = NoSessions()
+    app.json = BoundedJSONProvider(app)
     logging.basicConfig(level=str(settings["LOG_LEVEL"]).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

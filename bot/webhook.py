@@ -27,8 +27,9 @@ def callback():
         events = parser.parse(body, signature)
     except InvalidSignatureError:
         abort(400, "invalid signature")
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        # A correctly signed body that is not a webhook payload (malformed JSON, wrong shape).
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+        # A correctly signed body that is not a webhook payload (malformed JSON, wrong shape,
+        # JSON nested deeper than the decoder goes).
         log.warning("malformed webhook body: %s", type(error).__name__)
         abort(400, "malformed body")
     app = current_app._get_current_object()

@@ -350,6 +350,12 @@ def test_the_liff_endpoint_refuses_what_line_does_not_vouch_for(liff, client, bo
     assert response.status_code == status and response.json["error"]
 
 
+def test_json_nested_too_deep_for_the_decoder_is_a_400(liff, client):
+    response = client.post("/identity/liff/begin", data="[" * 50_000 + "]" * 50_000,
+                           content_type="application/json")
+    assert response.status_code == 400 and response.json["error"]
+
+
 def test_an_id_token_of_another_channel_is_refused(liff, client, line, chat):
     id_token = line.issue_id_token(chat.user_id, "9999999999")
     assert client.post("/identity/liff/begin", json={"idToken": id_token}).status_code == 401

@@ -405,8 +405,10 @@ def test_line_being_down_is_not_the_persons_fault(liff, client, line):
     {"json": {"idToken": "a.b.c", "text": ""}},
     {"json": ["a.b.c", "text"]},
     {"data": "not json", "content_type": "application/json"},
+    {"data": "[" * 50_000 + "]" * 50_000, "content_type": "application/json"},
     {"data": "idToken=a.b.c&text=x", "content_type": "application/x-www-form-urlencoded"},
-], ids=["empty", "no text", "no token", "token not text", "empty text", "a list", "not json", "a form"])
+], ids=["empty", "no text", "no token", "token not text", "empty text", "a list", "not json",
+        "nested too deep", "a form"])
 def test_a_malformed_request_is_a_400(liff, client, body):
     response = client.post("/liff/checkin", **body)
     assert response.status_code == 400 and "error" in response.json

@@ -176,6 +176,8 @@ def test_an_unreachable_callback_is_reported_not_raised(app, client):
     ("/users", {"json": {"displayName": "  "}}, 400),
     ("/users", {"json": {"displayName": "A", "language": "fr"}}, 400),
     ("/users", {"body": b"not json", "headers": {"Content-Type": "application/json"}}, 400),
+    ("/users", {"body": b"[" * 50_000 + b"]" * 50_000,
+                "headers": {"Content-Type": "application/json"}}, 400),
     ("/users/U00000000000000000000000000000000/events", {"json": {"type": "text", "text": "x"}}, 404),
     ("/users/U00000000000000000000000000000000/images",
      {"fields": {"file": ("a.png", b"x", "image/png")}}, 404),
