@@ -11,11 +11,16 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import cache
 from typing import ClassVar, TypeVar, get_type_hints
 from urllib.parse import parse_qsl, urlencode
 
 MAX_DATA_LENGTH = 300  # LINE's limit on postback.data
+#: The numbers we pack (ids, pages, choices) are never negative and fit the database's
+#: integer; ASCII digits only, as `str.isdigit` would also pass "²", which `int` refuses.
+_NUMBER = re.compile(r"[0-9]{1,10}")
+_LARGEST = 2**31 - 1
 
 _registry: dict[str, type[Postback]] = {}
 
@@ -66,8 +71,10 @@ def unpack(data: str) -> Postback | None:
                 continue
             return None
         raw = values[field.name]
+        if "\x00" in raw:  # never ours ("%00"), and PostgreSQL cannot compare it
+            return None
         if hints[field.name] is int:
-            if not raw.lstrip("-").isdigit() or len(raw) > 12:
+            if not _NUMBER.fullmatch(raw) or int(raw) > _LARGEST:
                 return None
             kwargs[field.name] = int(raw)
         else:

@@ -33,7 +33,7 @@ from bot import line, people, qr
 from bot.db import database, set_changed
 from bot.i18n import use_locale
 from bot.line import Profile
-from bot.models import Person
+from bot.models import Person, ProcessedEvent
 from conversations.engine import Context, Location, Photo, Step, Tapped, Text, Turn, load_state
 from conversations.menu import messages as menu_messages
 from conversations.postback import unpack
@@ -57,6 +57,10 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
     source = getattr(event, "source", None)
     if not isinstance(source, UserSource) or not source.user_id:
         log.info("ignored %s event from a %s", event.type, getattr(source, "type", "unknown"))
+        return
+    if not (_storable(source.user_id, _USER_ID_LENGTH)
+            and _storable(event.webhook_event_id, _EVENT_ID_LENGTH)):
+        log.warning("ignored %s event: its user or event ID is not one LINE gives", event.type)
         return
     now = now or datetime.now(UTC)
     gateway = line.gateway(app)
@@ -87,6 +91,22 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
             effect(gateway)
         except ApiException as error:  # the change is committed; LINE can be asked again later
             log.warning("after event %s: LINE answered %s", event.webhook_event_id, error.status)
+
+
+_USER_ID_LENGTH = Person.__table__.c.line_user_id.type.length
+_EVENT_ID_LENGTH = ProcessedEvent.__table__.c.webhook_event_id.type.length
+
+
+def _storable(value: object, length: int) -> bool:
+    # LINE's IDs are short ASCII; anything else would fail in the database (PostgreSQL refuses
+    # NUL and over-long values) after the event had been half handled.
+    return isinstance(value, str) and 0 < len(value) <= length and "\x00" not in value
+
+
+def _readable(text: str) -> str:
+    """Typed or tapped text as we read it: cut (SPEC §5, huge text), without NUL characters,
+    which no LINE client sends and PostgreSQL cannot store."""
+    return text[:MAX_TEXT_READ].replace("\x00", "")
 
 
 def fetch(gateway: line.LineGateway, event: Event, user_id: str) -> Fetched:
@@ -139,18 +159,20 @@ def on_message(ctx: Context, event: MessageEvent, fetched: Fetched) -> Step:
     content = event.message
     turn: Turn | None = fetched.photo
     if isinstance(content, TextMessageContent):
-        turn = Text(content.text[:MAX_TEXT_READ])
+        turn = Text(_readable(content.text))
     elif isinstance(content, LocationMessageContent):
-        turn = Location(content.latitude, content.longitude, content.address)
+        address = content.address and _readable(content.address)
+        turn = Location(content.latitude, content.longitude, address)
     return _converse(ctx, turn)
 
 
 def on_postback(ctx: Context, event: PostbackEvent, fetched: Fetched) -> Step:
-    postback = unpack(event.postback.data or "")
+    postback = unpack(_readable(event.postback.data or ""))
     if postback is None:
         with use_locale(people.locale_of(ctx.person)):
             return Step(menu_messages.unknown_button())
-    params = {k: v for k, v in (event.postback.params or {}).items() if isinstance(v, str)}
+    params = {k: _readable(v) for k, v in (event.postback.params or {}).items()
+              if isinstance(v, str)}
     return _converse(ctx, Tapped(postback, params))
 
 

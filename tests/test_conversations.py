@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -207,6 +208,25 @@ def test_foreign_or_tampered_postbacks_are_answered_politely(chat, db, join, dat
     chat.postback(data)
     assert chat.last and chat.labels()
     assert held(db, chat) == {}
+
+
+@pytest.mark.parametrize("data", ["mine.leave?id=--1", "mine.leave?id=%C2%B2", "mine.leave?id=-1",
+                                  "mine.leave?id=2147483648", "ans.start?id=%EF%BC%91",
+                                  "reg.pick?code=%00&t=x"])
+def test_numbers_and_text_we_never_pack_are_an_old_button_not_an_error(chat, db, join, data,
+                                                                          caplog):
+    join(KAMIYAMA)
+    before = held(db, chat)
+    chat.postback(data)
+    assert "このボタンは使えません" in chat.text()  # not the apology for a failure
+    assert held(db, chat) == before
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_unpack_reads_only_the_numbers_pack_writes():
+    assert unpack(pack(StartAnswering(id=2147483647))) == StartAnswering(id=2147483647)
+    for raw in ("", "-1", "--1", "+1", " 1", "1.0", "²", "１", "2147483648", "1" * 13):
+        assert unpack(f"ans.start?id={raw}") is None, raw
 
 
 def test_postback_data_round_trips_and_keeps_lines_limit():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,36 @@ def test_malformed_body_with_a_good_signature_is_a_400(app, client, db):
     for body in (b"not json", b'{"destination": "x"}', b'{"events": [{"no": "type"}]}'):
         assert post(client, app, body=body).status_code == 400, body
     assert count(db, Person) == 0
+
+
+def test_json_nested_deeper_than_the_decoder_goes_is_a_400(app, client, db):
+    deep = b'{"destination": "x", "events": [' + b"[" * 50_000 + b"]" * 50_000 + b"]}"
+    assert post(client, app, body=deep).status_code == 400
+    assert count(db, Person) == 0
+
+
+@pytest.mark.parametrize("source, event_id", [
+    ("U" + "0" * 100, None), ("U1\x00", None), ("U" + "0" * 32, "01" + "X" * 100),
+    ("U" + "0" * 32, "01X\x00"),
+], ids=["long user ID", "NUL in user ID", "long event ID", "NUL in event ID"])
+def test_an_event_with_ids_line_never_gives_is_ignored(app, client, db, line, caplog, source,
+                                                      event_id):
+    event = follow_event(source, reply_token=line.issue_reply_token(user_id("x")))
+    if event_id is not None:
+        event["webhookEventId"] = event_id
+    assert post(client, app, event).status_code == 200
+    assert count(db, Person) == 0 and count(db, ProcessedEvent) == 0
+    assert "not one LINE gives" in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_nul_characters_in_what_a_person_types_are_dropped(app, client, db, line, caplog):
+    chat = Chat(app, client, line)
+    chat.follow()
+    chat.say("登録\x00する")
+    chat.say("神\x00山")
+    assert "神山町" in chat.text()  # found by the name without the NUL
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def test_duplicate_event_id_is_acknowledged_and_skipped(app, client, db, line):
