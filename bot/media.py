@@ -14,8 +14,11 @@ from flask import Blueprint, Flask, Response
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from bot import url_tokens
 from bot.db import database
 from bot.models import Entity, Media
+
+MEDIA_ID_LENGTH = Media.__table__.c.id.type.length
 
 ORIGINAL_PX, PREVIEW_PX = 2048, 480
 blueprint = Blueprint("media", __name__)
@@ -53,9 +56,11 @@ def urls(app: Flask, media_id: str) -> tuple[str, str]:
 
 
 def _serve(media_id: str, preview: bool) -> Response:
-    with database().transaction() as session:
-        media = session.get(Media, media_id[:32])
-        data = None if media is None else (media.preview if preview else media.original)
+    data = None
+    if url_tokens.could_be_ours(media_id, MEDIA_ID_LENGTH):
+        with database().transaction() as session:
+            media = session.get(Media, media_id)
+            data = None if media is None else (media.preview if preview else media.original)
     if data is None:
         return Response("Not found\n", 404, mimetype="text/plain")
     response = Response(data, mimetype="image/jpeg")

@@ -303,6 +303,14 @@ def test_the_callback_answers_once_and_unknown_states_politely(app, client, chat
     assert client.get("/identity/callback").status_code == 400
 
 
+@pytest.mark.parametrize("state", ["%00", "a%00b", "%E3%81%82", "a" * 65])
+def test_a_state_that_cannot_be_ours_is_refused_not_looked_up(client, state):
+    callback = client.get(f"/identity/callback?code=x&state={state}")
+    assert callback.status_code == 400 and "正しくありません" in callback.text
+    assert client.post("/identity/retry", data={"state": state.replace("%00", "\x00")}
+                       ).status_code == 410
+
+
 def test_an_attempt_left_too_long_expires(app, client, chat, db):
     browser = walkthrough.Browser()
     consent = browser.get(verification_uri(chat))

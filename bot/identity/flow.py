@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import outbox, url_tokens
 from bot.db import database
 from bot.i18n import use_locale
 from bot.identity import binding, confirmation, handoff, oidc, records
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 ATTEMPT_LIFETIME = timedelta(minutes=30)
 #: After a cancel or a failure the result page offers to try again, for this long, once.
 RETRY_WINDOW = timedelta(minutes=30)
+_STATE_LENGTH = VerificationAttempt.__table__.c.state.type.length
 CANCELLED, PROVIDER_ERROR, EXPIRED, RETRIED = "cancelled", "provider_error", "expired", "retried"
 AWAITING_CHAT = confirmation.AWAITING
 RETRYABLE = {CANCELLED, PROVIDER_ERROR, Outcome.INCOMPLETE, Outcome.GUARDIAN_IS_MINOR,
@@ -98,7 +99,7 @@ def _unbound(attempt: VerificationAttempt) -> str:
 
 
 def _attempt(session: Session, state: str) -> VerificationAttempt | None:
-    if not state or len(state) > 64:
+    if not url_tokens.could_be_ours(state, _STATE_LENGTH):
         return None
     return session.scalar(select(VerificationAttempt).where(VerificationAttempt.state == state)
                           .with_for_update())
