@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
@@ -33,13 +34,23 @@ def lock(session: Session, line_user_id: str, now: datetime, *, access: bool = F
     """
     return session.scalars(_upsert(session.get_bind().dialect.name, access),
                            {"line_user_id": line_user_id, "now": now,
-                            "last_access_at": now if access else None, **_named(profile)},
+                            "last_access_at": now if access else None, **named(profile)},
                            execution_options={"populate_existing": True}).one()
 
 
-def _named(profile: Profile | None) -> dict[str, str | None]:
-    return {"display_name": profile.display_name if profile else None,
-            "profile_language": profile.language if profile else None}
+def named(profile: Profile | None) -> dict[str, str | None]:
+    """The person's name and language from a LINE profile, as they can be stored: the name
+    without NUL and cut to its column (LINE's own limit is 20 characters), the language only
+    if it is a language tag."""
+    if profile is None:
+        return {"display_name": None, "profile_language": None}
+    name = (profile.display_name or "").replace("\x00", "")[:_NAME_LENGTH]
+    language = profile.language if _LANGUAGE_TAG.fullmatch(profile.language or "") else None
+    return {"display_name": name or None, "profile_language": language}
+
+
+_NAME_LENGTH = Person.__table__.c.display_name.type.length
+_LANGUAGE_TAG = re.compile(rf"[A-Za-z0-9-]{{1,{Person.__table__.c.profile_language.type.length}}}")
 
 
 @cache
@@ -73,7 +84,7 @@ def arrive(session: Session, webhook_event_id: str, line_user_id: str, now: date
     row = session.execute(_claim_and_upsert(), {
         "webhook_event_id": webhook_event_id, "processed_at": now,
         "line_user_id": line_user_id, "now": now, "last_access_at": now,
-        **_named(profile)}).one_or_none()
+        **named(profile)}).one_or_none()
     return None if row is None else persistent(session, Person, row)
 
 

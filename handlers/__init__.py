@@ -41,8 +41,10 @@ from conversations.router import respond
 
 log = logging.getLogger(__name__)
 
-#: Longer text is not a name or a command; it is cut before we look at it (SPEC §5, huge text).
-MAX_TEXT_READ = 500
+#: Text is cut to this before we look at it (SPEC §5, huge text): above every step's own limit
+#: (the longest, a broadcast's, is 2,000), so that a step still sees text too long for it and
+#: says so, rather than keeping the first part of it without a word.
+MAX_TEXT_READ = 5000
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,7 @@ def on_follow(ctx: Context, event: FollowEvent, fetched: Fetched) -> Step:
     returning = person.created_at < ctx.now or not person.following
     now_known = {"following": True}
     if fetched.profile is not None:
-        now_known |= {"display_name": fetched.profile.display_name,
-                      "profile_language": fetched.profile.language}
+        now_known |= people.named(fetched.profile)
     set_changed(person, now_known)  # a new follower's row already says all this (`arrive`)
     with use_locale(people.locale_of(person)):
         return Step(menu_messages.greeting(person.display_name, returning=returning))

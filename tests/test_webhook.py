@@ -77,6 +77,24 @@ def test_an_event_with_ids_line_never_gives_is_ignored(app, client, db, line, ca
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize("name, language, stored", [
+    ("花\x00子", "ja", ("花子", "ja")),
+    ("名" * 150, "ja", ("名" * 100, "ja")),
+    ("花子", "x" * 40, ("花子", None)),
+    ("花子", "ja\x00", ("花子", None)),
+], ids=["NUL in the name", "a name longer than its column", "a long language", "NUL in language"])
+def test_a_line_profile_is_stored_as_it_can_be(app, client, db, line, caplog, name, language,
+                                               stored):
+    chat = Chat(app, client, line, name, language)
+    for _ in range(2):  # and again, as someone who comes back
+        chat.follow()
+        assert f"{stored[0]}さん" in chat.text()
+    with db.transaction() as session:
+        person = session.scalars(select(Person)).one()
+        assert (person.display_name, person.profile_language) == stored
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
 def test_nul_characters_in_what_a_person_types_are_dropped(app, client, db, line, caplog):
     chat = Chat(app, client, line)
     chat.follow()
