@@ -10,6 +10,7 @@ from bot.activities import JST
 from bot.i18n import current_locale
 
 _PATTERNS = {"ja": ("M月d日（E）", "H:mm"), "en": ("EEE d MMM", "H:mm")}
+_WITH_YEAR = {"ja": "y年M月d日（E）", "en": "EEE d MMM y"}
 
 
 def day(moment: datetime) -> str:
@@ -32,3 +33,13 @@ def span(starts_at: datetime, ends_at: datetime) -> str:
 
 def moment(at: datetime) -> str:
     return f"{day(at)} {clock(at)}"
+
+
+def moment_seen_from(at: datetime, now: datetime) -> str:
+    """`moment`, with the year when it is not `now`'s: a date a year ahead would otherwise read
+    as this year's."""
+    if at.astimezone(JST).year == now.astimezone(JST).year:
+        return moment(at)
+    day_with_year = format_datetime(at.astimezone(JST), _WITH_YEAR[current_locale()],
+                                    locale=current_locale())
+    return f"{day_with_year} {clock(at)}"

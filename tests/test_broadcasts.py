@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -72,6 +73,25 @@ def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, cl
     assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()
 
 
+def test_a_long_text_is_kept_whole_and_one_too_long_is_refused_in_words(app, client, line,
+                                                                         runner, join, db):
+    join(KAMIYAMA, TOKUSHIMA)
+    resident(app, client, line, "一")
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat.say("お知らせを送る")
+    staff_chat.say("草" * 2001)
+    assert "本文が長すぎます（2001文字）" in staff_chat.text()
+    staff_chat.say("草" * 1500)
+    staff_chat.tap("なし")
+    staff_chat.tap("登録者全員")
+    staff_chat.tap("今すぐ送る")
+    with db.transaction() as session:
+        [message] = session.scalars(select(Broadcast.messages)).one()
+    assert message["text"] == "【神山町】\n" + "草" * 1500
+
+
 def test_a_segment_by_ties_and_by_home_prefecture(app, client, line, runner, join):
     join(KAMIYAMA)
     born = resident(app, client, line, "出身", ties=["出身地"], home="札幌市")
@@ -105,7 +125,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, clie
     staff_chat.tap("登録者全員")
     staff_chat.tap("日時を指定")
     staff_chat.postback_with(staff_chat.last, "日時を選ぶ", {"datetime": "2099-12-24T10:00"})
-    assert "12月24日（木） 10:00に送ります" in staff_chat.text()
+    assert "2099年12月24日（木） 10:00に送ります" in staff_chat.text()  # not this year: with the year
     deliver(app)
     assert news_texts(line, person) == []
     with db.transaction() as session:
@@ -143,6 +163,13 @@ def test_a_picture_and_a_link_travel_with_the_text(app, client, line, runner, jo
     assert [m["type"] for m in sent] == ["text", "image"]
     picture = app.test_client().get(sent[1]["originalContentUrl"].split(app.live_url, 1)[1])
     assert picture.status_code == 200 and picture.mimetype == "image/jpeg"
+
+
+@pytest.mark.parametrize("path", ["/media/%00.jpg", "/media/%00/preview.jpg", "/media/a%00b.jpg",
+                                  "/media/" + "a" * 33 + ".jpg", "/media/%E7%A5%AD.jpg"])
+def test_a_media_address_that_cannot_be_ours_is_a_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.text == "Not found\n"
 
 
 def test_a_prefecture_reaches_its_co_registrations(app, client, line, runner, join):

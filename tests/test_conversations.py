@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,15 @@ from conversations.monitor.states import StartAnswering
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
 from conversations.router import ROUTER
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, make_staff, open_activity
+from tests.factories import (
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    actions_of,
+    held,
+    make_staff,
+    open_activity,
+)
 from tests.test_premium import verify
 
 # How to reach each state of every conversation from a fresh chat.
@@ -221,6 +230,19 @@ def test_numbers_and_text_we_never_pack_are_an_old_button_not_an_error(chat, db,
     assert "このボタンは使えません" in chat.text()  # not the apology for a failure
     assert held(db, chat) == before
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_a_pick_of_a_code_never_offered_leaves_the_buttons_on_screen_working(chat, db, join):
+    join(KAMIYAMA)
+    chat.say("神山")
+    confirm = chat.last
+    token = next(re.search(r"[?&]t=([^&]+)", action["data"]).group(1)
+                 for message in confirm for action in actions_of(message)
+                 if "t=" in action.get("data", ""))
+    chat.postback(f"reg.pick?code=999999&t={token}")
+    assert "登録する" in chat.labels()  # the same question again
+    chat.tap("登録する", confirm)
+    assert KAMIYAMA in held(db, chat)
 
 
 def test_unpack_reads_only_the_numbers_pack_writes():

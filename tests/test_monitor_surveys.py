@@ -137,6 +137,22 @@ def test_choices_must_fit_buttons(app, client, line, runner, join):
     assert "質問を追加" in staff_chat.labels()
 
 
+@pytest.mark.parametrize("action", ["", "zzz", "%ff"])
+def test_a_survey_button_we_never_made_keeps_the_draft_being_written(app, client, line, runner,
+                                                                       join, action):
+    join(KAMIYAMA)
+    staff_chat = staff_member(app, client, line, runner)
+    staff_chat.say("アンケートを作る")
+    staff_chat.say("題名")
+    kinds = staff_chat.last
+    staff_chat.postback(f"mon.for?code={KAMIYAMA}&a={action}")
+    assert "このボタンは使えません" in staff_chat.text()
+    staff_chat.tap("単一選択", kinds)  # the draft goes on where it was
+    staff_chat.say("質問")
+    staff_chat.say("はい\nいいえ")
+    assert "質問を追加" in staff_chat.labels()
+
+
 def test_residents_answer_once_each_and_staff_read_the_summary(app, client, line, db, sent_survey):
     staff_chat, ichiro, jiro = sent_survey
     assert "移住体験ツアーについて" in str(invitation(line, ichiro))

@@ -22,7 +22,7 @@ from conversations.broadcast.states import (
     TiesDone,
 )
 from conversations.common import cancel_button, label, say, tap, text
-from conversations.dates import moment
+from conversations.dates import moment, moment_seen_from
 from conversations.names import place
 from conversations.postback import pack
 
@@ -86,8 +86,9 @@ def when_problem() -> list[Message]:
                  [cancel_button()])]
 
 
-def accepted(broadcast: Broadcast, scheduled: bool) -> list[Message]:
-    body = (_("{when}に送ります（予約しました）。").format(when=moment(broadcast.send_at))
+def accepted(broadcast: Broadcast, scheduled: bool, now: datetime) -> list[Message]:
+    body = (_("{when}に送ります（予約しました）。").format(
+                when=moment_seen_from(broadcast.send_at, now))
             if scheduled else _("送信を受け付けました。まもなく届きます。"))
     body += "\n" + _("届いた数は「送信状況」で確認できます。")
     return [text(body, [say(_("送信状況")), say(_("お知らせを送る"))])]

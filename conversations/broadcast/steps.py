@@ -187,7 +187,7 @@ def _send(ctx: Context, send_at: datetime, scheduled: bool) -> Step:
     built = [m.to_dict() for m in content(ctx, data, entity)]
     broadcast = broadcasts.create(ctx.session, entity, built, data["text"][:60],
                                   Who.from_json(data["who"]), send_at, ctx.now, by=ctx.person)
-    return Step(messages.accepted(broadcast, scheduled))
+    return Step(messages.accepted(broadcast, scheduled, ctx.now))
 
 
 def on_send_now(ctx: Context, postback: SendNow) -> Step:

@@ -72,7 +72,10 @@ def survey_list(ctx: Context, code: str | None = None) -> Step:
 
 
 def on_for(ctx: Context, postback: SurveyFor) -> Step:
-    return (survey_list if postback.a == "list" else start)(ctx, postback.code)
+    chosen = {"list": survey_list, "new": start}.get(postback.a)
+    if chosen is None:  # not a button we made; a draft in progress stays as it is
+        return Step.staying(menu_messages.unknown_button())
+    return chosen(ctx, postback.code)
 
 
 def _entity(ctx: Context) -> Entity | None:

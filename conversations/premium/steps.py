@@ -129,8 +129,8 @@ def on_pick(ctx: Context, postback: PickPlace) -> Step:
     if ctx.state_name != Applying.CHOOSE:
         return Step.staying(prompt(ctx))
     entity = entities.by_code(ctx.session, postback.code)
-    if entity is None:
-        return start(ctx)
+    if entity is None:  # not a code we offered: the choice on screen stays open
+        return Step.staying(prompt(ctx))
     return explain(ctx, entity)
 
 

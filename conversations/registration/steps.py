@@ -67,8 +67,8 @@ def on_list_in_prefecture(ctx: Context, postback: ListInPrefecture) -> Step:
 
 def on_pick(ctx: Context, postback: PickEntity) -> Step:
     entity = entities.by_code(ctx.session, postback.code)
-    if entity is None:
-        return start(ctx)
+    if entity is None:  # not a code we offered: the question on screen stays open
+        return Step.staying(ctx.current.prompt(ctx))
     return pick(ctx, entity)
 
 
