@@ -6,6 +6,7 @@ R13); the verification pages themselves are tested in tests/test_identity_*.py.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -133,6 +134,19 @@ def test_an_adult_with_enough_activities_becomes_premium_for_a_year_with_the_pre
     assert "神山町（徳島県）はプレミアム登録です（" in chat.text()
     assert "更新の条件（期限の日に、それまでの12か月で判定します）" in chat.text()
     assert "徳島県はプレミアム登録です" not in chat.text()  # the co-registration follows
+
+
+def test_a_place_never_offered_keeps_the_choice_on_screen_open(app, db, kamiyama):
+    chat = kamiyama
+    apply(chat)
+    choice = chat.last
+    token = next(re.search(r"[?&]t=([^&]+)", action["data"]).group(1)
+                 for message in choice for action in actions_of(message)
+                 if action.get("data", "").startswith("prem.pick?"))
+    chat.postback(f"prem.pick?code=999999&t={token}")
+    assert "どの登録先にプレミアム登録を申し込みますか" in chat.text()
+    chat.tap("神山町（徳島県）", choice)  # the buttons shown before still answer
+    assert "神山町（徳島県）" in chat.text() and "以前のやりとり" not in chat.text()
 
 
 def test_declining_at_the_confirmation_changes_nothing(app, db, kamiyama):
