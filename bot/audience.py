@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -60,3 +62,13 @@ def page(session: Session, entity: Entity, audience: Audience, after: int,
 
 def count(session: Session, entity: Entity, audience: Audience) -> int:
     return session.scalar(select(func.count()).select_from(_people(entity, audience).subquery()))
+
+
+def includes(session: Session, entity: Entity, audience: Audience, person_id: int,
+             registered_by: datetime | None = None) -> bool:
+    """Whether the person is in the audience now, and (with `registered_by`) had registered at
+    the entity by then: who was sent something, as far as the database can still tell."""
+    query = _people(entity, audience).where(Person.id == person_id)
+    if registered_by is not None:
+        query = query.where(Registration.registered_at <= registered_by)
+    return session.scalar(select(exists(query))) or False

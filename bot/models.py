@@ -390,6 +390,10 @@ class MonitorSurvey(Base):
     status: Mapped[str] = mapped_column(_enum(SurveyStatus), default=SurveyStatus.DRAFT)
     created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who it was sent to and when (Audience.to_json): only they answer. None on surveys sent
+    # before these were kept (migration 0010), which went to all registrants.
+    audience: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     entity: Mapped[Entity] = relationship()
     questions: Mapped[list[MonitorQuestion]] = relationship(

@@ -16,12 +16,14 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import groupby
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import downloads
 from bot.activities import JST
+from bot.audience import includes
 from bot.domain import surveys as rules
+from bot.domain.audience import Audience
 from bot.i18n import SOURCE_LOCALE, _, use_locale
 from bot.models import (
     Entity,
@@ -30,8 +32,6 @@ from bot.models import (
     MonitorResponse,
     MonitorSurvey,
     Person,
-    Registration,
-    RegistrationStatus,
     SurveyStatus,
 )
 
@@ -92,10 +92,12 @@ def find(session: Session, entity: Entity, survey_id: int) -> MonitorSurvey | No
                                                       MonitorSurvey.entity_id == entity.id))
 
 
-def open_survey(survey: MonitorSurvey) -> None:
+def open_survey(survey: MonitorSurvey, audience: Audience, now: datetime) -> None:
+    """Open the draft for answers from `audience` (sent to them now)."""
     if survey.status != SurveyStatus.DRAFT or not survey.questions:
         raise ValueError("only a draft with questions can be opened")
     survey.status = SurveyStatus.OPEN
+    survey.audience, survey.sent_at = audience.to_json(), now
 
 
 def close(survey: MonitorSurvey) -> bool:
@@ -119,16 +121,16 @@ def completed_counts(session: Session, survey_ids: Sequence[int]) -> dict[int, i
 # Residents: answering ------------------------------------------------------------------------
 
 def refusal(session: Session, survey: MonitorSurvey | None, person: Person) -> Refusal | None:
-    """Why this person cannot answer now, or None. Only the entity's registrants answer."""
+    """Why this person cannot answer now, or None. Only those it was sent to answer: in its
+    audience, registered at its entity when it went out (a button forwarded, or an id typed
+    into a postback, does not make someone one of them)."""
     if survey is None or survey.status == SurveyStatus.DRAFT:
         return Refusal.NOT_OPEN
+    audience = Audience.from_json(survey.audience) if survey.audience else Audience()
+    if not includes(session, survey.entity, audience, person.id, survey.sent_at):
+        return Refusal.NOT_REGISTRANT
     if survey.status == SurveyStatus.CLOSED:
         return Refusal.CLOSED
-    registered = session.scalar(select(exists().where(
-        Registration.person_id == person.id, Registration.entity_id == survey.entity_id,
-        Registration.status == RegistrationStatus.ACTIVE)))
-    if not registered:
-        return Refusal.NOT_REGISTRANT
     return None
 
 

@@ -11,6 +11,7 @@ import pytest
 from bot import entities, surveys
 from bot.checkin_codes import text_for
 from bot.domain import surveys as rules
+from bot.domain.audience import Audience
 from conversations.monitor.states import StartAnswering
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
@@ -125,7 +126,7 @@ def open_survey(app, code: str) -> int:
             rules.Question(rules.Kind.MULTIPLE, "どれを？", ("農業", "漁業", "林業")),
             rules.Question(rules.Kind.RATING, "満足度は？"),
             rules.Question(rules.Kind.TEXT, "ご意見は？")], datetime.now(UTC))
-        surveys.open_survey(survey)
+        surveys.open_survey(survey, Audience(), datetime.now(UTC))
         return survey.id
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot import downloads, surveys
 from bot.domain import surveys as rules
+from bot.domain.audience import Audience
 from bot.entities import by_code
 from bot.models import MonitorAnswer, MonitorResponse, MonitorSurvey, Person
 from bot.worker import Worker
@@ -286,11 +287,37 @@ def test_someone_who_is_not_a_registrant_is_told_politely(app, client, line, db,
     join(KAMIKATSU)
     stranger = resident(app, client, line, "よそ者", town=None)
     stranger.tap("回答する", invitation(line, ichiro))  # a forwarded button
-    assert "神山町（徳島県）の登録者の方へのアンケートです" in stranger.text()
+    assert "神山町（徳島県）からお送りした方だけが回答できます" in stranger.text()
+    assert "移住体験ツアー" not in stranger.text()  # not even its title
     other_town = resident(app, client, line, "上勝の人", town="上勝")
     other_town.tap("回答する", invitation(line, ichiro))
-    assert "登録者の方へのアンケートです" in other_town.text()
+    assert "お送りした方だけが回答できます" in other_town.text()
     assert stored(db) == (0, 0)
+
+
+def opened(db, code: str, audience: Audience) -> int:
+    """A one-question survey of `code`, sent to `audience` now; its ID."""
+    with db.transaction() as session:
+        survey = surveys.create(session, by_code(session, code), "送り先のあるアンケート",
+                                [rules.Question(rules.Kind.RATING, "満足度")], datetime.now(UTC))
+        surveys.open_survey(survey, audience, datetime.now(UTC))
+        return survey.id
+
+
+def test_only_those_a_survey_was_sent_to_can_answer_it(app, client, line, db, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    early = resident(app, client, line, "早い人")
+    to_premium = opened(db, KAMIYAMA, Audience(kinds=("premium",)))
+    to_all = opened(db, KAMIYAMA, Audience())
+    late = resident(app, client, line, "後の人")  # registered after both went out
+    for chat, survey_id in ((early, to_premium), (late, to_premium), (late, to_all)):
+        chat.postback(f"ans.start?id={survey_id}")  # a button they were never sent
+        assert "お送りした方だけが回答できます" in chat.text()
+        assert "送り先のあるアンケート" not in chat.text()
+    assert stored(db) == (0, 0)
+    early.postback(f"ans.start?id={to_all}")
+    assert "満足度" in early.text()
+    assert stored(db) == (1, 0)
 
 
 def test_a_draft_is_sent_later_from_the_list(app, client, line, runner, join, db):
@@ -348,7 +375,7 @@ def two_towns(app, client, line, runner, join, db):
     with db.transaction() as session:
         survey = surveys.create(session, by_code(session, KAMIYAMA), "神山の秘密のアンケート",
                                 [rules.Question(rules.Kind.RATING, "満足度")], datetime.now(UTC))
-        surveys.open_survey(survey)
+        surveys.open_survey(survey, Audience(), datetime.now(UTC))
         survey_id = survey.id
     return a_staff, b_staff, resident_chat, survey_id
 

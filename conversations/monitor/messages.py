@@ -352,8 +352,7 @@ def refused(refusal: Refusal, survey: MonitorSurvey | None) -> list[Message]:
         Refusal.NOT_OPEN: _("このアンケートは見つかりませんでした。"),
         Refusal.CLOSED: _("「{title}」は締め切りました。ご協力いただこうとしてくださり、"
                           "ありがとうございます。"),
-        Refusal.NOT_REGISTRANT: _("「{title}」は、{place}の登録者の方へのアンケートです。"
-                                  "登録すると、次のアンケートから答えられます。"),
+        Refusal.NOT_REGISTRANT: _("このアンケートには、{place}からお送りした方だけが回答できます。"),
         Refusal.ALREADY_ANSWERED: _("「{title}」にはすでに回答いただいています。ありがとうございました。"),
     }[refusal]
     where = place(survey.entity) if survey is not None else ""

@@ -2,7 +2,7 @@
 
 Every staff step that touches a survey finds it through the person's staff roles, so staff of
 A never reach B's surveys (SPEC §5). Residents reach a survey only from its invitation button,
-and only as registrants of its entity.
+and only if it was sent to them (`surveys.refusal`).
 """
 
 from __future__ import annotations
@@ -242,10 +242,11 @@ def on_send_now(ctx: Context, postback: SendNow) -> Step:
     survey = _draft(ctx)
     if survey is None:
         return Step(messages.not_found())
-    surveys.open_survey(survey)
+    who = Who.from_json(ctx.data["who"])
+    surveys.open_survey(survey, who, ctx.now)
     broadcasts.create(ctx.session, survey.entity, [messages.invitation(survey).to_dict()],
-                      _("アンケート：{title}").format(title=survey.title),
-                      Who.from_json(ctx.data["who"]), ctx.now, ctx.now, by=ctx.person)
+                      _("アンケート：{title}").format(title=survey.title), who, ctx.now, ctx.now,
+                      by=ctx.person)
     return Step(messages.sent(survey))
 
 
