@@ -18,7 +18,7 @@ from bot import url_tokens
 from bot.db import database
 from bot.models import Entity, Media
 
-MEDIA_ID_LENGTH = Media.__table__.c.id.type.length
+_ID_LENGTH = Media.id.type.length
 
 ORIGINAL_PX, PREVIEW_PX = 2048, 480
 blueprint = Blueprint("media", __name__)
@@ -57,7 +57,7 @@ def urls(app: Flask, media_id: str) -> tuple[str, str]:
 
 def _serve(media_id: str, preview: bool) -> Response:
     data = None
-    if url_tokens.could_be_ours(media_id, MEDIA_ID_LENGTH):
+    if url_tokens.could_be_ours(media_id, _ID_LENGTH):
         with database().transaction() as session:
             media = session.get(Media, media_id)
             data = None if media is None else (media.preview if preview else media.original)

@@ -49,8 +49,8 @@ def named(profile: Profile | None) -> dict[str, str | None]:
     return {"display_name": name or None, "profile_language": language}
 
 
-_NAME_LENGTH = Person.__table__.c.display_name.type.length
-_LANGUAGE_TAG = re.compile(rf"[A-Za-z0-9-]{{1,{Person.__table__.c.profile_language.type.length}}}")
+_NAME_LENGTH = Person.display_name.type.length
+_LANGUAGE_TAG = re.compile(rf"[A-Za-z0-9-]{{1,{Person.profile_language.type.length}}}")
 
 
 @cache

@@ -9,12 +9,13 @@ from babel.dates import format_datetime
 from bot.activities import JST
 from bot.i18n import current_locale
 
-_PATTERNS = {"ja": ("M月d日（E）", "H:mm"), "en": ("EEE d MMM", "H:mm")}
-_WITH_YEAR = {"ja": "y年M月d日（E）", "en": "EEE d MMM y"}
+_DAY = {"ja": "M月d日（E）", "en": "EEE d MMM"}
+_DAY_WITH_YEAR = {"ja": "y年M月d日（E）", "en": "EEE d MMM y"}
 
 
-def day(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(JST), _PATTERNS[current_locale()][0],
+def day(moment: datetime, *, with_year: bool = False) -> str:
+    patterns = _DAY_WITH_YEAR if with_year else _DAY
+    return format_datetime(moment.astimezone(JST), patterns[current_locale()],
                            locale=current_locale())
 
 
@@ -38,8 +39,5 @@ def moment(at: datetime) -> str:
 def moment_seen_from(at: datetime, now: datetime) -> str:
     """`moment`, with the year when it is not `now`'s: a date a year ahead would otherwise read
     as this year's."""
-    if at.astimezone(JST).year == now.astimezone(JST).year:
-        return moment(at)
-    day_with_year = format_datetime(at.astimezone(JST), _WITH_YEAR[current_locale()],
-                                    locale=current_locale())
-    return f"{day_with_year} {clock(at)}"
+    other_year = at.astimezone(JST).year != now.astimezone(JST).year
+    return f"{day(at, with_year=other_year)} {clock(at)}"

@@ -95,8 +95,8 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
             log.warning("after event %s: LINE answered %s", event.webhook_event_id, error.status)
 
 
-_USER_ID_LENGTH = Person.__table__.c.line_user_id.type.length
-_EVENT_ID_LENGTH = ProcessedEvent.__table__.c.webhook_event_id.type.length
+_USER_ID_LENGTH = Person.line_user_id.type.length
+_EVENT_ID_LENGTH = ProcessedEvent.webhook_event_id.type.length
 
 
 def _storable(value: object, length: int) -> bool:
@@ -168,7 +168,7 @@ def on_message(ctx: Context, event: MessageEvent, fetched: Fetched) -> Step:
 
 
 def on_postback(ctx: Context, event: PostbackEvent, fetched: Fetched) -> Step:
-    postback = unpack(_readable(event.postback.data or ""))
+    postback = unpack(event.postback.data or "")  # refuses what we never packed, NUL included
     if postback is None:
         with use_locale(people.locale_of(ctx.person)):
             return Step(menu_messages.unknown_button())

@@ -222,7 +222,7 @@ def test_foreign_or_tampered_postbacks_are_answered_politely(chat, db, join, dat
 
 @pytest.mark.parametrize("data", ["mine.leave?id=--1", "mine.leave?id=%C2%B2", "mine.leave?id=-1",
                                   "mine.leave?id=2147483648", "ans.start?id=%EF%BC%91",
-                                  "reg.pick?code=%00&t=x"])
+                                  "reg.pick?code=%00&t=x", "mine.leave?id=1\x00"])
 def test_numbers_and_text_we_never_pack_are_an_old_button_not_an_error(chat, db, join, data,
                                                                           caplog):
     join(KAMIYAMA)

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 ATTEMPT_LIFETIME = timedelta(minutes=30)
 #: After a cancel or a failure the result page offers to try again, for this long, once.
 RETRY_WINDOW = timedelta(minutes=30)
-_STATE_LENGTH = VerificationAttempt.__table__.c.state.type.length
+_STATE_LENGTH = VerificationAttempt.state.type.length
 CANCELLED, PROVIDER_ERROR, EXPIRED, RETRIED = "cancelled", "provider_error", "expired", "retried"
 AWAITING_CHAT = confirmation.AWAITING
 RETRYABLE = {CANCELLED, PROVIDER_ERROR, Outcome.INCOMPLETE, Outcome.GUARDIAN_IS_MINOR,
