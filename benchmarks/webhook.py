@@ -56,6 +56,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.devtools import line_platform
 from bot.devtools.events import follow_event, postback_event, signature, text_event, webhook_body
+from bot.devtools.statements import counting_statements
 from bot.scenario import message_actions, message_texts
 
 KAMIYAMA = "神山"
@@ -450,16 +451,7 @@ def profile_bot(flows: int, top: int) -> None:
             statements: dict[str, list[int]] = {}
             current = {"step": None}
 
-            from sqlalchemy import event as sa_event
-            engine = app.extensions["db"].engine
-
-            @sa_event.listens_for(engine, "before_cursor_execute")
-            def _count(conn, cursor, statement, parameters, context, executemany):
-                if current["step"]:
-                    statements[current["step"]][-1] += 1
-
-            @sa_event.listens_for(engine, "commit")
-            def _count_commit(conn):
+            def count() -> None:
                 if current["step"]:
                     statements[current["step"]][-1] += 1
 
@@ -479,11 +471,12 @@ def profile_bot(flows: int, top: int) -> None:
             for _ in range(20):  # warm caches, compile queries
                 flow()
             profiler = cProfile.Profile()
-            started, cpu = time.perf_counter(), time.thread_time()
-            profiler.enable()
-            for _ in range(flows):
-                flow()
-            profiler.disable()
+            with counting_statements(app.extensions["db"].engine, count):
+                started, cpu = time.perf_counter(), time.thread_time()
+                profiler.enable()
+                for _ in range(flows):
+                    flow()
+                profiler.disable()
             wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
             app.extensions["db"].dispose()
     finally:
@@ -494,7 +487,7 @@ def profile_bot(flows: int, top: int) -> None:
           f"{wall / requests * 1000:.2f} ms wall and {cpu / requests * 1000:.2f} ms CPU per POST "
           f"(with cProfile's overhead)")
     print("SQL statements sent per webhook (COMMIT included; psycopg sends BEGIN before the "
-          "first one, which this hook does not see: add 1 round trip):")
+          "first one, which is not counted: add 1 round trip):")
     for step, counts in statements.items():
         print(f"  {step:10} {sum(counts) / len(counts):.1f}")
     stats = pstats.Stats(profiler)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import event_log
 from bot.db import persistent
+from bot.driver_sql import DriverStatement
 from bot.i18n import SOURCE_LOCALE, locale_from_language_tag
 from bot.models import Person
 
@@ -81,11 +82,11 @@ def arrive(session: Session, webhook_event_id: str, line_user_id: str, now: date
         if not event_log.claim(session, webhook_event_id, now):
             return None
         return lock(session, line_user_id, now, access=True, profile=profile)
-    row = session.execute(_claim_and_upsert(), {
+    rows = _claim_and_upsert().run(session, {
         "webhook_event_id": webhook_event_id, "processed_at": now,
         "line_user_id": line_user_id, "now": now, "last_access_at": now,
-        **named(profile)}).one_or_none()
-    return None if row is None else persistent(session, Person, row)
+        **named(profile)})
+    return persistent(session, Person, rows[0]) if rows else None
 
 
 @cache
@@ -104,7 +105,8 @@ def _claim_and_upsert():
     upsert = insert.on_conflict_do_update(
         index_elements=[table.c.line_user_id],
         set_={"last_access_at": insert.excluded.last_access_at})
-    return upsert.returning(*table.c)  # a Core row: `persistent` makes the person of it
+    # Core rows: `persistent` makes the person of one.
+    return DriverStatement(upsert.returning(*table.c))
 
 
 def find(session: Session, line_user_id: str) -> Person | None:

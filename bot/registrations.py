@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from bot import entities
 from bot.db import persistent
 from bot.domain import registration as rules
+from bot.driver_sql import DriverStatement
 from bot.models import (
     Entity,
     GuardianConsent,
@@ -49,7 +50,7 @@ def target(entity: Entity) -> rules.Target:
 def active(session: Session, person: Person) -> list[Registration]:
     """The person's active registrations, oldest first, each with its entity loaded."""
     found = []
-    for row in session.execute(_ACTIVE, {"person_id": person.id}):
+    for row in _ACTIVE.run(session, {"person_id": person.id}):
         registration = persistent(session, Registration, row[:_REGISTRATION_COLUMNS])
         entity = persistent(session, Entity, row[_REGISTRATION_COLUMNS:])
         if "entity" not in instance_dict(registration):  # one the session had keeps its own
@@ -62,10 +63,10 @@ def active(session: Session, person: Person) -> list[Registration]:
 # made objects by `db.persistent`: the ORM's loading set-up cost as much as the query. (Core
 # columns throughout, or SQLAlchemy runs the statement through the ORM anyway.)
 _R, _E = Registration.__table__, Entity.__table__
-_ACTIVE = (select(_R, _E).join(_E, _R.c.entity_id == _E.c.id)
-           .where(_R.c.person_id == bindparam("person_id"),
-                  _R.c.status == RegistrationStatus.ACTIVE)
-           .order_by(_R.c.registered_at, _R.c.id))
+_ACTIVE = DriverStatement(select(_R, _E).join(_E, _R.c.entity_id == _E.c.id)
+                          .where(_R.c.person_id == bindparam("person_id"),
+                                 _R.c.status == RegistrationStatus.ACTIVE)
+                          .order_by(_R.c.registered_at, _R.c.id))
 _REGISTRATION_COLUMNS = len(_R.c)
 
 

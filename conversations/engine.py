@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.driver_sql import DriverStatement
 from bot.i18n import fold, in_every_locale
 from bot.models import Person
 from conversations.postback import Postback
@@ -216,11 +217,10 @@ class Router:
 # loaded Person is told the new values, so it agrees with its row without being read again.
 
 _PERSON = Person.__table__
-_WRITE_STATE = (update(_PERSON).where(_PERSON.c.id == bindparam("person_id"))
-                .values(conversation=bindparam("state_name"),
-                        conversation_token=bindparam("state_token"),
-                        conversation_data=bindparam("state_data"),
-                        conversation_at=bindparam("state_at")))
+_WRITE_STATE = DriverStatement(
+    update(_PERSON).where(_PERSON.c.id == bindparam("person_id"))
+    .values(conversation=bindparam("state_name"), conversation_token=bindparam("state_token"),
+            conversation_data=bindparam("state_data"), conversation_at=bindparam("state_at")))
 
 
 def load_state(person: Person) -> SavedState | None:
@@ -247,7 +247,7 @@ def save_state(ctx: Context, step: Step) -> None:
 
 def _write(ctx: Context, name: str | None, token: str | None, data: dict | None,
            at: datetime | None) -> None:
-    ctx.session.connection().execute(_WRITE_STATE, {
+    _WRITE_STATE.run(ctx.session, {
         "person_id": ctx.person.id, "state_name": name, "state_token": token,
         "state_data": data, "state_at": at})
     for attribute, value in (("conversation", name), ("conversation_token", token),

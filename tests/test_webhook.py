@@ -334,6 +334,7 @@ def test_the_registration_flow_sends_few_statements(app, client, db, line, join)
     from sqlalchemy.orm import Session
 
     from bot import entities
+    from bot.devtools.statements import counting_statements
 
     join("363421", "360007")
     with db.transaction() as session:
@@ -341,12 +342,7 @@ def test_the_registration_flow_sends_few_statements(app, client, db, line, join)
     chat = Chat(app, client, line)
     sent = []
 
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def statement(*_args):
-        sent[-1] += 1
-
-    @event.listens_for(db.engine, "commit")
-    def commit(_connection):
+    def count():
         sent[-1] += 1
 
     flushed = []
@@ -356,10 +352,11 @@ def test_the_registration_flow_sends_few_statements(app, client, db, line, join)
         flushed.append([type(o).__name__ for o in (*session.dirty, *session.new)])
 
     try:
-        for act in (chat.follow, lambda: chat.say("登録する"), lambda: chat.say("神山"),
-                    lambda: chat.tap("登録する")):
-            sent.append(0)
-            act()
+        with counting_statements(db.engine, count):
+            for act in (chat.follow, lambda: chat.say("登録する"), lambda: chat.say("神山"),
+                        lambda: chat.tap("登録する")):
+                sent.append(0)
+                act()
     finally:
         event.remove(Session, "before_flush", flush)
     assert "登録しました" in chat.text()

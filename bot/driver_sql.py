@@ -1,0 +1,94 @@
+"""The webhook's per-event statements, run on the database driver itself on PostgreSQL.
+
+Executing a cached Core statement through SQLAlchemy costs about 0.07 ms of CPU above
+psycopg's own work (docs/benchmarks.md, "Seventh look"), and every webhook event runs two or
+three such statements besides its conversation's: claiming the event with its person's row,
+and writing the conversation's state. These are still written in Core and compiled by
+SQLAlchemy, once; on PostgreSQL they then run on the psycopg connection of the session's own
+transaction (so they commit or roll back with the rest of the event), their values through the
+columns' own bind and result processors. Elsewhere (SQLite: the tests, the simulator) they run
+through SQLAlchemy as usual.
+
+What that gives up: SQLAlchemy's engine events and its statement log do not see them; the tests
+count statements at the driver (tests/test_webhook.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import UpdateBase
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    #: Every bind's value when the caller does not give it (the literal values of the statement).
+    defaults: dict[str, object]
+    bind_processors: tuple[tuple[str, Callable], ...]
+
+
+class DriverStatement:
+    """A Core statement that runs on PostgreSQL's driver directly, anywhere else through
+    SQLAlchemy; `run` gives the rows it returns as the same plain tuples on both."""
+
+    def __init__(self, statement: Select | UpdateBase):
+        self.statement = statement
+        #: What it returns (its SELECT or RETURNING list), whose result processors apply.
+        self._returns = list(statement.exported_columns)
+        self._compiled: _Compiled | None = None
+        #: One per returned column, None where the driver's value is already the column's;
+        #: made from the first result's description, as SQLAlchemy makes them (PostgreSQL's
+        #: numeric types need the type the server answers with).
+        self._result_processors: tuple[Callable | None, ...] | None = None
+
+    def run(self, session: Session, params: Mapping[str, object]) -> list[tuple]:
+        connection = session.connection()
+        if connection.dialect.name != "postgresql":
+            result = session.execute(self.statement, dict(params))
+            return [tuple(row) for row in result] if result.returns_rows else []
+        if session.autoflush:  # what the session holds unwritten must be seen, as in `execute`
+            session.flush()
+        compiled = self._compiled or self._compile(connection.dialect)
+        values = {**compiled.defaults, **params}
+        for name, process in compiled.bind_processors:
+            values[name] = process(values[name])
+        with connection.connection.cursor() as cursor:
+            cursor.execute(compiled.sql, values)
+            if cursor.description is None:
+                return []
+            found = cursor.fetchall()
+            processors = self._result_processors
+            if processors is None:
+                processors = self._result_processors = tuple(
+                    column.type.dialect_impl(connection.dialect).result_processor(
+                        connection.dialect, described.type_code)
+                    for column, described in zip(self._returns, cursor.description, strict=True))
+        if not any(processors):
+            return found
+        return [tuple(value if process is None else process(value)
+                      for process, value in zip(processors, row, strict=True))
+                for row in found]
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        named = {name: bind for bind, name in compiled.bind_names.items()}
+        if compiled.positional or any(bind.expanding for bind in named.values()):
+            raise TypeError("only named, non-expanding parameters run on the driver")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # SQLAlchemy computes these defaults in Python as it executes; give the values.
+            raise TypeError("columns with Python-side defaults must be given values: "
+                            + ", ".join(c.name for c in (*compiled.insert_prefetch,
+                                                         *compiled.update_prefetch)))
+        binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                 for name, bind in named.items()}
+        self._compiled = _Compiled(
+            sql=compiled.string,
+            defaults={name: bind.value for name, bind in named.items()},
+            bind_processors=tuple((name, process) for name, process in binds.items()
+                                  if process is not None))
+        return self._compiled
