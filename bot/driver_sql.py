@@ -1,16 +1,19 @@
-"""The webhook's per-event statements, run on the database driver itself on PostgreSQL.
+"""Statements the webhook runs on most events, run on the PostgreSQL driver itself.
 
-Executing a cached Core statement through SQLAlchemy costs about 0.07 ms of CPU above
-psycopg's own work (docs/benchmarks.md, "Seventh look"), and every webhook event runs two or
-three such statements besides its conversation's: claiming the event with its person's row,
-and writing the conversation's state. These are still written in Core and compiled by
-SQLAlchemy, once; on PostgreSQL they then run on the psycopg connection of the session's own
-transaction (so they commit or roll back with the rest of the event), their values through the
+Running a cached Core statement through SQLAlchemy's engine costs more CPU than psycopg's own
+work for it (result metadata, parameter processing, events), and every webhook event runs two
+or three such statements besides its conversation's: claiming the event with its person's
+row, writing the conversation's state, reading the person's registrations. Done here instead,
+the webhook's CPU per request fell by 6.5 % (docs/benchmarks.md, "Seventh look").
+
+The statements are still written in Core and compiled by SQLAlchemy, once. On PostgreSQL they
+then run on the psycopg connection of the session's own transaction, so they commit or roll
+back with the rest of the event, after the session's autoflush, their values through the
 columns' own bind and result processors. Elsewhere (SQLite: the tests, the simulator) they run
-through SQLAlchemy as usual.
+through the session as usual.
 
-What that gives up: SQLAlchemy's engine events and its statement log do not see them; the tests
-count statements at the driver (tests/test_webhook.py).
+What that gives up: SQLAlchemy's engine events and its statement log do not see them; tests and
+benchmarks count statements at the driver (bot/devtools/statements.py).
 """
 
 from __future__ import annotations
@@ -59,11 +62,11 @@ class DriverStatement:
             values[name] = process(values[name])
         with connection.connection.cursor() as cursor:
             cursor.execute(compiled.sql, values)
-            if cursor.description is None:
+            if not self._returns:
                 return []
             found = cursor.fetchall()
             processors = self._result_processors
-            if processors is None:
+            if processors is None:  # (psycopg builds the description anew on each call)
                 processors = self._result_processors = tuple(
                     column.type.dialect_impl(connection.dialect).result_processor(
                         connection.dialect, described.type_code)
