@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 
 from bot.db import Database
 from bot.driver_sql import DriverStatement
@@ -87,8 +87,29 @@ def test_it_commits_and_rolls_back_with_the_session(database):
         assert names == ["ふるさと"]
 
 
+def test_errors_are_sqlalchemys_and_the_next_transaction_works(database):
+    user = "U" + "a" * 32
+    with database.transaction() as session:
+        _NEW_PERSON.run(session, {"line_user_id": user, "at": datetime.now(UTC), "data": None})
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        _NEW_PERSON.run(session, {"line_user_id": user, "at": datetime.now(UTC), "data": None})
+    with pytest.raises(StatementError, match="naive datetime"), database.transaction() as session:
+        _NEW_PERSON.run(session, {"line_user_id": "U" + "b" * 32, "at": datetime.now(),
+                                  "data": None})
+    # A value left out is refused, as SQLAlchemy refuses it, not sent as NULL.
+    with (pytest.raises(SQLAlchemyError, match="A value is required for bind parameter 'name'"),
+          database.transaction() as session):
+        _RENAME.run(session, {"user": user})
+    with database.transaction() as session:
+        assert _RENAME.run(session, {"user": user, "name": "つぎ"}) == []
+        assert session.scalars(select(Person.line_user_id)).all() == [user]
+
+
 @pytest.mark.parametrize(("statement", "refusal"), [
-    (select(_E.c.code).where(_E.c.id.in_(bindparam("ids", expanding=True))), "non-expanding"),
+    (select(_E.c.code).where(_E.c.id.in_(bindparam("ids", expanding=True))), "plain named"),
+    (select(_E.c.code).where(_E.c.id == bindparam("id", literal_execute=True)), "plain named"),
+    (select(_E.c.code).where(_E.c.id == bindparam("entity.id")), "plain named"),  # escaped
+    (select(_E.c.code).where(_E.c.id == bindparam("id", callable_=lambda: 1)), "plain named"),
     # `following` has a default SQLAlchemy computes as it executes, which the driver would not.
     (insert(_PERSON).values(line_user_id="U" + "0" * 32, created_at=datetime.now(UTC)),
      "must be given values: following"),
@@ -97,4 +118,4 @@ def test_a_statement_the_driver_cannot_take_is_refused(database, statement, refu
     if database.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL's statements run on the driver")
     with pytest.raises(TypeError, match=refusal), database.transaction() as session:
-        DriverStatement(statement).run(session, {"ids": [1, 2]})
+        DriverStatement(statement).run(session, {"ids": [1, 2], "id": 1, "entity.id": 1})

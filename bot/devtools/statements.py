@@ -1,9 +1,11 @@
-"""Counting the SQL statements an engine's connections send, for tests and benchmarks.
+"""Counting the SQL statements an engine's connections hand to the driver, for tests and
+benchmarks.
 
-On PostgreSQL some statements run on the driver directly (bot/driver_sql.py), past
-SQLAlchemy's events, so they are counted at psycopg's cursors; on SQLite every statement goes
-through SQLAlchemy and its `before_cursor_execute` event counts them. COMMIT is counted from
-SQLAlchemy's `commit` event on both.
+On PostgreSQL some statements run on psycopg directly (bot/driver_sql.py), past SQLAlchemy's
+events, so they are counted at psycopg's cursors; on SQLite every statement goes through
+SQLAlchemy and its `before_cursor_execute` event counts them. An `executemany` counts once, a
+server-side cursor's statement once (not its fetches); COMMIT is counted from SQLAlchemy's
+`commit` event on both; psycopg's implicit BEGIN is not counted.
 """
 
 from __future__ import annotations
@@ -37,8 +39,14 @@ def counting_statements(engine: Engine, count: Callable[[], None]) -> Iterator[N
                 count()
                 return super().executemany(*args, **kwargs)
 
+        class CountingServerCursor(psycopg.ServerCursor):
+            def execute(self, *args, **kwargs):
+                count()
+                return super().execute(*args, **kwargs)
+
         def connected(dbapi_connection, _record) -> None:
             dbapi_connection.cursor_factory = CountingCursor
+            dbapi_connection.server_cursor_factory = CountingServerCursor
 
         listeners = [(engine, "connect", connected), (engine, "commit", commit)]
     else:
