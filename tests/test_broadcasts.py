@@ -137,6 +137,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, clie
     staff_chat.tap("日時を指定")
     staff_chat.say("2099-12-25 9:00")
     staff_chat.say("送信状況")
+    assert "予約中・2099年12月25日（金） 09:00" in staff_chat.text()  # not this year: the year
     cancel_label = next(label for label in staff_chat.labels() if label.endswith("を取り消す"))
     staff_chat.tap(cancel_label)
     assert "予約を取り消しました" in staff_chat.text()

@@ -22,7 +22,7 @@ from conversations.broadcast.states import (
     TiesDone,
 )
 from conversations.common import cancel_button, label, say, tap, text
-from conversations.dates import moment, moment_seen_from
+from conversations.dates import moment_seen_from
 from conversations.names import place
 from conversations.postback import pack
 
@@ -102,7 +102,8 @@ def status_name(status: str) -> str:
             BroadcastStatus.CANCELLED: _("取り消し")}[status]
 
 
-def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]]) -> list[Message]:
+def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]],
+                    now: datetime) -> list[Message]:
     if not items:
         return [text(_("{place}から送ったお知らせはまだありません。").format(place=place(entity)),
                      [say(_("お知らせを送る"))])]
@@ -112,7 +113,7 @@ def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]]) -> 
         lines.append("")
         lines.append(f"#{broadcast.id} {broadcast.summary}")
         lines.append(_("{status}・{when}・対象{n}人").format(
-            status=status_name(broadcast.status), when=moment(broadcast.send_at),
+            status=status_name(broadcast.status), when=moment_seen_from(broadcast.send_at, now),
             n=broadcast.recipients))
         if broadcast.status != BroadcastStatus.SCHEDULED:
             lines.append(_("届いた：{sent}人　送信待ち：{pending}人　失敗：{failed}人").format(

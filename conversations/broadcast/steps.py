@@ -58,7 +58,7 @@ def status(ctx: Context, code: str | None = None) -> Step:
         return role
     items = [(b, outbox.counts(ctx.session, b.id))
              for b in broadcasts.recent(ctx.session, role.entity)]
-    return Step(messages.delivery_status(role.entity, items))
+    return Step(messages.delivery_status(role.entity, items, ctx.now))
 
 
 def on_for(ctx: Context, postback: NewsFor) -> Step:
