@@ -4,7 +4,7 @@ Running a cached Core statement through SQLAlchemy's engine costs more CPU than 
 work for it (result metadata, parameter processing, events), and every webhook event runs two
 or three such statements besides its conversation's: claiming the event with its person's
 row, writing the conversation's state, reading the person's registrations. Done here instead,
-the webhook's CPU per request fell by 6.5 % (docs/benchmarks.md, "Seventh look").
+the webhook's CPU per request fell by about 7 % (docs/benchmarks.md, "Seventh look").
 
 The statements are still written in Core and compiled by SQLAlchemy, once. On PostgreSQL they
 then run on the psycopg connection of the session's own transaction, so they commit or roll
