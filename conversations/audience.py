@@ -51,7 +51,9 @@ def no_prefecture_found() -> list[Message]:
 def describe(who: Who) -> str:
     kinds = {("basic", "premium"): _("登録者全員"), ("basic",): _("ベーシック登録者"),
              ("premium",): _("プレミアム登録者")}[tuple(who.kinds)]
-    parts = [kinds]
+    # 「登録者全員」 beside a condition would read as if the condition did not apply.
+    filtered = bool(who.relationships or who.prefectures)
+    parts = [] if filtered and len(who.kinds) > 1 else [kinds]
     if who.relationships:
         parts.append(_("つながり：{ties}").format(
             ties=listing(choice_label("relationship", v) for v in who.relationships)))

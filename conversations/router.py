@@ -5,6 +5,7 @@ from __future__ import annotations
 from linebot.v3.messaging.models import Message
 
 from bot import entities
+from bot.i18n import fold
 from conversations.broadcast import BROADCAST
 from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps
@@ -17,6 +18,7 @@ from conversations.menu import MENU
 from conversations.menu import messages as menu_messages
 from conversations.monitor import MONITOR, MONITOR_ANSWER
 from conversations.my_registrations import MY_REGISTRATIONS
+from conversations.postback import Postback, unpack
 from conversations.premium import PREMIUM
 from conversations.premium_review import PREMIUM_REVIEW
 from conversations.registration import REGISTRATION
@@ -69,15 +71,37 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
         return pattern.handler(ctx, value)
     if ctx.current is not None:
         step = ctx.current.on_input(ctx, turn)
-        return step if step is not None else Step.staying(_where(ctx))
+        if step is not None:
+            return step
+        question = ctx.current.prompt(ctx)
+        if isinstance(turn, Text) and (postback := _button_named(turn.text, question)):
+            return ROUTER.postbacks[type(postback)](ctx, postback)
+        return Step.staying(_where(ctx, question))
     return _idle(ctx, turn)
 
 
-def _where(ctx: Context) -> list[Message]:
+def _button_named(typed: str, question: list[Message]) -> Postback | None:
+    """The button of the question on screen whose words were typed: 「次へ」 or "skip" typed
+    where a step takes only buttons is that button."""
+    wanted = fold(typed)
+    if not wanted:
+        return None
+    for message in question:
+        shown = message.to_dict()
+        items = (shown.get("quickReply") or {}).get("items", [])
+        actions = [item["action"] for item in items] + shown.get("template", {}).get("actions", [])
+        for action in actions:
+            if action.get("type") == "postback" and wanted in (
+                    fold(action.get("label", "")), fold(action.get("displayText", ""))):
+                return unpack(action["data"])
+    return None
+
+
+def _where(ctx: Context, question: list[Message] | None = None) -> list[Message]:
     """Where the person is and what they can do: the help of this state, then its question."""
     assert ctx.current is not None
     return [text(menu_messages.not_understood_body(ctx.current.help())),
-            *ctx.current.prompt(ctx)]
+            *(question if question is not None else ctx.current.prompt(ctx))]
 
 
 def _stale(ctx: Context) -> Step:

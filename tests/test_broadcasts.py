@@ -70,6 +70,7 @@ def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, cl
     assert news_texts(line, people[1]) == ["【神山町】\n棚田の草刈りの参加者を募集します。"]
     assert news_texts(line, people[2]) == []
     staff_chat.say("送信状況")
+    assert "送信完了・" in staff_chat.text() and "対象2人" in staff_chat.text()
     assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()
 
 
@@ -137,7 +138,8 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, clie
     staff_chat.tap("日時を指定")
     staff_chat.say("2099-12-25 9:00")
     staff_chat.say("送信状況")
-    assert "予約中・2099年12月25日（金） 09:00" in staff_chat.text()  # not this year: the year
+    # Not this year: the year. Who, not how many: that is settled when it is sent.
+    assert "予約中・2099年12月25日（金） 09:00・対象：登録者全員" in staff_chat.text()
     cancel_label = next(label for label in staff_chat.labels() if label.endswith("を取り消す"))
     staff_chat.tap(cancel_label)
     assert "予約を取り消しました" in staff_chat.text()
@@ -264,4 +266,46 @@ def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_cou
         "【神山町】\n棚田の草刈りの参加者を募集します。"]
     assert news_texts(line, people[1]) == []
     staff_chat.say("送信状況")
+    assert "送信完了・" in staff_chat.text() and "対象3人" in staff_chat.text()
     assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()
+    assert "ブロックされていて送らなかった：1人" in staff_chat.text()
+
+
+def test_a_wrong_step_in_the_composer_never_forces_starting_over(app, client, line, runner, join, db):
+    """A bad link still offers 「なし」 (typed or tapped), a bad time the picker again, an
+    audience of nobody a way back to the choice; typed button words act as the buttons."""
+    join(KAMIYAMA)
+    born = resident(app, client, line, "出身", ties=["出身地"])
+    staff_chat = Chat(app, client, line, "職員")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat.say("お知らせを送る")
+    staff_chat.say("草刈りのお知らせ")
+    staff_chat.say("http://example.com")
+    assert "https:// で始まるリンクではありませんでした" in staff_chat.text()
+    assert staff_chat.labels() == ["なし", "キャンセル"]
+    staff_chat.say("なし")  # typed
+    assert "誰に送りますか" in staff_chat.text()
+    staff_chat.tap("つながりで絞る")
+    staff_chat.say("何度も訪れている")  # typed: the button of that name
+    assert "選択中：何度も訪れている" in staff_chat.text()
+    staff_chat.say("次へ")
+    assert "対象の人がいません" in staff_chat.text() and "登録者全員" not in staff_chat.text()
+    assert staff_chat.labels() == ["送り先を選び直す", "キャンセル"]
+    staff_chat.tap("送り先を選び直す")
+    assert "誰に送りますか" in staff_chat.text()
+    staff_chat.tap("つながりで絞る")
+    staff_chat.tap("出身地")
+    staff_chat.tap("次へ")
+    assert "人数：1人" in staff_chat.text()
+    staff_chat.tap("日時を指定")
+    staff_chat.say("来週の月曜")
+    assert "日時が読み取れないか" in staff_chat.text()
+    assert staff_chat.labels() == ["日時を選ぶ", "キャンセル"]
+    staff_chat.postback_with(staff_chat.last, "日時を選ぶ", {"datetime": "2099-12-24T10:00"})
+    assert "に送ります（予約しました）" in staff_chat.text()
+    with db.transaction() as session:
+        broadcast = session.scalars(select(Broadcast)).one()
+        assert broadcast.messages[0]["text"] == "【神山町】\n草刈りのお知らせ"
+    deliver(app, broadcast.send_at + timedelta(seconds=1))
+    assert news_texts(line, born) == ["【神山町】\n草刈りのお知らせ"]

@@ -16,6 +16,7 @@ from conversations.broadcast.states import (
     CancelScheduled,
     NoExtra,
     PickedWhen,
+    Rechoose,
     SendLater,
     SendNow,
     Tie,
@@ -45,9 +46,10 @@ def ask_extra(token: str) -> list[Message]:
                  [tap(_("なし"), NoExtra(token)), cancel_button()])]
 
 
-def extra_problem() -> list[Message]:
+def extra_problem(token: str) -> list[Message]:
     return [text(_("写真として読み取れないか、https:// で始まるリンクではありませんでした。"
-                   "もう一度送るか「なし」を押してください。"), [cancel_button()])]
+                   "もう一度送るか「なし」を押してください。"),
+                 [tap(_("なし"), NoExtra(token)), cancel_button()])]
 
 
 def ask_audience(token: str) -> list[Message]:
@@ -69,21 +71,26 @@ def preview(content: list[Message], who: Who, count: int, token: str) -> list[Me
     actions = [tap(_("今すぐ送る"), SendNow(token)), tap(_("日時を指定"), SendLater(token)),
                cancel_button()]
     if count == 0:
-        note += "\n" + _("対象の人がいません。条件を変えるときは「キャンセル」からやり直してください。")
+        note += "\n" + _("対象の人がいません。「送り先を選び直す」から条件を変えられます。")
         actions = [cancel_button()]
-    return [*content, text(note, actions)]
+    return [*content, text(note, [*actions[:-1], tap(_("送り先を選び直す"), Rechoose(token)),
+                                  actions[-1]])]
+
+
+def _when_picker(now: datetime, token: str) -> DatetimePickerAction:
+    return DatetimePickerAction(label=label(_("日時を選ぶ")), data=pack(PickedWhen(token)),
+                                mode="datetime", min=now.strftime("%Y-%m-%dT%H:%M"))
 
 
 def ask_when(now: datetime, token: str) -> list[Message]:
-    picker = DatetimePickerAction(label=label(_("日時を選ぶ")), data=pack(PickedWhen(token)),
-                                  mode="datetime", min=now.strftime("%Y-%m-%dT%H:%M"))
     return [text(_("送る日時を選ぶか、「12/24 10:00」のように入力してください（日本時間）。"),
-                 [picker, cancel_button()])]
+                 [_when_picker(now, token), cancel_button()])]
 
 
-def when_problem() -> list[Message]:
-    return [text(_("日時が読み取れないか、過去の日時です。「12/24 10:00」のように入力してください。"),
-                 [cancel_button()])]
+def when_problem(now: datetime, token: str) -> list[Message]:
+    return [text(_("日時が読み取れないか、過去の日時です。日時を選ぶか、"
+                   "「12/24 10:00」のように入力してください。"),
+                 [_when_picker(now, token), cancel_button()])]
 
 
 def accepted(broadcast: Broadcast, scheduled: bool, now: datetime) -> list[Message]:
@@ -96,9 +103,12 @@ def accepted(broadcast: Broadcast, scheduled: bool, now: datetime) -> list[Messa
 
 
 
-def status_name(status: str) -> str:
+def status_name(status: str, pending: int = 0) -> str:
+    """The broadcast's state as staff think of it: a queued one is "sending" until the
+    last of its messages has left."""
+    if status == BroadcastStatus.QUEUED:
+        return _("送信中") if pending else _("送信完了")
     return {BroadcastStatus.SCHEDULED: _("予約中"), BroadcastStatus.SENDING: _("送信準備中"),
-            BroadcastStatus.QUEUED: _("送信処理済み"),
             BroadcastStatus.CANCELLED: _("取り消し")}[status]
 
 
@@ -112,15 +122,23 @@ def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]],
     for broadcast, counts in items:
         lines.append("")
         lines.append(f"#{broadcast.id} {broadcast.summary}")
-        lines.append(_("{status}・{when}・対象{n}人").format(
-            status=status_name(broadcast.status), when=moment_seen_from(broadcast.send_at, now),
-            n=broadcast.recipients))
-        if broadcast.status != BroadcastStatus.SCHEDULED:
+        status = status_name(broadcast.status, counts.get("pending", 0))
+        when = moment_seen_from(broadcast.send_at, now)
+        if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.CANCELLED):
+            # Not sent: who the recipients are is settled only when it is.
+            lines.append(_("{status}・{when}・対象：{who}").format(
+                status=status, when=when, who=describe(Who.from_json(broadcast.audience))))
+            if broadcast.status == BroadcastStatus.SCHEDULED:
+                cancellable.append(broadcast)
+        else:
+            lines.append(_("{status}・{when}・対象{n}人").format(
+                status=status, when=when, n=broadcast.recipients))
             lines.append(_("届いた：{sent}人　送信待ち：{pending}人　失敗：{failed}人").format(
                 sent=counts.get("sent", 0), pending=counts.get("pending", 0),
                 failed=counts.get("failed", 0)))
-        else:
-            cancellable.append(broadcast)
+            skipped = broadcast.recipients - sum(counts.values())
+            if broadcast.status == BroadcastStatus.QUEUED and skipped > 0:
+                lines.append(_("ブロックされていて送らなかった：{n}人").format(n=skipped))
     actions = [tap(_("#{id}を取り消す").format(id=b.id), CancelScheduled(b.id)) for b in cancellable[:5]]
     return [text("\n".join(lines), [*actions, say(_("お知らせを送る"))])]
 

@@ -10,6 +10,7 @@ stateDiagram-v2
     relationships --> preview: 次へ
     prefectures --> preview: prefecture names
     audience --> preview: 全員 / ベーシック / プレミアム
+    preview --> audience: 送り先を選び直す
     preview --> [*]: 今すぐ送る
     preview --> when: 日時を指定
     when --> [*]: a date and time → scheduled
@@ -58,6 +59,12 @@ class Tie(Postback):
 
 @postback("news.ties")
 class TiesDone(Postback):
+    t: str
+
+
+@postback("news.who")
+class Rechoose(Postback):
+    """Back from the preview to the choice of the audience."""
     t: str
 
 

@@ -14,7 +14,7 @@ from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
 from bot.domain.survey import RELATIONSHIP, toggle
 from bot.entities import prefecture_rows
-from bot.i18n import _
+from bot.i18n import _, fold, in_every_locale
 from bot.models import Entity, Staff
 from conversations.broadcast import messages
 from conversations.broadcast.states import (
@@ -24,6 +24,7 @@ from conversations.broadcast.states import (
     NewsFor,
     NoExtra,
     PickedWhen,
+    Rechoose,
     SendLater,
     SendNow,
     Tie,
@@ -90,13 +91,15 @@ def on_extra(ctx: Context, turn: Turn) -> Step | None:
         try:
             stored = media.store(ctx.session, entity, turn.content, ctx.now)
         except media.NotAnImage:
-            return Step.staying(messages.extra_problem())
+            return Step.staying(messages.extra_problem(ctx.token))
         data["image"] = stored.id
     elif isinstance(turn, Text) and turn.text.strip().startswith("https://") \
             and " " not in turn.text.strip():
         data["link"] = turn.text.strip()[:1000]
+    elif isinstance(turn, Text) and fold(turn.text) in in_every_locale("なし"):
+        return on_no_extra(ctx, NoExtra(ctx.token))
     else:
-        return Step.staying(messages.extra_problem())
+        return Step.staying(messages.extra_problem(ctx.token))
     return Step(messages.ask_audience(ctx.token), next=News.AUDIENCE, data=data)
 
 
@@ -118,6 +121,13 @@ def on_audience(ctx: Context, postback: Audience) -> Step:
     if kinds is None:
         return Step.staying(prompt(ctx))
     return _preview(ctx, {**ctx.data, "who": Who(tuple(kinds)).to_json()})
+
+
+def on_rechoose(ctx: Context, postback: Rechoose) -> Step:
+    if ctx.state_name != News.PREVIEW:
+        return Step.staying(prompt(ctx))
+    data = {key: value for key, value in ctx.data.items() if key not in ("who", "ties")}
+    return Step(messages.ask_audience(ctx.token), next=News.AUDIENCE, data=data)
 
 
 def on_tie(ctx: Context, postback: Tie) -> Step:
@@ -206,7 +216,7 @@ def on_send_later(ctx: Context, postback: SendLater) -> Step:
 def _when(ctx: Context, typed: str) -> Step:
     chosen = parse_when(typed, ctx.now)
     if chosen is None or chosen <= ctx.now:
-        return Step.staying(messages.when_problem())
+        return Step.staying(messages.when_problem(ctx.now.astimezone(JST), ctx.token))
     return _send(ctx, chosen, scheduled=True)
 
 
