@@ -97,6 +97,44 @@ def test_creating_an_activity_in_the_chat_sends_its_qr_code_and_poster(app, runn
     assert png.status_code == 200 and png.mimetype == "image/png"
 
 
+def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
+    """「別の日を追加」 tapped by mistake, or a day begun and not wanted: 「日程はこれで全部」
+    (tapped or typed) at the date or time keeps the days given, the half-given one dropped."""
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    chat.say("活動を作る")
+    chat.say("棚田の草刈り")
+    chat.tap("ボランティア")
+    chat.tap("指定する")
+    assert "日程はこれで全部" not in chat.labels()  # the first day is needed
+    chat.say("2099-12-24")
+    chat.say("10:00")
+    chat.say("12:00")
+    chat.say("上分地区")
+    chat.tap("印刷用")
+    chat.tap("別の日を追加")
+    assert chat.labels() == ["日付を選ぶ", "日程はこれで全部", "キャンセル"]
+    chat.say("日程はこれで全部")  # typed
+    assert "12月24日（木） 10:00〜12:00" in chat.text() and "作成する" in chat.labels()
+    chat.say("キャンセル")
+    chat.say("活動を作る")
+    chat.say("草刈り二日")
+    chat.tap("ボランティア")
+    chat.tap("指定しない")
+    chat.say("2099-12-24")
+    chat.say("10:00")
+    chat.say("12:00")
+    chat.say("上分地区")
+    chat.tap("印刷用")
+    chat.tap("別の日を追加")
+    chat.say("2099-12-25")
+    chat.tap("日程はこれで全部")  # at the start time: the 25th is dropped
+    assert "12月25日" not in chat.text()
+    chat.tap("作成する")
+    with db.transaction() as session:
+        assert session.query(ActivitySession).count() == 1
+
+
 def test_bad_dates_and_times_are_asked_again(runner, chat, join):
     join(KAMIYAMA)
     make_staff(runner, chat, KAMIYAMA)

@@ -117,22 +117,28 @@ def ask_designated(token: str) -> list[Message]:
                     tap(_("指定しない"), Designated(0, token)))]
 
 
-def ask_day(today: date, token: str, again: bool = False) -> list[Message]:
+def _enough_days(token: str, adding: bool) -> list[Action]:
+    """While a further day is being added, the way out of adding it."""
+    return [tap(_("日程はこれで全部"), MoreDays(0, token))] if adding else []
+
+
+def ask_day(today: date, token: str, again: bool = False, adding: bool = False) -> list[Message]:
     body = (_("日付を選ぶか入力してください（例：12/5、2026-12-05）。") if not again
             else _("日付が読み取れませんでした。カレンダーで選ぶか「12/5」のように入力してください（今日以降）。"))
     picker = DatetimePickerAction(label=label(_("日付を選ぶ")), data=pack(PickDay(token)),
                                   mode="date", initial=today.isoformat(), min=today.isoformat())
-    return [text(body, [picker, cancel_button()])]
+    return [text(body, [picker, *_enough_days(token, adding), cancel_button()])]
 
 
-def ask_time(which: str, token: str, again: bool = False) -> list[Message]:
+def ask_time(which: str, token: str, again: bool = False,
+             adding: bool = False) -> list[Message]:
     body = {"start": _("開始時刻を選ぶか入力してください（例：10:00）。"),
             "end": _("終了時刻を選ぶか入力してください（例：12:00）。")}[which]
     if again:
         body = _("時刻が読み取れませんでした。") + body
     picker = DatetimePickerAction(label=label(_("時刻を選ぶ")), data=pack(PickTime(token)),
                                   mode="time", initial="10:00" if which == "start" else "12:00")
-    return [text(body, [picker, cancel_button()])]
+    return [text(body, [picker, *_enough_days(token, adding), cancel_button()])]
 
 
 def end_before_start() -> str:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from bot import activities, downloads, richmenu, staff, statistics
 from bot.activities import JST
+from bot.i18n import fold, in_every_locale
 from bot.models import ActivityCategory, ActivityStatus, Entity, Staff
 from conversations.common import text
 from conversations.engine import Context, Step, Text, Turn
@@ -131,12 +132,20 @@ def on_designated(ctx: Context, postback: Designated) -> Step:
 def _day(ctx: Context, typed: str) -> Step:
     chosen = parse_date(typed, _today(ctx))
     if chosen is None or chosen < _today(ctx):
-        return Step.staying(messages.ask_day(_today(ctx), ctx.token, again=True))
-    return Step(messages.ask_time("start", ctx.token), next=Staffing.START,
+        return Step.staying(messages.ask_day(_today(ctx), ctx.token, again=True,
+                                             adding=_adding(ctx)))
+    return Step(messages.ask_time("start", ctx.token, adding=_adding(ctx)), next=Staffing.START,
                 data={**ctx.data, "day": chosen.isoformat()})
 
 
+def _enough_typed(ctx: Context, turn: Turn) -> bool:
+    return (isinstance(turn, Text) and _adding(ctx)
+            and fold(turn.text) in in_every_locale("日程はこれで全部"))
+
+
 def on_day_typed(ctx: Context, turn: Turn) -> Step | None:
+    if _enough_typed(ctx, turn):
+        return on_more(ctx, MoreDays(0, ctx.token))
     return _day(ctx, turn.text) if isinstance(turn, Text) else None
 
 
@@ -150,16 +159,16 @@ def _time(ctx: Context, typed: str) -> Step:
     which = "start" if ctx.state_name == Staffing.START else "end"
     chosen = parse_time(typed)
     if chosen is None:
-        return Step.staying(messages.ask_time(which, ctx.token, again=True))
+        return Step.staying(messages.ask_time(which, ctx.token, again=True, adding=_adding(ctx)))
     day = date.fromisoformat(ctx.data["day"])
     moment = activities.local(day, chosen)
     if which == "start":
-        return Step(messages.ask_time("end", ctx.token), next=Staffing.END,
+        return Step(messages.ask_time("end", ctx.token, adding=_adding(ctx)), next=Staffing.END,
                     data={**ctx.data, "start": moment.isoformat()})
     starts_at = datetime.fromisoformat(ctx.data["start"])
     if moment <= starts_at:
         return Step.staying([text(messages.end_before_start()),
-                             *messages.ask_time("end", ctx.token)])
+                             *messages.ask_time("end", ctx.token, adding=_adding(ctx))])
     windows = [*ctx.data["windows"], [ctx.data["start"], moment.isoformat()]]
     data = {**ctx.data, "windows": windows}
     if "place" in ctx.data:  # an added day: place and kind are already known
@@ -168,6 +177,8 @@ def _time(ctx: Context, typed: str) -> Step:
 
 
 def on_time_typed(ctx: Context, turn: Turn) -> Step | None:
+    if _enough_typed(ctx, turn):
+        return on_more(ctx, MoreDays(0, ctx.token))
     return _time(ctx, turn.text) if isinstance(turn, Text) else None
 
 
@@ -193,13 +204,23 @@ def on_kind(ctx: Context, postback: CodeKind) -> Step:
     return Step(messages.ask_more(_windows(data), ctx.token), next=Staffing.MORE, data=data)
 
 
+def _adding(ctx: Context) -> bool:
+    """A further day is being asked for (place and kind are known from the first)."""
+    return "place" in ctx.data
+
+
 def on_more(ctx: Context, postback: MoreDays) -> Step:
-    if ctx.state_name != Staffing.MORE:
+    # 「日程はこれで全部」 is also offered while a further day is half given: drop that half.
+    giving_up_a_day = (not postback.add and _adding(ctx)
+                       and ctx.state_name in (Staffing.DAY, Staffing.START, Staffing.END))
+    if ctx.state_name != Staffing.MORE and not giving_up_a_day:
         return Step.staying(prompt(ctx))
-    if postback.add and len(ctx.data["windows"]) < MAX_SESSIONS:
-        return Step(messages.ask_day(_today(ctx), ctx.token), next=Staffing.DAY, data=ctx.data)
-    return Step(messages.ask_confirm(ctx.data, _windows(ctx.data), ctx.token),
-                next=Staffing.CONFIRM, data=ctx.data)
+    data = {key: value for key, value in ctx.data.items() if key not in ("day", "start")}
+    if postback.add and len(data["windows"]) < MAX_SESSIONS:
+        return Step(messages.ask_day(_today(ctx), ctx.token, adding=True), next=Staffing.DAY,
+                    data=data)
+    return Step(messages.ask_confirm(data, _windows(data), ctx.token), next=Staffing.CONFIRM,
+                data=data)
 
 
 def on_create(ctx: Context, postback: Create) -> Step:
@@ -304,9 +325,10 @@ def prompt(ctx: Context) -> list:
     if name == Staffing.DESIGNATED:
         return messages.ask_designated(ctx.token)
     if name == Staffing.DAY:
-        return messages.ask_day(_today(ctx), ctx.token)
+        return messages.ask_day(_today(ctx), ctx.token, adding=_adding(ctx))
     if name in (Staffing.START, Staffing.END):
-        return messages.ask_time("start" if name == Staffing.START else "end", ctx.token)
+        return messages.ask_time("start" if name == Staffing.START else "end", ctx.token,
+                                 adding=_adding(ctx))
     if name == Staffing.PLACE:
         return messages.ask_place()
     if name == Staffing.KIND:
