@@ -113,6 +113,8 @@ def test_staff_write_a_survey_with_every_kind_of_question_and_preview_it(app, cl
         assert [(q.position, q.kind) for q in survey.questions] == \
             [(1, "single"), (2, "multiple"), (3, "rating"), (4, "text")]
         assert survey.questions[1].choices == ["農業体験", "古民家見学", "川遊び"]
+    staff_chat.tap("回答する")  # the preview's button: explained, the preview asked again
+    assert "これはプレビューのボタンです" in staff_chat.text() and "人数：1人" in staff_chat.text()
     staff_chat.tap("今すぐ送る")
     assert "回答の受付を始めます" in staff_chat.text()
     with db.transaction() as session:

@@ -33,8 +33,27 @@ def test_the_list_shows_kind_origin_and_date(chat, join):
 
 def test_an_empty_list_offers_to_register(chat):
     chat.say("登録状況")
-    assert "まだどこにも登録していません" in chat.text()
-    assert "登録する" in chat.labels()
+    assert "登録中の自治体はありません" in chat.text()
+    assert chat.labels() == ["登録する", "すべてのデータを削除", "ヘルプ"]
+
+
+def test_someone_who_left_everywhere_can_still_erase_their_data(chat, db, join):
+    """R14 holds after the last registration ended: the empty list offers the erasure."""
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    chat.say("登録状況")
+    chat.tap("登録をやめる")
+    chat.tap("登録をやめる")  # confirmed
+    assert "登録をやめました" in chat.text()
+    chat.say("登録状況")
+    chat.tap("すべてのデータを削除")
+    assert "件の登録が終わり" not in chat.text() and "お名前が消去されます" in chat.text()
+    chat.tap("削除する")
+    assert "データを削除しました" in chat.text()
+    with db.transaction() as session:
+        person = session.scalar(select(Person))
+        assert person.line_user_id is None and person.display_name is None
+        assert person.deleted_at is not None
 
 
 def test_keeping_a_registration_changes_nothing(chat, db, join):
@@ -79,7 +98,7 @@ def test_r14_delete_all_my_data(app, client, line, chat, db, join):
         statuses = session.scalars(select(Registration.status)).all()
         assert sorted(statuses) == ["ended", "ended"]
     chat.say("登録状況")  # the same LINE user afterwards is a new, empty person
-    assert "まだどこにも登録していません" in chat.text()
+    assert "登録中の自治体はありません" in chat.text()
 
 
 def test_r14_delete_all_my_data_erases_the_card_verification_too(chat, db, join):

@@ -204,3 +204,23 @@ def test_declining_changes_nothing(chat, db, join):
     chat.tap("やめる")
     assert "登録はしませんでした" in chat.text()
     assert held(db, chat) == {}
+
+
+def test_changing_the_residence_from_settings_keeps_its_own_words(chat, db, join):
+    """Asked from 設定, the question is not the registration's last (no 「最後に」); a name not
+    found keeps 「変更しない」 and キャンセル for someone who gave one before."""
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    for _ in range(3):
+        chat.tap("スキップ")
+    assert chat.text().startswith("最後に、お住まいの市区町村")
+    chat.say("千代田区")
+    chat.say("設定")
+    chat.tap("お住まいを変更")
+    assert chat.text().startswith("お住まいの市区町村を教えてください")
+    assert "現在の登録：千代田区（東京都）" in chat.text()
+    chat.say("foo bar")
+    assert "見つかりませんでした" in chat.text()
+    assert chat.labels() == ["位置情報を送る", "変更しない", "キャンセル"]
+    chat.tap("変更しない")
+    assert "お住まいは千代田区（東京都）のままです" in chat.text()

@@ -346,6 +346,10 @@ def thanks(survey: MonitorSurvey) -> list[Message]:
                  .format(title=survey.title, place=place(survey.entity)), menu_actions())]
 
 
+def preview_button_tapped() -> list[Message]:
+    return [text(_("これはプレビューのボタンです。アンケートを送ると、受け取った方がこのボタンから回答できます。"))]
+
+
 def refused(refusal: Refusal, survey: MonitorSurvey | None) -> list[Message]:
     title = survey.title if survey is not None else ""
     body = {

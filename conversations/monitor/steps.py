@@ -300,6 +300,11 @@ STATE_OF_KIND = {rules.Kind.SINGLE: Answering.CHOICE, rules.Kind.RATING: Answeri
 
 def on_start_answering(ctx: Context, postback: StartAnswering) -> Step:
     survey = ctx.session.get(MonitorSurvey, postback.id)
+    if (survey is not None and survey.status == SurveyStatus.DRAFT
+            and staff.role_at(ctx.session, ctx.person, survey.entity.code)):
+        # Its staff tapping the button of the preview.
+        here = ctx.current.prompt(ctx) if ctx.current is not None else []
+        return Step.staying([*messages.preview_button_tapped(), *here])
     outcome = (surveys.start(ctx.session, survey, ctx.person, ctx.now) if survey is not None
                else surveys.Refusal.NOT_OPEN)
     if isinstance(outcome, surveys.Refusal):

@@ -71,9 +71,11 @@ def registrations_card(current: Sequence[Registration]) -> FlexMessage:
 
 def registrations_list(current: Sequence[Registration]) -> list[Message]:
     """One bubble per registration with its own "leave" button, then a bubble of actions."""
-    if not current:
-        return [text(_("まだどこにも登録していません。「登録する」から始められます。"),
-                     [say(_("登録する")), say(_("ヘルプ"))])]
+    if not current:  # someone who left keeps the right to erase what is stored (R14)
+        return [text(_("登録中の自治体はありません。「登録する」から始められます。\n"
+                       "お名前などあなたのデータを消したいときは「すべてのデータを削除」を押してください。"),
+                     [say(_("登録する")), tap(_("すべてのデータを削除"), DeleteAll()),
+                      say(_("ヘルプ"))])]
     bubbles = [_registration_bubble(r) for r in current[:MAX_BUBBLES - 1]]
     bubbles.append(_actions_bubble())
     intro = text(_("登録は{n}件です。").format(n=len(current))
@@ -145,8 +147,10 @@ def not_yours() -> list[Message]:
 
 
 def confirm_delete(count: int, token: str) -> list[Message]:
-    question = _("すべてのデータを削除しますか？{n}件の登録が終わり、アンケートの回答・"
-                 "お住まい・お名前が消去されます。元に戻せません。").format(n=count)
+    question = (_("すべてのデータを削除しますか？{n}件の登録が終わり、アンケートの回答・"
+                  "お住まい・お名前が消去されます。元に戻せません。").format(n=count) if count
+                else _("すべてのデータを削除しますか？アンケートの回答・お住まい・お名前が消去されます。"
+                       "元に戻せません。"))
     return [confirm(question, tap(_("削除する"), ConfirmDelete(token),
                                   display=_("すべてのデータを削除する")),
                     tap(_("やめる"), Keep(token), display=_("削除しない")))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linebot.v3.messaging.models import Message
+from linebot.v3.messaging.models import Action, Message
 
 from bot.i18n import _
 from bot.models import Entity
@@ -13,16 +13,20 @@ from conversations.names import place, place_labels
 from conversations.residence.states import PickHome, SkipHome
 
 
-def ask_home(current: Entity | None, token: str) -> list[Message]:
-    body = _("最後に、お住まいの市区町村を教えてください（名前を入力するか、位置情報を送ってください）。"
-             "お住まいの市区町村への登録は、関係人口の統計には含まれません。")
-    actions = [share_location()]
+def _keep(current: Entity | None, token: str) -> list[Action]:
+    """Leaving the question: 「変更しない」 for someone who gave it before, else 「スキップ」."""
+    return [tap(_("変更しない") if current is not None else _("スキップ"), SkipHome(token)),
+            cancel_button()]
+
+
+def ask_home(current: Entity | None, token: str, last_question: bool = False) -> list[Message]:
+    body = (_("最後に、お住まいの市区町村を教えてください（名前を入力するか、位置情報を送ってください）。")
+            if last_question else
+            _("お住まいの市区町村を教えてください（名前を入力するか、位置情報を送ってください）。"))
+    body += "\n" + _("お住まいの市区町村への登録は、関係人口の統計には含まれません。")
     if current is not None:
         body += "\n" + _("現在の登録：{place}").format(place=place(current))
-        actions.append(tap(_("変更しない"), SkipHome(token)))
-    else:
-        actions.append(tap(_("スキップ"), SkipHome(token)))
-    return [text(body, [*actions, cancel_button()])]
+    return [text(body, [share_location(), *_keep(current, token)])]
 
 
 def home_help() -> str:
@@ -30,23 +34,23 @@ def home_help() -> str:
              "答えたくなければ「スキップ」を押してください。")
 
 
-def home_candidates(found: Sequence[Entity], token: str) -> list[Message]:
+def home_candidates(found: Sequence[Entity], current: Entity | None,
+                    token: str) -> list[Message]:
     shown = list(found[:10])
     return [text(_("どちらにお住まいですか？"),
                  [tap(name, PickHome(e.code, token)) for e, name in zip(shown, place_labels(shown))]
-                 + [tap(_("スキップ"), SkipHome(token))])]
+                 + _keep(current, token))]
 
 
-def home_not_found(query: str, token: str) -> list[Message]:
+def home_not_found(query: str, current: Entity | None, token: str) -> list[Message]:
     return [text(_("「{query}」に当てはまる市区町村が見つかりませんでした。"
                    "別の書き方で入力するか、位置情報を送ってください。").format(query=query[:40]),
-                 [share_location(), tap(_("スキップ"), SkipHome(token))])]
+                 [share_location(), *_keep(current, token)])]
 
 
-def home_guess(entity: Entity, token: str) -> list[Message]:
+def home_guess(entity: Entity, current: Entity | None, token: str) -> list[Message]:
     return [text(_("{place}にお住まいですか？").format(place=place(entity)),
-                 [tap(_("はい"), PickHome(entity.code, token)),
-                  tap(_("スキップ"), SkipHome(token))])]
+                 [tap(_("はい"), PickHome(entity.code, token)), *_keep(current, token)])]
 
 
 def home_unchanged(current: Entity | None) -> str:

@@ -18,7 +18,9 @@ def ask(ctx: Context, after_registration: int | None = None) -> Step:
         return _verified(ctx, verified, after_registration)
     data = {"after_registration": after_registration} if after_registration else {}
     ctx.restart()
-    return Step(messages.ask_home(ctx.person.residence, ctx.token), next=Home.SEARCH, data=data)
+    return Step(messages.ask_home(ctx.person.residence, ctx.token,
+                                  last_question=bool(after_registration)),
+                next=Home.SEARCH, data=data)
 
 
 def on_search(ctx: Context, turn: Turn) -> Step | None:
@@ -26,14 +28,16 @@ def on_search(ctx: Context, turn: Turn) -> Step | None:
         found = [e for e in entities.search(ctx.session, turn.text)
                  if e.kind == EntityKind.MUNICIPALITY]
         if not found:
-            return Step(messages.home_not_found(turn.text, ctx.token), next=Home.SEARCH,
-                        data=ctx.data)
+            return Step(messages.home_not_found(turn.text, ctx.person.residence, ctx.token),
+                        next=Home.SEARCH, data=ctx.data)
         if len(found) == 1:
             return settle(ctx, found[0].code)
-        return Step(messages.home_candidates(found, ctx.token), next=Home.SEARCH, data=ctx.data)
+        return Step(messages.home_candidates(found, ctx.person.residence, ctx.token),
+                    next=Home.SEARCH, data=ctx.data)
     if isinstance(turn, Location):
         guess = entities.nearest_municipality(ctx.session, turn.latitude, turn.longitude)
-        return Step(messages.home_guess(guess, ctx.token), next=Home.SEARCH, data=ctx.data)
+        return Step(messages.home_guess(guess, ctx.person.residence, ctx.token),
+                    next=Home.SEARCH, data=ctx.data)
     return None
 
 
@@ -83,4 +87,5 @@ def finish(ctx: Context, saved: Entity | None) -> Step:
 
 
 def prompt(ctx: Context) -> list:
-    return messages.ask_home(ctx.person.residence, ctx.token)
+    return messages.ask_home(ctx.person.residence, ctx.token,
+                             last_question=bool(ctx.data.get("after_registration")))
