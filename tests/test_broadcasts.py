@@ -60,14 +60,14 @@ def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, cl
     make_staff(runner, staff_chat, KAMIYAMA)
     compose(staff_chat)
     staff_chat.tap("登録者全員")
-    assert "【神山町】\n棚田の草刈りの参加者を募集します。" in staff_chat.text()  # the preview
+    assert "【神山町（徳島県）】\n棚田の草刈りの参加者を募集します。" in staff_chat.text()  # the preview
     assert "人数：2人" in staff_chat.text()
     assert news_texts(line, people[0]) == []
     staff_chat.tap("今すぐ送る")
     assert "送信を受け付けました" in staff_chat.text()
     deliver(app)
-    assert news_texts(line, people[0]) == ["【神山町】\n棚田の草刈りの参加者を募集します。"]
-    assert news_texts(line, people[1]) == ["【神山町】\n棚田の草刈りの参加者を募集します。"]
+    assert news_texts(line, people[0]) == ["【神山町（徳島県）】\n棚田の草刈りの参加者を募集します。"]
+    assert news_texts(line, people[1]) == ["【神山町（徳島県）】\n棚田の草刈りの参加者を募集します。"]
     assert news_texts(line, people[2]) == []
     staff_chat.say("送信状況")
     assert "送信完了・" in staff_chat.text() and "対象2人" in staff_chat.text()
@@ -90,7 +90,7 @@ def test_a_long_text_is_kept_whole_and_one_too_long_is_refused_in_words(app, cli
     staff_chat.tap("今すぐ送る")
     with db.transaction() as session:
         [message] = session.scalars(select(Broadcast.messages)).one()
-    assert message["text"] == "【神山町】\n" + "草" * 1500
+    assert message["text"] == "【神山町（徳島県）】\n" + "草" * 1500
 
 
 def test_a_segment_by_ties_and_by_home_prefecture(app, client, line, runner, join):
@@ -112,8 +112,8 @@ def test_a_segment_by_ties_and_by_home_prefecture(app, client, line, runner, joi
     assert "お住まい：東京都、大阪府" in staff_chat.text() and "人数：1人" in staff_chat.text()
     staff_chat.tap("今すぐ送る")
     deliver(app)
-    assert news_texts(line, born) == ["【神山町】\n出身の方へ"]
-    assert news_texts(line, visitor) == ["【神山町】\n東京にお住まいの方へ"]
+    assert news_texts(line, born) == ["【神山町（徳島県）】\n出身の方へ"]
+    assert news_texts(line, visitor) == ["【神山町（徳島県）】\n東京にお住まいの方へ"]
 
 
 def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, client, line, runner, join, db):
@@ -132,7 +132,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, clie
     with db.transaction() as session:
         send_at = session.scalar(select(Broadcast.send_at))
     deliver(app, send_at + timedelta(seconds=1))
-    assert news_texts(line, person) == ["【神山町】\n明日のお知らせ"]
+    assert news_texts(line, person) == ["【神山町（徳島県）】\n明日のお知らせ"]
     compose(staff_chat, "取り消すお知らせ")
     staff_chat.tap("登録者全員")
     staff_chat.tap("日時を指定")
@@ -263,7 +263,7 @@ def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_cou
     people[1].unfollow()  # queued already: the worker drops them when it claims the row
     deliver(app)
     assert news_texts(line, people[0]) == news_texts(line, people[2]) == [
-        "【神山町】\n棚田の草刈りの参加者を募集します。"]
+        "【神山町（徳島県）】\n棚田の草刈りの参加者を募集します。"]
     assert news_texts(line, people[1]) == []
     staff_chat.say("送信状況")
     assert "送信完了・" in staff_chat.text() and "対象3人" in staff_chat.text()
@@ -306,6 +306,25 @@ def test_a_wrong_step_in_the_composer_never_forces_starting_over(app, client, li
     assert "に送ります（予約しました）" in staff_chat.text()
     with db.transaction() as session:
         broadcast = session.scalars(select(Broadcast)).one()
-        assert broadcast.messages[0]["text"] == "【神山町】\n草刈りのお知らせ"
+        assert broadcast.messages[0]["text"] == "【神山町（徳島県）】\n草刈りのお知らせ"
     deliver(app, broadcast.send_at + timedelta(seconds=1))
-    assert news_texts(line, born) == ["【神山町】\n草刈りのお知らせ"]
+    assert news_texts(line, born) == ["【神山町（徳島県）】\n草刈りのお知らせ"]
+
+
+def test_the_sender_is_named_in_japanese_whatever_the_staffs_language(app, client, line, runner,
+                                                                       join):
+    """One message goes to every recipient: its header is the place as the chat names it
+    (with the prefecture, which tells 府中市 from 府中市), in Japanese."""
+    join(KAMIYAMA)
+    person = resident(app, client, line, "住民")
+    staff_chat = Chat(app, client, line, "Staff", language="en")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat.say("Send announcement")
+    staff_chat.say("Rice terrace work day")
+    staff_chat.tap("None")
+    staff_chat.tap("All registrants")
+    assert "【神山町（徳島県）】\nRice terrace work day" in staff_chat.text()
+    staff_chat.tap("Send now")
+    deliver(app)
+    assert news_texts(line, person) == ["【神山町（徳島県）】\nRice terrace work day"]

@@ -14,7 +14,7 @@ from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
 from bot.domain.survey import RELATIONSHIP, toggle
 from bot.entities import prefecture_rows
-from bot.i18n import _, fold, in_every_locale
+from bot.i18n import SOURCE_LOCALE, _, fold, in_every_locale, use_locale
 from bot.models import Entity, Staff
 from conversations.broadcast import messages
 from conversations.broadcast.states import (
@@ -168,8 +168,12 @@ def on_prefectures(ctx: Context, turn: Turn) -> Step | None:
 
 
 def content(ctx: Context, data: dict, entity: Entity) -> list[Message]:
-    """What recipients will see: who it is from, the text, a link, a picture."""
-    body = f"【{entity.name}】\n{data['text']}"
+    """What recipients will see: who it is from, the text, a link, a picture.
+
+    The sender is named as everywhere in the chat, the prefecture telling 府中市 from 府中市,
+    and in Japanese whatever the staff's language: one message goes to every recipient."""
+    with use_locale(SOURCE_LOCALE):
+        body = f"【{place(entity)}】\n{data['text']}"
     if data.get("link"):
         body += "\n" + data["link"]
     built: list[Message] = [TextMessage(text=body[:5000])]
