@@ -336,7 +336,9 @@ def _area(cell: Cell, box: Box) -> RichMenuArea:
     x, y, width, height = box
     return RichMenuArea(
         bounds=RichMenuBounds(x=x, y=y, width=width, height=height),
-        action=PostbackAction(label=cell.ja, data=cell.data, display_text=cell.ja),
+        # One menu serves every language: the chat shows both words, as the image does.
+        action=PostbackAction(label=cell.ja, data=cell.data,
+                              display_text=f"{cell.ja} / {cell.en}"),
     )
 
 

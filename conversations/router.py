@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from linebot.v3.messaging.models import Message
 
-from bot import entities
+from bot import entities, richmenu
 from bot.i18n import fold
 from conversations.broadcast import BROADCAST
 from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps
 from conversations.common import text
-from conversations.engine import Context, Location, Photo, Router, Step, Tapped, Text, Turn, save_state
+from conversations.engine import (
+    Command,
+    Context,
+    Conversation,
+    Location,
+    Photo,
+    Router,
+    Step,
+    Tapped,
+    Text,
+    Turn,
+    save_state,
+)
 from conversations.identity import IDENTITY
 from conversations.keep_registration import KEEP_REGISTRATION
 from conversations.measures_admin import MEASURES_ADMIN
 from conversations.menu import MENU
 from conversations.menu import messages as menu_messages
+from conversations.menu import steps as menu_steps
 from conversations.monitor import MONITOR, MONITOR_ANSWER
 from conversations.my_registrations import MY_REGISTRATIONS
 from conversations.postback import Postback, unpack
@@ -30,9 +45,22 @@ from conversations.staff import STAFF
 from conversations.support import SUPPORT
 from conversations.support import steps as support_steps
 
+
+def _menu_cells() -> Conversation:
+    """A rich menu cell's words typed (「お知らせ」, "My card") do what tapping it does; the
+    conversations' own commands come first."""
+    cells = dict.fromkeys((*richmenu.RESIDENTS.cells, *richmenu.STAFF.cells))
+    return Conversation(name="menu_cells", commands=tuple(
+        Command((cell.ja, cell.en), partial(_tap_cell, unpack(cell.data))) for cell in cells))
+
+
+def _tap_cell(postback: Postback, ctx: Context) -> Step:
+    return ROUTER.postbacks[type(postback)](ctx, postback)
+
+
 ROUTER = Router([MENU, IDENTITY, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF, BROADCAST,
                  MONITOR, MONITOR_ANSWER, KEEP_REGISTRATION, SUPPORT, MEASURES_ADMIN, PREMIUM,
-                 PREMIUM_REVIEW])
+                 PREMIUM_REVIEW, _menu_cells()])
 
 #: Free text while nothing is going on is taken as a place name when it finds at most this many.
 IDLE_SEARCH_LIMIT = 10
@@ -125,4 +153,4 @@ def _idle(ctx: Context, turn: Turn) -> Step:
             ctx.restart()
             return Step(registration_messages.candidates(found, 0, ctx.token), next=Reg.SEARCH,
                         data={"query": turn.text[:100]})
-    return Step.staying(menu_messages.not_understood(None))
+    return Step.staying(menu_messages.not_understood(None, menu_steps.next_actions(ctx)))

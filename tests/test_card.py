@@ -98,6 +98,8 @@ def test_card_in_english(app, client, line, db, join):
     shown = chat.text()
     assert "Kamiyama-cho (Tokushima)" in shown
     assert "1 May 2099" in shown
+    chat.say("My card")  # the rich menu's words for it
+    assert chat.text() == shown
 
 
 def test_card_without_registrations_offers_to_register(chat):

@@ -90,7 +90,7 @@ def test_areas_post_back_the_menu_contract_and_show_what_was_tapped(menu, data, 
     assert [action.label for action in actions] == labels
     for action in actions:
         assert action.type == "postback"
-        assert action.display_text == action.label
+        assert action.display_text.startswith(action.label + " / ")  # the image's two words
         assert len(action.label) <= 20
 
 

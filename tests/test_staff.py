@@ -135,6 +135,18 @@ def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
         assert session.query(ActivitySession).count() == 1
 
 
+def test_staff_are_offered_their_own_choices_and_their_menus_words_work_typed(runner, chat,
+                                                                             join):
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    chat.say("ほにゃらら")
+    assert "うまく理解できませんでした" in chat.text() and "お知らせを送る" in chat.labels()
+    chat.say("キャンセル")
+    assert "活動を作る" in chat.labels()
+    chat.say("お知らせ")  # the staff rich menu's cell, typed
+    assert "お知らせを送ります。本文を入力してください" in chat.text()
+
+
 def test_bad_dates_and_times_are_asked_again(runner, chat, join):
     join(KAMIYAMA)
     make_staff(runner, chat, KAMIYAMA)

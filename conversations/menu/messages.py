@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linebot.v3.messaging.models import FlexMessage, Message
+from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.i18n import _, current_locale
 from bot.models import Registration
@@ -100,14 +100,14 @@ def local_information(current: Sequence[Registration]) -> list[Message]:
                                    "contents": {"type": "carousel", "contents": bubbles}})]
 
 
-def cancelled(was_busy: bool) -> list[Message]:
+def cancelled(was_busy: bool, actions: Sequence[Action] | None = None) -> list[Message]:
     body = (_("操作をやめました。ここまでに保存した内容はそのまま残ります。") if was_busy
             else _("いまは進行中の操作はありません。"))
-    return [text(body, menu_actions())]
+    return [text(body, menu_actions() if actions is None else actions)]
 
 
-def not_understood(where: str | None) -> list[Message]:
-    return [text(not_understood_body(where), menu_actions())]
+def not_understood(where: str | None, actions: Sequence[Action] | None = None) -> list[Message]:
+    return [text(not_understood_body(where), menu_actions() if actions is None else actions)]
 
 
 def not_understood_body(where: str | None) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from linebot.v3.messaging.models import Action
+
 from bot import registrations, staff
 from bot.i18n import LOCALES, use_locale
 from bot.people import locale_of
-from conversations.common import text
+from conversations.common import menu_actions, text
 from conversations.engine import Context, Step
 from conversations.menu import messages
 from conversations.menu.states import ChangeHome, SetLanguage
@@ -26,7 +28,14 @@ def show_help(ctx: Context) -> Step:
 
 
 def cancel(ctx: Context) -> Step:
-    return Step(messages.cancelled(was_busy=ctx.state is not None))
+    return Step(messages.cancelled(was_busy=ctx.state is not None, actions=next_actions(ctx)))
+
+
+def next_actions(ctx: Context) -> list[Action]:
+    """The quick replies after an answer that leads nowhere in particular: staff get theirs."""
+    if staff.roles_of(ctx.session, ctx.person):
+        return staff_messages.staff_actions()
+    return menu_actions()
 
 
 def show_settings(ctx: Context) -> Step:
