@@ -47,6 +47,11 @@ def listing(items) -> str:
     return _("、").join(items)
 
 
+def bullet(line: str) -> str:
+    """・神山町 / • Kamiyama-cho: a list item, marked as the person's language marks one."""
+    return _("・{line}").format(line=line)
+
+
 def label(text: str) -> str:
     """An action label within LINE's 20 characters."""
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"

@@ -224,3 +224,20 @@ def test_changing_the_residence_from_settings_keeps_its_own_words(chat, db, join
     assert chat.labels() == ["位置情報を送る", "変更しない", "キャンセル"]
     chat.tap("変更しない")
     assert "お住まいは千代田区（東京都）のままです" in chat.text()
+
+
+def test_the_words_of_a_button_typed_act_as_the_button(chat, db, join):
+    """The survey says 「スキップ」 and 「次へ」; typed, they do what the buttons do."""
+    join(KAMIYAMA)
+    register_by_name(chat, "神山")
+    chat.say("出身地")
+    assert "✓ 出身地" in chat.labels()
+    chat.say("次へ")
+    assert "どのくらい訪れますか" in chat.text()
+    chat.say("スキップ")
+    assert "どんなことで関わりたいですか" in chat.text()
+    chat.say("つぎへ")  # not a button's words: the question again, with what it takes
+    assert "うまく理解できませんでした" in chat.text()
+    with db.transaction() as session:
+        answers = session.scalars(select(SurveyAnswer.question)).all()
+    assert answers == ["relationship"]

@@ -11,6 +11,7 @@ from bot.i18n import _, _l, ngettext
 from bot.models import Entity
 from conversations.common import (
     PAGE_SIZE,
+    bullet,
     cancel_button,
     confirm,
     listing,
@@ -97,7 +98,7 @@ def no_match(query: str, token: str) -> list[Message]:
 def candidates(found: Sequence[Entity], number: int, token: str) -> list[Message]:
     """Search results: a list in the text, one quick reply each, participating ones first."""
     shown, has_previous, has_next = paginate(found, number, PAGE_SIZE)
-    lines = [f"・{place(e)}" + ("" if e.participating else _("（未参加）")) for e in shown]
+    lines = [bullet(place(e)) + ("" if e.participating else _("（未参加）")) for e in shown]
     intro = ngettext("{n}件見つかりました。登録先を選んでください。",
                      "{n}件見つかりました。登録先を選んでください。", len(found)).format(n=len(found))
     actions: list[Action] = [tap(name, PickEntity(e.code, token))

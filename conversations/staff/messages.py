@@ -13,6 +13,7 @@ from bot.models import Activity, ActivitySession, ActivityStatus, Entity, Staff
 from bot.statistics import RELATIONSHIP_LABELS, ActivityFigures, EntityStatistics, prefecture_name
 from conversations.common import (
     MAX_ALT_TEXT,
+    bullet,
     cancel_button,
     clip,
     confirm,
@@ -159,7 +160,7 @@ def ask_kind(token: str) -> list[Message]:
 
 
 def ask_more(windows: Sequence[tuple[datetime, datetime]], token: str) -> list[Message]:
-    return [text(_("日程：") + "\n" + "\n".join(f"・{span(s, e)}" for s, e in windows)
+    return [text(_("日程：") + "\n" + "\n".join(bullet(span(s, e)) for s, e in windows)
                  + "\n" + _("別の日にも開きますか？"),
                  [tap(_("別の日を追加"), MoreDays(1, token)),
                   tap(_("日程はこれで全部"), MoreDays(0, token)), cancel_button()])]
@@ -172,7 +173,7 @@ def summary(draft: dict, windows: Sequence[tuple[datetime, datetime]]) -> str:
              _("場所：{place}").format(place=draft["place"]),
              _("QRコード：{kind}").format(kind=_("画面表示（30秒ごとに更新）") if draft["rotating"]
                                           else _("印刷用")),
-             _("日程：")] + [f"・{span(s, e)}" for s, e in windows]
+             _("日程：")] + [bullet(span(s, e)) for s, e in windows]
     return "\n".join(lines)
 
 
@@ -196,7 +197,7 @@ def codes(activity: Activity, links: Sequence[tuple[ActivitySession, str, str, s
     if rotating_links:
         lines = [_("会場の画面でこのページを開いてください（QRコードが30秒ごとに変わります。"
                    "リンクは12時間有効です）：")]
-        lines += [f"・{span(s.starts_at, s.ends_at)}\n{url}" for s, url in rotating_links[:4]]
+        lines += [bullet(span(s.starts_at, s.ends_at)) + f"\n{url}" for s, url in rotating_links[:4]]
         return [text("\n".join(lines), staff_actions())]
     for session, image, _pdf, _png in links[:3]:
         messages.append(ImageMessage(originalContentUrl=image, previewImageUrl=image))
@@ -224,8 +225,8 @@ def activity_list(entity: Entity, activities: Sequence[Activity],
 def _activity_bubble(activity: Activity, per_session: dict[int, int]) -> dict:
     lines = [{"type": "text", "text": activity.title, "weight": "bold", "wrap": True},
              {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
-              "text": category_name(activity.category)
-              + (" ・" + _("指定活動") if activity.designated else "")},
+              "text": (_("{category}・指定活動").format(category=category_name(activity.category))
+                       if activity.designated else category_name(activity.category))},
              {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
               "text": activity.place}]
     for session in activity.sessions[:6]:
@@ -295,8 +296,8 @@ def figures(entity: Entity, stats: EntityStatistics, download_link: str) -> list
               "",
               _("■ お住まいの都道府県（多い順）"),
               *_ranked([(prefecture_name(code), n) for code, n in stats.by_prefecture.items()
-                        if code is not None])]
-    if stats.by_prefecture.get(None):
+                        if code is not None], none_yet=not stats.by_prefecture.get(None))]
+    if stats.by_prefecture.get(None):  # last, whatever its size: it is no place
         lines.append(_("・{name}：{n}人").format(name=prefecture_name(None),
                                                n=stats.by_prefecture[None]))
     lines += ["",
@@ -314,11 +315,12 @@ def figures(entity: Entity, stats: EntityStatistics, download_link: str) -> list
     return [text("\n".join(lines), staff_actions())]
 
 
-def _ranked(counts: list[tuple[str, int]]) -> list[str]:
-    """The TOP largest non-zero counts, most first (ties keep their order)."""
+def _ranked(counts: list[tuple[str, int]], none_yet: bool = True) -> list[str]:
+    """The TOP largest non-zero counts, most first (ties keep their order); 「まだありません」
+    for none, unless a line follows that says what there is."""
     found = sorted((item for item in counts if item[1]), key=lambda item: -item[1])[:TOP]
     if not found:
-        return [_("・まだありません")]
+        return [_("・まだありません")] if none_yet else []
     return [_("・{name}：{n}人").format(name=name, n=n) for name, n in found]
 
 
