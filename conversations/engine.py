@@ -149,11 +149,8 @@ class Command:
     messages: tuple[str, ...]
     handler: CommandHandler
 
-    def matches(self, text: str) -> bool:
-        return fold(text) in self._forms
-
     @cached_property
-    def _forms(self) -> frozenset[str]:
+    def forms(self) -> frozenset[str]:
         # Catalogues are loaded once per process, so the words' forms never change.
         return frozenset(form for message in self.messages for form in in_every_locale(message))
 
@@ -196,7 +193,17 @@ class Router:
             self.patterns.extend(conversation.patterns)
 
     def command_for(self, text: str) -> Command | None:
-        return next((c for c in self.commands if c.matches(text)), None)
+        return self._command_by_form.get(fold(text))
+
+    @cached_property
+    def _command_by_form(self) -> dict[str, Command]:
+        """Each command's words, folded, in every language: the first command to claim a
+        form keeps it. Built on first use (the catalogues are loaded by then)."""
+        found: dict[str, Command] = {}
+        for command in self.commands:
+            for form in command.forms:
+                found.setdefault(form, command)
+        return found
 
     def pattern_for(self, text: str) -> tuple[Pattern, str] | None:
         for pattern in self.patterns:
