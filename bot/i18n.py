@@ -79,6 +79,17 @@ def in_every_locale(message: str) -> set[str]:
     return forms
 
 
+def typed_as(text: str, message: str) -> bool:
+    """Whether typed text is this msgid in one of the languages (「スキップ」, "Skip")."""
+    return fold(text) in _typed_forms(message)
+
+
+@cache
+def _typed_forms(message: str) -> frozenset[str]:
+    # Catalogues are loaded once per process, so a message's forms never change.
+    return frozenset(in_every_locale(message))
+
+
 def fold(text: str) -> str:
     """Compare typed text loosely: full-width to half-width, case, surrounding blanks."""
     return unicodedata.normalize("NFKC", text).strip().casefold()

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from linebot.v3.messaging.models import Message
 
-from bot import entities, richmenu
-from bot.i18n import fold
+from bot import entities, richmenu, staff
+from bot.i18n import fold, typed_as
 from conversations.broadcast import BROADCAST
 from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps
 from conversations.common import text
 from conversations.engine import (
-    Command,
     Context,
-    Conversation,
     Location,
     Photo,
     Router,
@@ -45,22 +41,9 @@ from conversations.staff import STAFF
 from conversations.support import SUPPORT
 from conversations.support import steps as support_steps
 
-
-def _menu_cells() -> Conversation:
-    """A rich menu cell's words typed (「お知らせ」, "My card") do what tapping it does; the
-    conversations' own commands come first."""
-    cells = dict.fromkeys((*richmenu.RESIDENTS.cells, *richmenu.STAFF.cells))
-    return Conversation(name="menu_cells", commands=tuple(
-        Command((cell.ja, cell.en), partial(_tap_cell, unpack(cell.data))) for cell in cells))
-
-
-def _tap_cell(postback: Postback, ctx: Context) -> Step:
-    return ROUTER.postbacks[type(postback)](ctx, postback)
-
-
 ROUTER = Router([MENU, IDENTITY, REGISTRATION, RESIDENCE, MY_REGISTRATIONS, CHECKIN, STAFF, BROADCAST,
                  MONITOR, MONITOR_ANSWER, KEEP_REGISTRATION, SUPPORT, MEASURES_ADMIN, PREMIUM,
-                 PREMIUM_REVIEW, _menu_cells()])
+                 PREMIUM_REVIEW])
 
 #: Free text while nothing is going on is taken as a place name when it finds at most this many.
 IDLE_SEARCH_LIMIT = 10
@@ -117,7 +100,8 @@ def _button_named(typed: str, question: list[Message]) -> Postback | None:
     for message in question:
         shown = message.to_dict()
         items = (shown.get("quickReply") or {}).get("items", [])
-        actions = [item["action"] for item in items] + shown.get("template", {}).get("actions", [])
+        # Not a confirmation's buttons (削除する, 登録をやめる): those only answer when tapped.
+        actions = [item["action"] for item in items]
         for action in actions:
             if action.get("type") == "postback" and wanted in (
                     fold(action.get("label", "")), fold(action.get("displayText", ""))):
@@ -144,6 +128,9 @@ def _idle(ctx: Context, turn: Turn) -> Step:
     if isinstance(turn, Location):
         ctx.restart()
         return registration_steps.on_search(ctx, turn)
+    if isinstance(turn, Text) and (cell := _menu_cell_named(ctx, turn.text)):
+        postback = unpack(cell.data)
+        return ROUTER.postbacks[type(postback)](ctx, postback)
     if isinstance(turn, Text):
         found = entities.search(ctx.session, turn.text, limit=IDLE_SEARCH_LIMIT + 1)
         if len(found) == 1:
@@ -154,3 +141,21 @@ def _idle(ctx: Context, turn: Turn) -> Step:
             return Step(registration_messages.candidates(found, 0, ctx.token), next=Reg.SEARCH,
                         data={"query": turn.text[:100]})
     return Step.staying(menu_messages.not_understood(None, menu_steps.next_actions(ctx)))
+
+
+_STAFF_ONLY_CELLS = tuple(c for c in richmenu.STAFF.cells if c not in richmenu.RESIDENTS.cells)
+
+
+def _menu_cell_named(ctx: Context, typed: str) -> richmenu.Cell | None:
+    """The rich menu cell whose words were typed with nothing going on (「お知らせ」, "My card"):
+    what was typed does what tapping it does. Only between steps, where no answer is expected,
+    and the staff menu's only for staff."""
+    def named(cell: richmenu.Cell) -> bool:
+        return typed_as(typed, cell.ja) or typed_as(typed, cell.en)
+
+    found = next((cell for cell in richmenu.RESIDENTS.cells if named(cell)), None)
+    if found is None:
+        found = next((cell for cell in _STAFF_ONLY_CELLS if named(cell)), None)
+        if found is not None and not staff.roles_of(ctx.session, ctx.person):
+            return None
+    return found

@@ -268,7 +268,7 @@ def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_cou
     staff_chat.say("送信状況")
     assert "送信完了・" in staff_chat.text() and "対象3人" in staff_chat.text()
     assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()
-    assert "ブロックされていて送らなかった：1人" in staff_chat.text()
+    assert "ブロック・データ削除のため送らなかった：1人" in staff_chat.text()
 
 
 def test_a_wrong_step_in_the_composer_never_forces_starting_over(app, client, line, runner, join, db):
@@ -292,8 +292,11 @@ def test_a_wrong_step_in_the_composer_never_forces_starting_over(app, client, li
     staff_chat.say("次へ")
     assert "対象の人がいません" in staff_chat.text() and "登録者全員" not in staff_chat.text()
     assert staff_chat.labels() == ["送り先を選び直す", "キャンセル"]
+    empty_preview = staff_chat.last
     staff_chat.tap("送り先を選び直す")
     assert "誰に送りますか" in staff_chat.text()
+    staff_chat.tap("送り先を選び直す", empty_preview)  # the preview left behind is done with
+    assert "以前のやりとりのもの" in staff_chat.text()
     staff_chat.tap("つながりで絞る")
     staff_chat.tap("出身地")
     staff_chat.tap("次へ")

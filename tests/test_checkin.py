@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -199,6 +200,16 @@ def test_my_activities_lists_what_was_done(app, chat, join):
     chat.say("活動履歴")
     assert "■ 神山町（徳島県）（指定活動 過去12か月：1／3回）" in chat.text()
     assert "★" in chat.text() and "棚田の草刈り" in chat.text()
+
+
+def test_my_activities_in_english_marks_items_as_english_does(app, chat, join):
+    registered(chat, join)
+    _a, _s, token = open_activity(app, KAMIYAMA, "Weeding", designated=False)
+    chat.say(checkin_codes.text_for(token))
+    chat.say("English")
+    chat.say("My activities")
+    assert re.search(r"^• .* Weeding$", chat.text(), re.M), chat.text()
+    assert "・" not in chat.text()
 
 
 def test_concurrent_identical_scans_make_one_check_in_and_one_success_message(app, chat, line, db, join):

@@ -48,6 +48,10 @@ def test_someone_who_left_everywhere_can_still_erase_their_data(chat, db, join):
     chat.say("登録状況")
     chat.tap("すべてのデータを削除")
     assert "件の登録が終わり" not in chat.text() and "お名前が消去されます" in chat.text()
+    chat.say("削除する")  # typed: a confirmation is answered by its buttons only
+    assert "お名前が消去されます" in chat.text()
+    with db.transaction() as session:
+        assert session.scalar(select(Person)).deleted_at is None
     chat.tap("削除する")
     assert "データを削除しました" in chat.text()
     with db.transaction() as session:

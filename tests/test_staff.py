@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Activity, ActivitySession, Staff, StaffInvitation
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, open_activity
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, open_activity, register_by_name
 
 KAMIKATSU = "363022"  # 上勝町, another town of 徳島県
 
@@ -145,6 +145,22 @@ def test_staff_are_offered_their_own_choices_and_their_menus_words_work_typed(ru
     assert "活動を作る" in chat.labels()
     chat.say("お知らせ")  # the staff rich menu's cell, typed
     assert "お知らせを送ります。本文を入力してください" in chat.text()
+    chat.say("お知らせ")  # now an answer: the body, not the menu's words
+    assert "写真を送るか、リンク" in chat.text()
+
+
+def test_a_menu_cells_words_are_an_answer_inside_a_step_and_staff_words_are_staffs(app, client,
+                                                                                   line, join):
+    join(KAMIYAMA)
+    resident = Chat(app, client, line, "住民")
+    resident.follow()
+    resident.say("お知らせ")  # the staff menu's words: not a resident's
+    assert "職員の方専用" not in resident.text() and "うまく理解できませんでした" in resident.text()
+    register_by_name(resident, "神山")
+    resident.say("お知らせ")  # during the survey: the question again, the survey goes on
+    assert "どんなつながりがありますか" in resident.text()
+    resident.tap("次へ")
+    assert "どのくらい訪れますか" in resident.text()
 
 
 def test_bad_dates_and_times_are_asked_again(runner, chat, join):

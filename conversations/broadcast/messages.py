@@ -138,7 +138,7 @@ def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]],
                 failed=counts.get("failed", 0)))
             skipped = broadcast.recipients - sum(counts.values())
             if broadcast.status == BroadcastStatus.QUEUED and skipped > 0:
-                lines.append(_("ブロックされていて送らなかった：{n}人").format(n=skipped))
+                lines.append(_("ブロック・データ削除のため送らなかった：{n}人").format(n=skipped))
     actions = [tap(_("#{id}を取り消す").format(id=b.id), CancelScheduled(b.id)) for b in cancellable[:5]]
     return [text("\n".join(lines), [*actions, say(_("お知らせを送る"))])]
 

@@ -115,7 +115,7 @@ def history(done: list[tuple[Entity, list[Attended]]], progress: dict[int, Progr
         lines = [_("■ {place}（指定活動 過去12か月：{done}／{required}回）").format(
             place=place(entity), done=standing.done, required=standing.required)]
         for item in attended[:10]:
-            mark = "★" if item.designated else "・"
+            mark = "★" if item.designated else _("・")
             lines.append(f"{mark} {moment(item.starts_at)} {item.title}")
         blocks.append("\n".join(lines))
     legend = _("★はプレミアム登録の回数に数えられる指定活動です。")

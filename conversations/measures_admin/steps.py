@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import staff, support_measures
 from bot.domain import support as rules
-from bot.i18n import fold, in_every_locale
+from bot.i18n import typed_as
 from bot.models import Entity, SupportMeasure
 from conversations.engine import Context, Step, Text, Turn
 from conversations.measures_admin import messages
@@ -104,9 +104,7 @@ def on_title(ctx: Context, turn: Turn) -> Step | None:
 
 
 def _category_typed(typed: str) -> str | None:
-    folded = fold(typed)
-    return next((code for code, msgid in CATEGORY_LABELS.items()
-                 if folded in in_every_locale(msgid)), None)
+    return next((code for code, msgid in CATEGORY_LABELS.items() if typed_as(typed, msgid)), None)
 
 
 def on_category_typed(ctx: Context, turn: Turn) -> Step | None:

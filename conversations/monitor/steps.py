@@ -14,7 +14,7 @@ from bot.domain import surveys as rules
 from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
 from bot.domain.survey import RELATIONSHIP, toggle
-from bot.i18n import _, fold, in_every_locale
+from bot.i18n import _, fold, typed_as
 from bot.models import Entity, MonitorQuestion, MonitorResponse, MonitorSurvey, Staff, SurveyStatus
 from conversations.broadcast.steps import find_prefectures
 from conversations.engine import Context, Step, Text, Turn
@@ -386,15 +386,10 @@ def _typed_choice(question: MonitorQuestion, typed: str) -> int | None:
     return next((i for i, choice in enumerate(question.choices) if fold(choice) == folded), None)
 
 
-def _skipped(typed: str) -> bool:
-    """「スキップ」 typed rather than tapped, in any language."""
-    return fold(typed) in in_every_locale("スキップ")
-
-
 def on_choice_input(ctx: Context, turn: Turn) -> Step | None:
     if not isinstance(turn, Text):
         return None
-    if _skipped(turn.text):
+    if typed_as(turn.text, "スキップ"):
         return _advance(ctx, None)
     _survey, _response, question = _asked(ctx)
     index = _typed_choice(question, turn.text)
@@ -404,7 +399,7 @@ def on_choice_input(ctx: Context, turn: Turn) -> Step | None:
 def on_text_answer(ctx: Context, turn: Turn) -> Step | None:
     if not isinstance(turn, Text) or not turn.text.strip():
         return None
-    if _skipped(turn.text):
+    if typed_as(turn.text, "スキップ"):
         return _advance(ctx, None)
     _survey, _response, question = _asked(ctx)
     # Longer text is cut, as the hint says (the webhook reads no more than this anyway).

@@ -203,7 +203,7 @@ def codes(activity: Activity, links: Sequence[tuple[ActivitySession, str, str, s
         messages.append(ImageMessage(originalContentUrl=image, previewImageUrl=image))
     lines = [_("QRコードを掲示してください。参加者がスマートフォンで読み取ると受付されます。"),
              _("印刷用ポスター（A4）：")]
-    lines += [f"・{span(s.starts_at, s.ends_at)}\n{pdf}" for s, _image, pdf, _png in links[:3]]
+    lines += [bullet(span(s.starts_at, s.ends_at)) + f"\n{pdf}" for s, _image, pdf, _png in links[:3]]
     if len(links) > 3:
         lines.append(_("ほかの日程のQRコードは「活動一覧」から表示できます。"))
     messages.append(text("\n".join(lines), staff_actions()))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from bot import activities, downloads, richmenu, staff, statistics
 from bot.activities import JST
-from bot.i18n import fold, in_every_locale
+from bot.i18n import typed_as
 from bot.models import ActivityCategory, ActivityStatus, Entity, Staff
 from conversations.common import text
 from conversations.engine import Context, Step, Text, Turn
@@ -140,7 +140,7 @@ def _day(ctx: Context, typed: str) -> Step:
 
 def _enough_typed(ctx: Context, turn: Turn) -> bool:
     return (isinstance(turn, Text) and _adding(ctx)
-            and fold(turn.text) in in_every_locale("日程はこれで全部"))
+            and typed_as(turn.text, "日程はこれで全部"))
 
 
 def on_day_typed(ctx: Context, turn: Turn) -> Step | None:
