@@ -143,6 +143,8 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, clie
     cancel_label = next(label for label in staff_chat.labels() if label.endswith("を取り消す"))
     staff_chat.tap(cancel_label)
     assert "予約を取り消しました" in staff_chat.text()
+    staff_chat.say("送信状況")
+    assert "取り消し・2099年12月25日（金） 09:00・対象：登録者全員" in staff_chat.text()
 
 
 def test_a_picture_and_a_link_travel_with_the_text(app, client, line, runner, join):
@@ -260,6 +262,8 @@ def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_cou
     staff_chat.tap("登録者全員")
     staff_chat.tap("今すぐ送る")
     assert broadcasts.fan_out_due(app.extensions["db"].transaction, datetime.now(UTC)) == 1
+    staff_chat.say("送信状況")
+    assert "送信中・" in staff_chat.text() and "送信待ち：3人" in staff_chat.text()
     people[1].unfollow()  # queued already: the worker drops them when it claims the row
     deliver(app)
     assert news_texts(line, people[0]) == news_texts(line, people[2]) == [

@@ -95,6 +95,8 @@ def test_creating_an_activity_in_the_chat_sends_its_qr_code_and_poster(app, runn
         assert session.query(ActivitySession).count() == 2
     png = app.test_client().get(images[0]["originalContentUrl"].split(app.live_url, 1)[1])
     assert png.status_code == 200 and png.mimetype == "image/png"
+    chat.say("活動一覧")
+    assert "ボランティア・指定活動" in chat.text()
 
 
 def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
@@ -128,7 +130,8 @@ def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
     chat.tap("印刷用")
     chat.tap("別の日を追加")
     chat.say("2099-12-25")
-    chat.tap("日程はこれで全部")  # at the start time: the 25th is dropped
+    chat.say("13:00")
+    chat.tap("日程はこれで全部")  # at the end time: the half-given 25th is dropped
     assert "12月25日" not in chat.text()
     chat.tap("作成する")
     with db.transaction() as session:
