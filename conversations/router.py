@@ -117,9 +117,9 @@ def _where(ctx: Context, question: list[Message] | None = None) -> list[Message]
 
 
 def _stale(ctx: Context) -> Step:
-    if ctx.current is None:
+    if ctx.current is None:  # what can be done now: the help, staff's included
         return Step.staying([text(menu_messages.stale_button()),
-                             *menu_messages.help_text(None)])
+                             *menu_steps.show_help(ctx).replies])
     return Step.staying([text(menu_messages.stale_button()), *ctx.current.prompt(ctx)])
 
 

@@ -217,6 +217,17 @@ def test_the_guardian_must_state_the_relationship_and_consent(app, chat, db):
     assert person_of(db, chat)[2].relationship_to_minor == "legal_guardian"
 
 
+def test_the_guardians_page_says_what_is_missing_in_the_minors_language(app, chat):
+    chat.say("English")
+    walkthrough.verify(verification_uri(chat), "age17")
+    [link] = walkthrough.links_in(heard(app, chat))
+    browser = walkthrough.Browser()
+    page = browser.get(link)
+    refused = browser.submit(page, page.form("consent"), relationship="parent")  # not ticked
+    assert refused.status == 400 and "tick the consent box" in refused.text
+    assert "同意のチェック" not in refused.text
+
+
 def test_the_command_gives_a_minor_a_fresh_guardian_link(app, chat):
     walkthrough.verify(verification_uri(chat), "age17")
     chat.say("本人確認")

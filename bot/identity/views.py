@@ -155,7 +155,9 @@ def begin(link: str):
         if purpose == VerificationPurpose.GUARDIAN:
             relationship = _relationship()
             if relationship is None:
-                return _consent(session, ticket, browser, wording.guardian_form_incomplete(), 400)
+                with use_locale(people.locale_of(session.get(Person, ticket.person_id))):
+                    problem = wording.guardian_form_incomplete()
+                return _consent(session, ticket, browser, problem, 400)
         ticket.used_at = now
         location = flow.start(session, session.get(Person, ticket.person_id), purpose, provider,
                               now, browser, relationship)

@@ -114,11 +114,11 @@ def confirmed(outcome: str, tries_left: int = 0, residence: Entity | None = None
                               tries_left).format(count=tries_left))]
     if outcome == confirmation.WRONG_CODE:
         return [text(_("本人確認コードが続けて違ったため、今回の本人確認は取り消し、"
-                       "確認した内容は破棄しました。") + again, [verify_button()])]
+                       "確認した内容は破棄しました。") + "\n" + again, [verify_button()])]
     if outcome == "expired":
-        return [text(_("本人確認コードの有効期限が過ぎたため、確認した内容は破棄しました。") + again,
+        return [text(_("本人確認コードの有効期限が過ぎたため、確認した内容は破棄しました。") + "\n" + again,
                      [verify_button()])]
     if outcome == confirmation.NOTHING_WAITING:
-        return [text(_("コードを待っている本人確認はありません。") + again, [verify_button()])]
+        return [text(_("コードを待っている本人確認はありません。") + "\n" + again, [verify_button()])]
     return result(outcome, residence, guardian_url, premium_home)
 

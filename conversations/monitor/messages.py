@@ -8,7 +8,7 @@ from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.domain import surveys as rules
 from bot.domain.audience import Audience as Who
-from bot.i18n import _, _l
+from bot.i18n import _, _l, ngettext
 from bot.models import Entity, MonitorQuestion, MonitorSurvey, Staff, SurveyStatus
 from bot.surveys import Refusal, Results, rule
 from conversations import audience
@@ -216,9 +216,11 @@ def survey_list(entity: Entity, found: Sequence[MonitorSurvey],
 def _survey_bubble(survey: MonitorSurvey, responses: int) -> dict:
     lines = [{"type": "text", "text": survey.title, "weight": "bold", "wrap": True},
              {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
-              "text": _("{status}・質問{n}問・回答{responses}件").format(
-                  status=STATUS_LABELS[SurveyStatus(survey.status)], n=len(survey.questions),
-                  responses=responses)},
+              "text": _("{status}・{questions}・{responses}").format(
+                  status=STATUS_LABELS[SurveyStatus(survey.status)],
+                  questions=ngettext("質問{n}問", "質問{n}問", len(survey.questions)).format(
+                      n=len(survey.questions)),
+                  responses=ngettext("回答{n}件", "回答{n}件", responses).format(n=responses))},
              {"type": "text", "size": "xs", "color": "#888888",
               "text": _("作成：{when}").format(when=moment(survey.created_at))}]
     if survey.status == SurveyStatus.DRAFT:
@@ -240,7 +242,8 @@ def _summary_lines(number: int, summary: rules.Summary) -> list[str]:
                                                   text=rules.trim(question.text))]
     if question.kind == rules.Kind.RATING:
         average = "-" if summary.average is None else f"{summary.average:.1f}"
-        lines.append(_("平均：{average}（{n}人）").format(average=average, n=summary.answered))
+        lines.append(ngettext("平均：{average}（{n}人）", "平均：{average}（{n}人）",
+                              summary.answered).format(average=average, n=summary.answered))
         lines.append(listing(_("{rating}：{n}").format(rating=rating, n=n) for rating, n in
                              reversed(list(zip(rules.RATINGS, summary.counts)))))
     elif question.kind == rules.Kind.TEXT:

@@ -11,7 +11,7 @@ from linebot.v3.messaging.models import FlexMessage, Message
 from bot.card import valid_until
 from bot.domain.checkin import twelve_months_before
 from bot.domain.premium import CAP, Judgement, Unmet
-from bot.i18n import _, _l
+from bot.i18n import _, _l, ngettext
 from bot.models import Entity, PremiumRequest, PremiumRequestPurpose, Staff
 from conversations.common import MAX_ALT_TEXT, cancel_button, clip, listing, tap, text
 from conversations.dates import day, moment
@@ -102,7 +102,8 @@ class Shown(NamedTuple):
 def queue(entity: Entity, shown: Sequence[Shown], total: int) -> list[Message]:
     """The oldest requests, with the judgement staff decide on."""
     bubbles = [_bubble(item) for item in shown]
-    intro = _("{place}の審査待ちは{n}件です。").format(place=place(entity), n=total)
+    intro = ngettext("{place}の審査待ちは{n}件です。", "{place}の審査待ちは{n}件です。",
+                     total).format(place=place(entity), n=total)
     if total > len(shown):
         intro += "\n" + _("（古い順に{shown}件を表示しています）").format(shown=len(shown))
     alt = _("審査待ち：{names}").format(names=listing(item.name for item in shown))
