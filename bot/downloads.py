@@ -99,8 +99,10 @@ def read(token: str, secret: str, now: datetime) -> Grant | None:
 # The view --------------------------------------------------------------------------------------
 
 REFUSALS = {
-    "invalid": (403, "このリンクは期限切れか、正しくありません。LINEで新しいリンクを受け取ってください。",
-                "This link has expired or is not valid. Get a new one in LINE."),
+    "invalid": (403, "このリンクは期限切れか、正しくありません。LINEのトークで「集計」、または"
+                     "「アンケート一覧」の「結果」から新しいリンクを受け取ってください。",
+                "This link has expired or is not valid. For a new one, send \"Figures\", or tap "
+                "\"Results\" under \"Surveys\", in the LINE chat."),
     "not_staff": (403, "このファイルは、この団体の職員の方だけがダウンロードできます。",
                   "Only staff of this municipality can download this file."),
     "not_found": (404, "ファイルが見つかりません。", "No such file."),
