@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import people
+from bot import line, people
 from bot.i18n import _, use_locale
 from bot.identity import handoff, records, walkthrough
 from bot.identity.address import municipality_for
@@ -210,6 +210,8 @@ def test_the_guardian_must_state_the_relationship_and_consent(app, chat, db):
     [link] = walkthrough.links_in(heard(app, chat))
     browser = walkthrough.Browser()
     page = browser.get(link)
+    back = line.chat_link(app.config["LINE_BOT_BASIC_ID"])
+    assert back in page.links  # a guardian who will not consent can go back to LINE
     refused = browser.submit(page, page.form("consent"), relationship="parent")  # not ticked
     assert refused.status == 400 and "同意のチェックを入れてください" in refused.text
     assert walkthrough.consent_as_guardian(link, "parent", "未成年後見人").outcome \
