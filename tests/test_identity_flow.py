@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -170,6 +171,9 @@ def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db
     [guardian_link] = walkthrough.links_in(told)
     assert "/identity/guardian/" in guardian_link
     assert guardian_link + "?openExternalBrowser=1" in told  # the guardian's default browser
+    [share] = [a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri"]
+    assert share.startswith("https://line.me/R/share?text=")  # LINE's own share screen
+    assert quote(guardian_link, safe="") in share
     assert status_of(db, chat).minor and not status_of(db, chat).guardian_consented
     _, verification, _ = person_of(db, chat)
     assert verification.address_entity_id is not None

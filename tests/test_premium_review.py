@@ -72,6 +72,8 @@ def test_staff_see_the_judgement_and_approve(app, db, applied):
     assert "：1回／1回" in text and "システムの判定（" in text
     assert "本人確認：済み" in text
     assert "判定：条件を満たしています" in text
+    staff.say("Review")  # the English word typed: the same queue
+    assert staff.text() == text
     staff.tap("承認する")
     assert "山田花子さんの新規申請を承認しました。" in staff.text()
     assert held(db, chat) == {KAMIYAMA: ("premium", "direct", "active"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from linebot.v3.messaging.models import FlexMessage, Message
+from urllib.parse import quote
+
+from linebot.v3.messaging.models import FlexMessage, Message, URIAction
 
 from bot.i18n import _, ngettext
 from bot.identity import confirmation
 from bot.identity.records import IdentityStatus, Outcome
 from bot.models import Entity
-from conversations.common import MAX_ALT_TEXT, clip, help_button, label, say, text
+from conversations.common import MAX_ALT_TEXT, built, clip, help_button, label, say, text
 from conversations.dates import day
 from conversations.names import place
 
@@ -20,6 +22,13 @@ def premium_button():
 
 def verify_button():
     return say(_("本人確認"))
+
+
+def share_with_guardian(guardian_url: str) -> URIAction:
+    """LINE's share screen (a LINE URL scheme) with the link and a word for the guardian."""
+    message = _("ふるさと住民のプレミアム登録に、保護者の同意をお願いします（72時間有効）。") + "\n" + guardian_url
+    return built(URIAction, label=label(_("保護者にLINEで送る")),
+                 uri="https://line.me/R/share?text=" + quote(message, safe=""))
 
 
 def _uri_button(caption: str, uri: str, primary: bool = True) -> dict:
@@ -85,7 +94,8 @@ def result(outcome: str, residence: Entity | None = None, guardian_url: str | No
     if outcome == Outcome.NEEDS_GUARDIAN:
         return [text(_("本人確認ができました。18歳未満のため、プレミアム登録には保護者の同意が必要です。"
                        "次のリンクを保護者の方に送り、保護者ご自身のマイナンバーカードで同意していただいてください"
-                       "（72時間有効）。\n{url}").format(url=guardian_url) + at_home)]
+                       "（72時間有効）。\n{url}").format(url=guardian_url) + at_home,
+                     [share_with_guardian(guardian_url), help_button()])]
     if outcome == Outcome.GUARDIAN_CONSENTED:
         return [text(_("保護者の方の同意が届きました。プレミアム登録に進めます。"), [premium_button()])]
     if outcome == "cancelled":
