@@ -148,6 +148,8 @@ class Command:
     """
     messages: tuple[str, ...]
     handler: CommandHandler
+    #: Staff's work: typed inside a step by someone who is not staff, the words are an answer.
+    for_staff: bool = False
 
     @cached_property
     def forms(self) -> frozenset[str]:

@@ -11,6 +11,7 @@ from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps
 from conversations.common import text
 from conversations.engine import (
+    Command,
     Context,
     Location,
     Photo,
@@ -75,7 +76,8 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
         return support_steps.on_card_code(ctx, card)  # staff photographed a registration card
     if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos):
         return checkin_steps.on_photo(ctx, turn)  # a photo is a QR code to read, anywhere
-    if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)):
+    if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)) \
+            and _may_start(ctx, command):
         return command.handler(ctx)
     if isinstance(turn, Text) and (found := ROUTER.pattern_for(turn.text)):
         pattern, value = found
@@ -89,6 +91,14 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
             return ROUTER.postbacks[type(postback)](ctx, postback)
         return Step.staying(_where(ctx, question))
     return _idle(ctx, turn)
+
+
+def _may_start(ctx: Context, command: Command) -> bool:
+    """A staff command typed inside a step by someone who is not staff is the step's answer
+    (a survey choice 「集計」), not a refusal that ends the step; between steps it is told
+    who it is for."""
+    return not command.for_staff or ctx.current is None \
+        or bool(staff.roles_of(ctx.session, ctx.person))
 
 
 def _button_named(typed: str, question: list[Message]) -> Postback | None:

@@ -162,6 +162,8 @@ def test_a_menu_cells_words_are_an_answer_inside_a_step_and_staff_words_are_staf
     register_by_name(resident, "神山")
     resident.say("お知らせ")  # during the survey: the question again, the survey goes on
     assert "どんなつながりがありますか" in resident.text()
+    resident.say("集計")  # a staff command, from someone who is not staff: an answer too
+    assert "職員の方専用" not in resident.text() and "どんなつながりがありますか" in resident.text()
     resident.tap("次へ")
     assert "どのくらい訪れますか" in resident.text()
 

@@ -22,8 +22,8 @@ _help = messages.compose_help
 
 BROADCAST = Conversation(
     name="news",
-    commands=(Command((N_("お知らせを送る"),), steps.start),
-              Command((N_("送信状況"),), steps.status)),
+    commands=(Command((N_("お知らせを送る"),), steps.start, for_staff=True),
+              Command((N_("送信状況"),), steps.status, for_staff=True)),
     states={
         News.TEXT: State(steps.on_text, steps.prompt, _help),
         News.EXTRA: State(steps.on_extra, steps.prompt, _help, takes_photos=True),

@@ -20,7 +20,7 @@ _add, _edit = messages.add_help, messages.edit_help
 
 MEASURES_ADMIN = Conversation(
     name="measures",
-    commands=(Command((N_("施策管理"),), steps.manage),),
+    commands=(Command((N_("施策管理"),), steps.manage, for_staff=True),),
     states={
         Measures.TITLE: State(steps.on_title, steps.prompt, _add),
         Measures.CATEGORY: State(steps.on_category_typed, steps.prompt, _add),

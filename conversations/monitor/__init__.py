@@ -28,8 +28,8 @@ _writing = messages.creation_help
 
 MONITOR = Conversation(
     name="monitor",
-    commands=(Command((N_("アンケートを作る"),), steps.start),
-              Command((N_("アンケート一覧"),), steps.survey_list)),
+    commands=(Command((N_("アンケートを作る"),), steps.start, for_staff=True),
+              Command((N_("アンケート一覧"),), steps.survey_list, for_staff=True)),
     states={
         Monitor.TITLE: State(steps.on_title, steps.prompt, _writing),
         Monitor.KIND: State(steps.buttons_only, steps.prompt, _writing),

@@ -29,10 +29,10 @@ STAFF = Conversation(
     name="staff",
     patterns=(Pattern(staff.find_invitation_code, steps.on_invitation),),
     commands=(
-        Command((N_("活動を作る"),), steps.new_activity),
-        Command((N_("活動一覧"),), steps.activity_list),
-        Command((N_("集計"),), steps.figures),
-        Command((N_("スタッフメニュー"),), lambda ctx: steps.activity_list(ctx)),
+        Command((N_("活動を作る"),), steps.new_activity, for_staff=True),
+        Command((N_("活動一覧"),), steps.activity_list, for_staff=True),
+        Command((N_("集計"),), steps.figures, for_staff=True),
+        Command((N_("スタッフメニュー"),), lambda ctx: steps.activity_list(ctx), for_staff=True),
     ),
     states={
         Staffing.TITLE: State(steps.on_title, steps.prompt, _create),
