@@ -81,12 +81,13 @@ def in_every_locale(message: str) -> set[str]:
 
 def typed_as(text: str, message: str) -> bool:
     """Whether typed text is this msgid in one of the languages (「スキップ」, "Skip")."""
-    return fold(text) in _typed_forms(message)
+    return fold(text) in typed_forms(message)
 
 
 @cache
-def _typed_forms(message: str) -> frozenset[str]:
-    # Catalogues are loaded once per process, so a message's forms never change.
+def typed_forms(message: str) -> frozenset[str]:
+    """`in_every_locale`, kept: catalogues are loaded once per process, so a message's forms
+    never change."""
     return frozenset(in_every_locale(message))
 
 

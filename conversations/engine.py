@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.driver_sql import DriverStatement
-from bot.i18n import fold, in_every_locale
+from bot.i18n import fold, typed_forms
 from bot.models import Person
 from conversations.postback import Postback
 
@@ -153,8 +153,7 @@ class Command:
 
     @cached_property
     def forms(self) -> frozenset[str]:
-        # Catalogues are loaded once per process, so the words' forms never change.
-        return frozenset(form for message in self.messages for form in in_every_locale(message))
+        return frozenset().union(*(typed_forms(message) for message in self.messages))
 
 
 @dataclass(frozen=True)

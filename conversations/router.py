@@ -70,7 +70,7 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
         if postback.token is not None and (ctx.state is None or ctx.state.token != postback.token):
             return _stale(ctx)
         ctx.params = turn.params
-        return ROUTER.postbacks[type(postback)](ctx, postback)
+        return _tap(ctx, postback)
     if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos) \
             and (card := support_steps.card_token_in(turn)):
         return support_steps.on_card_code(ctx, card)  # staff photographed a registration card
@@ -84,13 +84,19 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
         return pattern.handler(ctx, value)
     if ctx.current is not None:
         step = ctx.current.on_input(ctx, turn)
-        if step is not None:
+        if step is not None and not (step.stay and isinstance(turn, Text)):
             return step
+        # Not understood, or asked again: words of a button of the question typed are that
+        # button (「次へ」, 「スキップ」, 「なし」 typed where the step reads something else).
         question = ctx.current.prompt(ctx)
         if isinstance(turn, Text) and (postback := _button_named(turn.text, question)):
-            return ROUTER.postbacks[type(postback)](ctx, postback)
-        return Step.staying(_where(ctx, question))
+            return _tap(ctx, postback)
+        return step if step is not None else Step.staying(_where(ctx, question))
     return _idle(ctx, turn)
+
+
+def _tap(ctx: Context, postback: Postback) -> Step:
+    return ROUTER.postbacks[type(postback)](ctx, postback)
 
 
 def _may_start(ctx: Context, command: Command) -> bool:
@@ -139,8 +145,7 @@ def _idle(ctx: Context, turn: Turn) -> Step:
         ctx.restart()
         return registration_steps.on_search(ctx, turn)
     if isinstance(turn, Text) and (cell := _menu_cell_named(ctx, turn.text)):
-        postback = unpack(cell.data)
-        return ROUTER.postbacks[type(postback)](ctx, postback)
+        return _tap(ctx, unpack(cell.data))
     if isinstance(turn, Text):
         found = entities.search(ctx.session, turn.text, limit=IDLE_SEARCH_LIMIT + 1)
         if len(found) == 1:

@@ -99,15 +99,12 @@ def test_creating_an_activity_in_the_chat_sends_its_qr_code_and_poster(app, runn
     assert "ボランティア・指定活動" in chat.text()
 
 
-def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
-    """「別の日を追加」 tapped by mistake, or a day begun and not wanted: 「日程はこれで全部」
-    (tapped or typed) at the date or time keeps the days given, the half-given one dropped."""
-    join(KAMIYAMA)
-    make_staff(runner, chat, KAMIYAMA)
+def first_day_then_another(chat, title: str, designated: str) -> None:
+    """An activity with its first day given, up to 「別の日を追加」 tapped."""
     chat.say("活動を作る")
-    chat.say("棚田の草刈り")
+    chat.say(title)
     chat.tap("ボランティア")
-    chat.tap("指定する")
+    chat.tap(designated)
     assert "日程はこれで全部" not in chat.labels()  # the first day is needed
     chat.say("2099-12-24")
     chat.say("10:00")
@@ -115,20 +112,19 @@ def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
     chat.say("上分地区")
     chat.tap("印刷用")
     chat.tap("別の日を追加")
+
+
+def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
+    """「別の日を追加」 tapped by mistake, or a day begun and not wanted: 「日程はこれで全部」
+    (tapped or typed) at the date or time keeps the days given, the half-given one dropped."""
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    first_day_then_another(chat, "棚田の草刈り", "指定する")
     assert chat.labels() == ["日付を選ぶ", "日程はこれで全部", "キャンセル"]
     chat.say("日程はこれで全部")  # typed
     assert "12月24日（木） 10:00〜12:00" in chat.text() and "作成する" in chat.labels()
     chat.say("キャンセル")
-    chat.say("活動を作る")
-    chat.say("草刈り二日")
-    chat.tap("ボランティア")
-    chat.tap("指定しない")
-    chat.say("2099-12-24")
-    chat.say("10:00")
-    chat.say("12:00")
-    chat.say("上分地区")
-    chat.tap("印刷用")
-    chat.tap("別の日を追加")
+    first_day_then_another(chat, "草刈り二日", "指定しない")
     chat.say("2099-12-25")
     chat.say("13:00")
     chat.tap("日程はこれで全部")  # at the end time: the half-given 25th is dropped

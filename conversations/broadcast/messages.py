@@ -68,13 +68,12 @@ describe = audience.describe
 def preview(content: list[Message], who: Who, count: int, token: str) -> list[Message]:
     note = _("↑ プレビューです（まだ送っていません）。\n対象：{who}\n人数：{n}人").format(
         who=describe(who), n=count)
-    actions = [tap(_("今すぐ送る"), SendNow(token)), tap(_("日時を指定"), SendLater(token)),
-               cancel_button()]
+    sending = [tap(_("今すぐ送る"), SendNow(token)), tap(_("日時を指定"), SendLater(token))]
     if count == 0:
         note += "\n" + _("対象の人がいません。「送り先を選び直す」から条件を変えられます。")
-        actions = [cancel_button()]
-    return [*content, text(note, [*actions[:-1], tap(_("送り先を選び直す"), Rechoose(token)),
-                                  actions[-1]])]
+        sending = []
+    return [*content, text(note, [*sending, tap(_("送り先を選び直す"), Rechoose(token)),
+                                  cancel_button()])]
 
 
 def _when_picker(now: datetime, token: str) -> DatetimePickerAction:

@@ -14,7 +14,7 @@ from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
 from bot.domain.survey import RELATIONSHIP, toggle
 from bot.entities import prefecture_rows
-from bot.i18n import SOURCE_LOCALE, _, typed_as, use_locale
+from bot.i18n import SOURCE_LOCALE, _, use_locale
 from bot.models import Entity, Staff
 from conversations.broadcast import messages
 from conversations.broadcast.states import (
@@ -96,8 +96,6 @@ def on_extra(ctx: Context, turn: Turn) -> Step | None:
     elif isinstance(turn, Text) and turn.text.strip().startswith("https://") \
             and " " not in turn.text.strip():
         data["link"] = turn.text.strip()[:1000]
-    elif isinstance(turn, Text) and typed_as(turn.text, "なし"):
-        return on_no_extra(ctx, NoExtra(ctx.token))
     else:
         return Step.staying(messages.extra_problem(ctx.token))
     return Step(messages.ask_audience(ctx.token), next=News.AUDIENCE, data=data)

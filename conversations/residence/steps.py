@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import entities, registrations
-from bot.i18n import _, typed_as
+from bot.i18n import _
 from bot.models import Entity, EntityKind
 from conversations.common import menu_actions, say, text
 from conversations.engine import Context, Location, Step, Text, Turn
@@ -24,14 +24,12 @@ def ask(ctx: Context, after_registration: int | None = None) -> Step:
 
 
 def on_search(ctx: Context, turn: Turn) -> Step | None:
-    if isinstance(turn, Text) and (typed_as(turn.text, "スキップ") or typed_as(turn.text, "変更しない")):
-        return finish(ctx, saved=None)  # the button's words, typed: not a place to look for
     if isinstance(turn, Text):
         found = [e for e in entities.search(ctx.session, turn.text)
                  if e.kind == EntityKind.MUNICIPALITY]
         if not found:
-            return Step(messages.home_not_found(turn.text, ctx.person.residence, ctx.token),
-                        next=Home.SEARCH, data=ctx.data)
+            return Step.staying(messages.home_not_found(turn.text, ctx.person.residence,
+                                                        ctx.token))
         if len(found) == 1:
             return settle(ctx, found[0].code)
         return Step(messages.home_candidates(found, ctx.person.residence, ctx.token),

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from bot import activities, downloads, richmenu, staff, statistics
 from bot.activities import JST
-from bot.i18n import typed_as
 from bot.models import ActivityCategory, ActivityStatus, Entity, Staff
 from conversations.common import text
 from conversations.engine import Context, Step, Text, Turn
@@ -138,14 +137,7 @@ def _day(ctx: Context, typed: str) -> Step:
                 data={**ctx.data, "day": chosen.isoformat()})
 
 
-def _enough_typed(ctx: Context, turn: Turn) -> bool:
-    return (isinstance(turn, Text) and _adding(ctx)
-            and typed_as(turn.text, "日程はこれで全部"))
-
-
 def on_day_typed(ctx: Context, turn: Turn) -> Step | None:
-    if _enough_typed(ctx, turn):
-        return on_more(ctx, MoreDays(0, ctx.token))
     return _day(ctx, turn.text) if isinstance(turn, Text) else None
 
 
@@ -177,8 +169,6 @@ def _time(ctx: Context, typed: str) -> Step:
 
 
 def on_time_typed(ctx: Context, turn: Turn) -> Step | None:
-    if _enough_typed(ctx, turn):
-        return on_more(ctx, MoreDays(0, ctx.token))
     return _time(ctx, turn.text) if isinstance(turn, Text) else None
 
 
