@@ -57,7 +57,7 @@ def bench_database(prefix: str = "bench") -> Iterator[str]:
     """CREATE a database named bench_<random> and DROP it on the way out, whatever happens."""
     from sqlalchemy import create_engine, text
 
-    from bot.db import normalise_url
+    from bot.store.db import normalise_url
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(normalise_url(SERVER_URL), isolation_level="AUTOCOMMIT")
@@ -96,8 +96,9 @@ def _signals_deferred():
 
 def prepare_database(url: str, participating: Sequence[str] = ("363421", "360007")) -> None:
     """Migrate, load the shipped entities, let some participate (as `furusato` would)."""
-    from bot import entities, migrate
-    from bot.db import Database
+    from bot.services import entities
+    from bot.store import migrate
+    from bot.store.db import Database
 
     db = Database(url)
     try:
@@ -270,7 +271,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def machine_description() -> str:
     from sqlalchemy import create_engine, text
 
-    from bot.db import normalise_url
+    from bot.store.db import normalise_url
 
     model = "unknown"
     with contextlib.suppress(OSError):

@@ -228,8 +228,10 @@ def outbox_status(url: str) -> dict[str, int]:
 
 def fan_out(url: str) -> None:
     """`fanout.py --fan-out URL`: confirm a broadcast, queue every page; prints JSON figures."""
-    from bot import broadcasts, create_app, entities
+    from bot.delivery import broadcasts
     from bot.domain.audience import Audience
+    from bot.services import entities
+    from web import create_app
 
     app = create_app({"FURUSATO_ENV": "test", "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     db = app.extensions["db"]
@@ -258,7 +260,7 @@ def fan_out(url: str) -> None:
     cpu1 = os.times()
     backend_cpu = common.process_tree_cpu(backend) - backend_cpu0
     with db.transaction() as session:
-        from bot.models import Broadcast
+        from bot.store.models import Broadcast
         recipients = session.get(Broadcast, broadcast_id).recipients
     print(json.dumps({"confirm_at": confirm_at, "queued_at": queued_at, "pages": pages,
                       "recipients": recipients,
@@ -351,9 +353,10 @@ def run_send(url: str, database: str, platform: PlatformProcess, workers: int, e
 
 def confirm(url: str) -> tuple[int, float]:
     """The staff's confirm, as the chat does it: the broadcast row, committed. (id, when)"""
-    from bot import broadcasts, entities
-    from bot.db import Database
+    from bot.delivery import broadcasts
     from bot.domain.audience import Audience
+    from bot.services import entities
+    from bot.store.db import Database
 
     db = Database(url)
     try:
@@ -438,10 +441,12 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
     import urllib3
     from sqlalchemy import select, update
 
-    from bot import audience, broadcasts, create_app, entities, outbox
+    from bot.delivery import broadcasts, outbox
+    from bot.delivery.worker import Worker
     from bot.domain.audience import Audience
-    from bot.models import OutboxMessage, OutboxStatus
-    from bot.worker import Worker
+    from bot.services import audience, entities
+    from bot.store.models import OutboxMessage, OutboxStatus
+    from web import create_app
 
     app = create_app({"FURUSATO_ENV": "test", "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
                       "LINE_API_HOST": f"{platform.url}/_dev/line",
@@ -457,7 +462,7 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
                 return result
         return run
 
-    print(f"\n=== queuing: one page of {broadcasts.PAGE:,} recipients (bot/broadcasts.py "
+    print(f"\n=== queuing: one page of {broadcasts.PAGE:,} recipients (bot/delivery/broadcasts.py "
           "fan_out_page → outbox.multicast_selected, one INSERT … SELECT; rolled back) ===")
     with db.transaction() as session:
         entity = entities.by_code(session, KAMIYAMA)
@@ -481,7 +486,7 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
                 break
 
     worker = Worker(app, threads=1, batch=batch)
-    print(f"\n=== sending: claiming {batch} rows ({batch * 500:,} recipients; bot/outbox.py claim; "
+    print(f"\n=== sending: claiming {batch} rows ({batch * 500:,} recipients; bot/delivery/outbox.py claim; "
           "rolled back) ===")
     with db.transaction() as session:
         sample = list(session.scalars(select(OutboxMessage).limit(batch)))
@@ -495,7 +500,7 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
     print(f"  the full check a claim falls back to when someone deleted their data since the rows "
           f"were queued (`= ANY`, {len(user_ids):,} user IDs): {full * 1000:.0f} ms")
 
-    print(f"\n=== sending: {batch} rows one after another (bot/line.py send) ===")
+    print(f"\n=== sending: {batch} rows one after another (bot/line/__init__.py send) ===")
     with db.transaction() as session:
         claimed = outbox.claim(session, datetime.now(UTC), batch, worker.lease)
     gateway = worker._gateway()

@@ -16,7 +16,7 @@ Ctrl+C):
    cursor;
 3. **judge** — in a child process: `furusato jobs run premium-expiry --dry-run` as a function
    call (`bot.jobs.run_job(..., dry_run=True)`): keyset pages of due registrations, each page
-   judged with ONE query that returns every figure the decision needs (bot/jobs/judging.py:
+   judged with ONE query that returns every figure the decision needs (jobs/judging.py:
    R4 counted in SQL, R1, R5, R9, R7) and a few comparisons per row
    (bot.domain.validity.renewal_holds) — what a real run decides, without writing.
 
@@ -138,8 +138,8 @@ def child_query(url: str, now: str) -> None:
 
 
 def child_judge(url: str, now: str, batch: int) -> None:
-    from bot import create_app
-    from bot.jobs import run_job
+    from jobs import run_job
+    from web import create_app
 
     app = create_app({"FURUSATO_ENV": "test", "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     baseline = peak_rss_kb()

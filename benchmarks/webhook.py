@@ -14,7 +14,7 @@ What it does, all on this machine:
    werkzeug server; it issues the real reply tokens and holds the profiles (`add_user`);
 3. for each gunicorn setting (`sync:4` = 4 sync workers, `gthread:2x4` = 2 workers × 4
    threads), starts the bare line-bot-sdk echo app (benchmarks/echo_app.py), loads it, stops
-   it; then starts the bot (`gunicorn 'bot:create_app()'`) the same way and loads it (with
+   it; then starts the bot (`gunicorn 'web:create_app()'`) the same way and loads it (with
    --rounds, the order alternates);
 4. load: N virtual users for a fixed time after a warm-up, as threads with a urllib3
    connection pool in load-generator processes of their own (so that the load generator and
@@ -57,7 +57,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from bot.devtools import line_platform
 from bot.devtools.events import follow_event, postback_event, signature, text_event, webhook_body
 from bot.devtools.statements import counting_statements
-from bot.scenario import message_actions, message_texts
+from cli.scenario import message_actions, message_texts
 
 KAMIYAMA = "神山"
 #: Registration flows per broker call for new users and for the final check (the echo's
@@ -162,7 +162,7 @@ def start_app(which: str, setting: ServerSetting, env: dict[str, str], log) -> t
     if which == "echo":
         args += ["--pythonpath", str(common.BENCHMARKS), "echo_app:create_app()"]
     else:
-        args += ["bot:create_app()"]
+        args += ["web:create_app()"]
     process = common.spawn(args, env=env, log=log)
     common.wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
     return process, port
@@ -435,7 +435,7 @@ def profile_bot(flows: int, top: int) -> None:
     import cProfile
     import pstats
 
-    from bot import create_app
+    from web import create_app
 
     secret, token = secrets.token_hex(16), secrets.token_hex(24)
     platform_server = PlatformServer(token)

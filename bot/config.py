@@ -20,7 +20,7 @@ ENVIRONMENT: dict[str, str | None] = {
     "LOG_LEVEL": "INFO",
     "LINE_TIMEOUT_SECONDS": "5",
     # R8: basic registrations lapse after this many days without access; the "keep your
-    # registration?" prompt goes out this many days before (bot/jobs/inactivity.py).
+    # registration?" prompt goes out this many days before (jobs/inactivity.py).
     "BASIC_LAPSE_DAYS": "730",
     "BASIC_LAPSE_PROMPT_DAYS": "30",
     # My Number Card verification (bot/identity; README, Configuration).

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from linebot.v3.messaging.models import Message
 
 from bot.domain.audience import Audience as Who
-from bot.domain.survey import RELATIONSHIP
-from bot.entities import prefecture_row
+from bot.domain.relationship_survey import RELATIONSHIP
 from bot.i18n import _, current_locale
+from bot.services.entities import prefecture_row
 from conversations.common import cancel_button, listing, tap, text
 from conversations.postback import Postback
 from conversations.registration.messages import choice_label

@@ -19,9 +19,9 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.driver_sql import DriverStatement
 from bot.i18n import fold, typed_forms
-from bot.models import Person
+from bot.store.driver_sql import DriverStatement
+from bot.store.models import Person
 from conversations.postback import Postback
 
 # What the person did ------------------------------------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from linebot.v3.messaging.models import Message
 
-from bot import entities, richmenu, staff
 from bot.i18n import fold, typed_as
+from bot.line import richmenu
+from bot.services import entities, staff
 from conversations.broadcast import BROADCAST
 from conversations.checkin import CHECKIN
 from conversations.checkin import steps as checkin_steps

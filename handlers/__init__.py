@@ -29,11 +29,13 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy.orm import Session
 
-from bot import line, people, qr
-from bot.db import database, set_changed
+from bot import line
+from bot.codes import qr
 from bot.i18n import use_locale
 from bot.line import Profile
-from bot.models import Person, ProcessedEvent
+from bot.services import people
+from bot.store.db import database, set_changed
+from bot.store.models import Person, ProcessedEvent
 from conversations.engine import Context, Location, Photo, Step, Tapped, Text, Turn, load_state
 from conversations.menu import messages as menu_messages
 from conversations.postback import unpack

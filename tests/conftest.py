@@ -15,11 +15,13 @@ import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import create_engine, text
 
-from bot import create_app, entities, migrate
-from bot.cli import cli as furusato
-from bot.db import Base, Database, normalise_url
 from bot.devtools.live_server import LiveServer
+from bot.services import entities
+from bot.store import migrate
+from bot.store.db import Base, Database, normalise_url
+from cli import cli as furusato
 from tests.factories import Chat
+from web import create_app
 
 MUTABLE_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "entity"]
 

@@ -17,8 +17,8 @@ from bot.devtools.events import (  # noqa: F401
     unfollow_event,
     webhook_body,
 )
-from bot.models import Entity, Person, Registration
-from bot.scenario import message_actions, message_texts
+from bot.store.models import Entity, Person, Registration
+from cli.scenario import message_actions, message_texts
 
 KAMIYAMA, TOKUSHIMA = "363421", "360007"
 FUCHU_TOKYO, FUCHU_HIROSHIMA, TOKYO = "132063", "342084", "130001"
@@ -146,7 +146,7 @@ def open_activity(app, code: str, title: str = "棚田の草刈り", designated:
     """An activity of `code` whose session is open now; returns (activity, session, token)."""
     from datetime import UTC, datetime, timedelta
 
-    from bot import activities, entities
+    from bot.services import activities, entities
 
     now = datetime.now(UTC)
     starts_at = now + timedelta(minutes=starts_in_minutes)

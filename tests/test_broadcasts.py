@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot import broadcasts
-from bot.models import Broadcast, OutboxMessage, Person
-from bot.worker import Worker
+from bot.delivery import broadcasts
+from bot.delivery.worker import Worker
+from bot.store.models import Broadcast, OutboxMessage, Person
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, image_event, make_staff, register_by_name
 
 KAMIKATSU = "363022"
@@ -202,7 +202,7 @@ def test_staff_of_another_entity_cannot_cancel_or_see(app, client, line, runner,
     make_staff(runner, b_staff, KAMIKATSU)
     with db.transaction() as session:
         from bot.domain.audience import Audience
-        from bot.entities import by_code
+        from bot.services.entities import by_code
         now = datetime.now(UTC)
         scheduled = broadcasts.create(session, by_code(session, KAMIYAMA),
                                       [{"type": "text", "text": "x"}], "x", Audience(),
@@ -226,7 +226,7 @@ def test_fan_out_is_resumable_and_never_doubles(app, client, line, runner, join,
     people = [resident(app, client, line, f"住民{i}") for i in range(5)]
     with db.transaction() as session:
         from bot.domain.audience import Audience
-        from bot.entities import by_code
+        from bot.services.entities import by_code
         now = datetime.now(UTC)
         broadcast_id = broadcasts.create(session, by_code(session, KAMIYAMA),
                                          [{"type": "text", "text": "少しずつ"}], "x",

@@ -8,9 +8,9 @@ import os
 import pytest
 from sqlalchemy import select
 
-from bot import people
 from bot.identity import records
-from bot.models import GuardianConsent
+from bot.services import people
+from bot.store.models import GuardianConsent
 from tests.factories import actions_of
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot import card_codes
-from bot.models import IdentityVerification, Person, Registration, RegistrationKind
-from bot.qr import decode_qr, qr_png
+from bot.codes import card_codes
+from bot.codes.qr import decode_qr, qr_png
+from bot.store.models import IdentityVerification, Person, Registration, RegistrationKind
 from tests.factories import KAMIYAMA, SAPPORO, TOKUSHIMA, Chat, image_event, make_staff
 
 PREMIUM_UNTIL = datetime(2099, 4, 30, 15, 0, tzinfo=UTC)  # 2099年5月1日 0:00 in Japan
@@ -165,7 +165,7 @@ def test_card_code_of_another_secret_or_a_check_in_code_is_invalid(app):
     token, _code = card_codes.issue(42, datetime.now(UTC), "other secret")
     with pytest.raises(card_codes.InvalidCardCode):
         card_codes.read(token, "secret", datetime.now(UTC))
-    from bot import checkin_codes
+    from bot.codes import checkin_codes
     from bot.domain.checkin import Code
     now = datetime.now(UTC)
     check_in = checkin_codes.sign(Code(KAMIYAMA, 1, now, now + timedelta(hours=1)), "secret")

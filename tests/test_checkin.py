@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot import activities, checkin_codes
+from bot.codes import checkin_codes
+from bot.codes.qr import qr_png
 from bot.domain.checkin import Code
-from bot.models import Activity, CheckIn, Registration
-from bot.qr import qr_png
+from bot.services import activities
+from bot.store.models import Activity, CheckIn, Registration
 from tests.factories import (
     KAMIYAMA,
     TOKUSHIMA,
@@ -152,7 +153,7 @@ def test_r12_a_rotating_code_is_refused_once_it_is_old(app, chat, db, join):
     registered(chat, join)
     _a, session_id, current = open_activity(app, KAMIYAMA, "会場表示", rotate_seconds=30)
     with db.transaction() as session:
-        from bot.models import ActivitySession
+        from bot.store.models import ActivitySession
         old = activities.token(session.get(ActivitySession, session_id), app.config["SECRET_KEY"],
                                datetime.now(UTC) - timedelta(seconds=120))
     chat.say(checkin_codes.text_for(old))

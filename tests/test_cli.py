@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import migrate
+from bot.store import migrate
 
 
 def test_join_show_leave(runner):

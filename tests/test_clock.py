@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, insert, select, text
 
-from bot import entities
-from bot.clock import ClockLock
-from bot.jobs import run_job
-from bot.models import JobMark, OutboxMessage, Person, Registration
+from bot.services import entities
+from bot.store.models import JobMark, OutboxMessage, Person, Registration
+from jobs import run_job
+from jobs.clock import ClockLock
 
 PEOPLE = 60
 

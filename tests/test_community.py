@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Registration
+from bot.store.models import Registration
 from tests.factories import KAMIYAMA, actions_of, register_by_name
 
 OPENCHAT = "https://line.me/ti/g2/kamiyama-example"

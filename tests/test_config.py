@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import create_app
 from bot.config import REQUIRED_IN_PRODUCTION, ConfigurationError, load
+from web import create_app
 
 
 def test_production_names_every_missing_setting():
@@ -46,7 +46,7 @@ def test_an_unknown_mode_is_refused():
 
 
 def test_heroku_style_database_urls_use_psycopg():
-    from bot.db import normalise_url
+    from bot.store.db import normalise_url
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
 

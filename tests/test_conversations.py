@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import entities, surveys
-from bot.checkin_codes import text_for
-from bot.domain import surveys as rules
+from bot.codes.checkin_codes import text_for
+from bot.domain import monitor_surveys as rules
 from bot.domain.audience import Audience
+from bot.services import entities, monitor_surveys
 from conversations.monitor.states import StartAnswering
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
 from conversations.registration.states import PickEntity, Reg
@@ -121,12 +121,12 @@ def test_every_state_of_a_step_is_in_the_table():
 def open_survey(app, code: str) -> int:
     """An open survey of `code` with a question of each kind; returns its ID."""
     with app.extensions["db"].transaction() as session:
-        survey = surveys.create(session, entities.by_code(session, code), "アンケート", [
+        survey = monitor_surveys.create(session, entities.by_code(session, code), "アンケート", [
             rules.Question(rules.Kind.SINGLE, "関心は？", ("はい", "いいえ")),
             rules.Question(rules.Kind.MULTIPLE, "どれを？", ("農業", "漁業", "林業")),
             rules.Question(rules.Kind.RATING, "満足度は？"),
             rules.Question(rules.Kind.TEXT, "ご意見は？")], datetime.now(UTC))
-        surveys.open_survey(survey, Audience(), datetime.now(UTC))
+        monitor_surveys.open_survey(survey, Audience(), datetime.now(UTC))
         return survey.id
 
 

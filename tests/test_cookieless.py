@@ -1,4 +1,4 @@
-"""The service keeps no browser sessions (bot/cookieless.py)."""
+"""The service keeps no browser sessions (web/cookieless.py)."""
 
 import flask
 import pytest

@@ -1,4 +1,4 @@
-"""bot/db.py: `persistent`, the session's object for a row read with Core."""
+"""bot/store/db.py: `persistent`, the session's object for a row read with Core."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import textwrap
 
 from sqlalchemy import select
 
-from bot.db import Database, persistent
-from bot.models import Entity
+from bot.store.db import Database, persistent
+from bot.store.models import Entity
 
 
 def _first_entity_row(session):
@@ -55,8 +55,8 @@ def test_a_new_process_can_build_objects_before_its_first_orm_query(database_url
     script = textwrap.dedent("""
         import sys
         from sqlalchemy import select
-        from bot.db import Database, persistent
-        from bot.models import Entity
+        from bot.store.db import Database, persistent
+        from bot.store.models import Entity
         db = Database(sys.argv[1])
         with db.transaction() as session:
             row = session.execute(select(Entity.__table__).where(Entity.code == "363421")).one()

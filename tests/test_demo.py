@@ -54,8 +54,8 @@ def _a_queued_push_reaches_the_chat(port: int, database: Path) -> None:
     """The demo plays the `worker` too: what the outbox holds reaches the simulator's chat."""
     from datetime import UTC, datetime
 
-    from bot import outbox
-    from bot.db import Database
+    from bot.delivery import outbox
+    from bot.store.db import Database
 
     base = f"http://127.0.0.1:{port}/_dev/chat/api/users"
     request = urllib.request.Request(base, data=json.dumps({"displayName": "花子"}).encode(),

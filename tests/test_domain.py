@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from bot.domain import registration as rules
-from bot.domain import survey
+from bot.domain import relationship_survey
 
 DOMAIN = Path(rules.__file__).parent
 TOWN = rules.Target("363421", "360007", False, True)
@@ -70,12 +70,12 @@ def test_r9_own_residence_is_not_counted():
 
 
 def test_r3_survey_toggle_keeps_catalogue_order_and_ignores_unknown_values():
-    chosen = survey.toggle([], survey.RELATIONSHIP, "family")
-    chosen = survey.toggle(chosen, survey.RELATIONSHIP, "birthplace")
+    chosen = relationship_survey.toggle([], relationship_survey.RELATIONSHIP, "family")
+    chosen = relationship_survey.toggle(chosen, relationship_survey.RELATIONSHIP, "birthplace")
     assert chosen == ["birthplace", "family"]
-    assert survey.toggle(chosen, survey.RELATIONSHIP, "birthplace") == ["family"]
-    assert survey.toggle(chosen, survey.RELATIONSHIP, "return_gift") == chosen
-    assert survey.next_question("helping") is None
+    assert relationship_survey.toggle(chosen, relationship_survey.RELATIONSHIP, "birthplace") == ["family"]
+    assert relationship_survey.toggle(chosen, relationship_survey.RELATIONSHIP, "return_gift") == chosen
+    assert relationship_survey.next_question("helping") is None
 
 
 def test_english_names_are_romanised_from_the_kana():

@@ -1,4 +1,4 @@
-"""bot/driver_sql.py: a statement run on the driver gives what SQLAlchemy gives, in the session's
+"""bot/store/driver_sql.py: a statement run on the driver gives what SQLAlchemy gives, in the session's
 transaction."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 
-from bot.db import Database
-from bot.driver_sql import DriverStatement
-from bot.models import Entity, Person, Registration, RegistrationKind, RegistrationStatus
+from bot.store.db import Database
+from bot.store.driver_sql import DriverStatement
+from bot.store.models import Entity, Person, Registration, RegistrationKind, RegistrationStatus
 
 _PERSON = Person.__table__
 _R, _E = Registration.__table__, Entity.__table__

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import entities
 from bot.domain.text import search_key
-from bot.models import Entity
+from bot.services import entities
+from bot.store.models import Entity
 
 
 def test_the_shipped_list_has_every_prefecture_and_municipality_but_no_wards():

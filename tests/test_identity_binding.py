@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.identity import confirmation, walkthrough
-from bot.models import IdentityVerification, VerificationAttempt, VerificationTicket
+from bot.identity import confirmation
+from bot.store.models import IdentityVerification, VerificationAttempt, VerificationTicket
+from cli import walkthrough
 from tests.factories import Chat
 from tests.test_identity_flow import heard, person_of, verification_uri
 from tests.test_identity_other_browser import typed_text

@@ -10,11 +10,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from bot import line, people
+from bot import line
+from bot.delivery.worker import Worker
 from bot.i18n import _, use_locale
-from bot.identity import handoff, records, walkthrough
+from bot.identity import handoff, records
 from bot.identity.address import municipality_for
-from bot.models import (
+from bot.services import people
+from bot.store.models import (
     Entity,
     GuardianConsent,
     IdentityVerification,
@@ -22,7 +24,7 @@ from bot.models import (
     VerificationAttempt,
     VerificationPurpose,
 )
-from bot.worker import Worker
+from cli import walkthrough
 from tests.factories import FUCHU_TOKYO, KAMIYAMA, TOKUSHIMA, Chat, actions_of, held, register_by_name
 
 LIFF_ID = "1234567890-identity"

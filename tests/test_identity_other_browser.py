@@ -10,10 +10,11 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select, update
 
-from bot import people, registrations
-from bot.identity import confirmation, walkthrough
-from bot.jobs import run_job
-from bot.models import VerificationAttempt
+from bot.identity import confirmation
+from bot.services import people, registrations
+from bot.store.models import VerificationAttempt
+from cli import walkthrough
+from jobs import run_job
 from tests.factories import KAMIYAMA, Chat, actions_of
 from tests.test_identity_flow import heard, person_of, verification_uri
 

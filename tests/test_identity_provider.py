@@ -17,11 +17,11 @@ from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from bot import create_app
 from bot.config import ConfigurationError, load
 from bot.identity import keys, oidc
 from bot.identity.provider import configured
 from bot.identity.sandbox import ASSERTION_TYPE
+from web import create_app
 
 PIN = "8067"
 PRODUCTION = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k",

@@ -9,12 +9,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.db import Base
-from bot.identity import walkthrough
+from bot.delivery.worker import Worker
 from bot.identity.personas import individual_numbers
 from bot.identity.redaction import redact
-from bot.models import IdentityVerification, VerificationAttempt
-from bot.worker import Worker
+from bot.store.db import Base
+from bot.store.models import IdentityVerification, VerificationAttempt
+from cli import walkthrough
 from tests.factories import Chat, actions_of
 
 TWELVE_DIGITS = re.compile(r"(?<![\w-])(\d{12}|\d{4} \d{4} \d{4})(?![\w-])")

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from bot.scenario import ScenarioError, load_scenarios, run_scenario_file
+from cli.scenario import ScenarioError, load_scenarios, run_scenario_file
 
 MINOR = """
 title: 未成年が本人確認し、保護者が同意する

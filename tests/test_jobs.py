@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import entities, premium
-from bot.activities import create as create_activity
-from bot.card import valid_until
+from bot.delivery.worker import Worker
 from bot.devtools.time_travel import pass_time
 from bot.domain.premium import one_year_after
 from bot.i18n import use_locale
-from bot.jobs import run_job
-from bot.models import (
+from bot.services import entities, premium
+from bot.services.activities import create as create_activity
+from bot.services.card import valid_until
+from bot.store.models import (
     CheckIn,
     GuardianConsent,
     IdentityVerification,
@@ -31,7 +31,7 @@ from bot.models import (
     Registration,
     StaffInvitation,
 )
-from bot.worker import Worker
+from jobs import run_job
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, make_staff, register_by_name
 
 DAY = timedelta(days=1)
@@ -74,7 +74,7 @@ def person_of(session, chat) -> Person:
     return session.scalar(select(Person).where(Person.line_user_id == chat.user_id))
 
 
-# Premium as the premium flow leaves it (bot/premium.py: grant), set up directly -------------
+# Premium as the premium flow leaves it (bot/services/premium.py: grant), set up directly -------------
 
 def verified(session, person: Person, at: datetime) -> None:
     """The person's identity verified at `at` (R5), as the identity flow records it."""
@@ -448,8 +448,8 @@ def test_r8_manual_mode_queues_for_staff_and_stays_premium(app, client, line, db
 
 
 def judged_by_the_job(session, registration_id: int, now: datetime):
-    """The expiry job's one-query judgement (bot/jobs/judging.py) of one registration."""
-    from bot.jobs import judging
+    """The expiry job's one-query judgement (jobs/judging.py) of one registration."""
+    from jobs import judging
 
     page = select(Registration.id, Registration.person_id, Registration.entity_id,
                   Registration.premium_until).where(Registration.id == registration_id)
@@ -477,7 +477,7 @@ def test_the_one_query_judgement_agrees_with_the_premium_flows_own(app, db, chat
     """The job's decision (SQL figures + bot.domain.validity) is the premium rules' own
     (bot.premium.judge over the 12 months before the expiry), case by case."""
     from bot.domain import validity
-    from bot.jobs import judging
+    from jobs import judging
 
     registration_id, until = expire(app, db, chat, join,
                                     activities=2 if case == "too_few" else 3)
@@ -522,9 +522,9 @@ def test_r4_window_start_in_sql_is_the_domain_rule_on_both_databases(db, moment)
     """The SQL for twelve_months_before, 29 February included, on SQLite and PostgreSQL."""
     from sqlalchemy import literal
 
-    from bot.db import UTCDateTime
     from bot.domain.checkin import twelve_months_before
-    from bot.jobs.judging import year_before
+    from bot.store.db import UTCDateTime
+    from jobs.judging import year_before
 
     at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     with db.transaction() as session:
@@ -536,7 +536,7 @@ def test_r10_the_jobs_minor_cutoff_is_the_identity_rule():
     from datetime import date
 
     from bot.identity.records import is_minor
-    from bot.jobs.judging import adult_born_by
+    from jobs.judging import adult_born_by
 
     for today in (date(2026, 6, 1), date(2027, 2, 28), date(2028, 2, 29), date(2027, 3, 1)):
         for born in (date(2008, 2, 28), date(2008, 2, 29), date(2008, 3, 1),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, select
 
-from bot import entities, migrate
-from bot.db import Base
-from bot.models import Person
+from bot.services import entities
+from bot.store import migrate
+from bot.store.db import Base
+from bot.store.models import Person
 
 
 def test_downgrade_to_base_and_upgrade_again(db):

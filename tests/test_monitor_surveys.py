@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot import downloads, surveys
-from bot.domain import surveys as rules
+from bot.delivery.worker import Worker
+from bot.domain import monitor_surveys as rules
 from bot.domain.audience import Audience
-from bot.entities import by_code
-from bot.models import MonitorAnswer, MonitorResponse, MonitorSurvey, Person
-from bot.worker import Worker
+from bot.services import downloads, monitor_surveys
+from bot.services.entities import by_code
+from bot.store.models import MonitorAnswer, MonitorResponse, MonitorSurvey, Person
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, register_by_name
 
 KAMIKATSU = "363022"
@@ -300,9 +300,9 @@ def test_someone_who_is_not_a_registrant_is_told_politely(app, client, line, db,
 def opened(db, code: str, audience: Audience) -> int:
     """A one-question survey of `code`, sent to `audience` now; its ID."""
     with db.transaction() as session:
-        survey = surveys.create(session, by_code(session, code), "送り先のあるアンケート",
+        survey = monitor_surveys.create(session, by_code(session, code), "送り先のあるアンケート",
                                 [rules.Question(rules.Kind.RATING, "満足度")], datetime.now(UTC))
-        surveys.open_survey(survey, audience, datetime.now(UTC))
+        monitor_surveys.open_survey(survey, audience, datetime.now(UTC))
         return survey.id
 
 
@@ -375,9 +375,9 @@ def two_towns(app, client, line, runner, join, db):
     b_staff = staff_member(app, client, line, runner, "上勝の職員", KAMIKATSU)
     resident_chat = resident(app, client, line, "住民")
     with db.transaction() as session:
-        survey = surveys.create(session, by_code(session, KAMIYAMA), "神山の秘密のアンケート",
+        survey = monitor_surveys.create(session, by_code(session, KAMIYAMA), "神山の秘密のアンケート",
                                 [rules.Question(rules.Kind.RATING, "満足度")], datetime.now(UTC))
-        surveys.open_survey(survey, Audience(), datetime.now(UTC))
+        monitor_surveys.open_survey(survey, Audience(), datetime.now(UTC))
         survey_id = survey.id
     return a_staff, b_staff, resident_chat, survey_id
 
@@ -415,9 +415,9 @@ def test_a_download_link_reaches_only_its_own_entitys_survey(app, client, db, tw
     _a, b_staff, _resident, survey_id = two_towns
     with db.transaction() as session:
         b_person = session.scalar(select(Person.id).where(Person.line_user_id == b_staff.user_id))
-    forged = downloads.download_url(app, "survey", KAMIKATSU, survey_id, person_id=b_person)
+    forged = downloads.download_url(app.config, "survey", KAMIKATSU, survey_id, person_id=b_person)
     assert client.get(forged.split(app.live_url, 1)[1]).status_code == 404
-    theirs = downloads.download_url(app, "survey", KAMIYAMA, survey_id, person_id=b_person)
+    theirs = downloads.download_url(app.config, "survey", KAMIYAMA, survey_id, person_id=b_person)
     assert client.get(theirs.split(app.live_url, 1)[1]).status_code == 403
 
 

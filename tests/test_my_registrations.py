@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from bot import people
-from bot.models import (
+from bot.services import people
+from bot.store.models import (
     GuardianConsent,
     IdentityVerification,
     Person,

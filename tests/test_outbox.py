@@ -20,9 +20,12 @@ import pytest
 from linebot.v3.messaging.models import TextMessage
 from sqlalchemy import insert, select
 
-from bot import broadcasts, entities, line, outbox
+from bot import line
+from bot.delivery import broadcasts, outbox
+from bot.delivery.worker import RunSummary, Worker
 from bot.domain.audience import Audience
-from bot.models import (
+from bot.services import entities
+from bot.store.models import (
     Broadcast,
     BroadcastStatus,
     OutboxKind,
@@ -31,7 +34,6 @@ from bot.models import (
     Person,
     Registration,
 )
-from bot.worker import RunSummary, Worker
 from tests.factories import KAMIYAMA, Chat, register_by_name, user_id
 
 HANAKO, TARO, JIRO, SABURO = (user_id(name) for name in ("花子", "太郎", "次郎", "三郎"))

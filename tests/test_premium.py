@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import entities, people, premium
-from bot.checkin_codes import text_for
-from bot.models import (
+from bot.codes.checkin_codes import text_for
+from bot.services import entities, people, premium
+from bot.store.models import (
     Entity,
     GuardianConsent,
     IdentityVerification,

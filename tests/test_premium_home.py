@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import entities, people
-from bot.identity import walkthrough
-from bot.models import IdentityVerification
+from bot.services import entities, people
+from bot.store.models import IdentityVerification
+from cli import walkthrough
 from tests.factories import KAMIYAMA, TOKUSHIMA, held
 from tests.test_identity_flow import verification_uri
 from tests.test_premium import registered, require, take_part

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import entities, people, premium, registrations
-from bot.models import CheckIn, IdentityVerification, PremiumRequest, PremiumRequestPurpose
-from bot.worker import Worker
+from bot.delivery.worker import Worker
+from bot.services import entities, people, premium, registrations
+from bot.store.models import CheckIn, IdentityVerification, PremiumRequest, PremiumRequestPurpose
 from conversations.postback import pack
 from conversations.premium_review.states import Approve, Decline
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, make_staff

@@ -11,8 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from bot.poster import poster
-from bot.qr import UnreadableImage, decode_qr, qr_png
+from bot.codes.poster import poster
+from bot.codes.qr import UnreadableImage, decode_qr, qr_png
 
 _rng = random.Random(7)
 TOKEN = "".join(_rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")

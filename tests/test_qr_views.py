@@ -12,9 +12,12 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from PIL import Image
 from sqlalchemy import select
 
-from bot import activities, checkin_codes, entities, people, qr_views, registrations, staff
+from bot.codes import checkin_codes, links
+from bot.codes.qr import decode_qr
+from bot.delivery.worker import Worker
 from bot.domain.checkin import rotation_step
-from bot.models import (
+from bot.services import activities, entities, people, registrations, staff
+from bot.store.models import (
     ActivityCategory,
     ActivitySession,
     ActivityStatus,
@@ -24,9 +27,8 @@ from bot.models import (
     Person,
     StaffRole,
 )
-from bot.qr import decode_qr
-from bot.worker import Worker
 from tests.factories import KAMIYAMA, SAPPORO, user_id
+from web import checkin_codes as qr_views
 
 LIFF_ID = "1234567890-abcdefgh"
 CHANNEL_ID = "1234567890"
@@ -78,7 +80,7 @@ def path(url: str) -> str:
 def test_the_qr_image_of_a_token_holds_the_line_link_and_is_cached_for_a_day(app, client, db):
     token = token_of(app, create_activity(db))
 
-    response = client.get(path(qr_views.qr_url(app, token)))
+    response = client.get(path(links.qr_url(app.config, token)))
 
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.headers["Cache-Control"] == "public, max-age=86400"
@@ -87,8 +89,8 @@ def test_the_qr_image_of_a_token_holds_the_line_link_and_is_cached_for_a_day(app
 
 
 def test_the_qr_image_url_is_on_the_public_base_url(app):
-    assert qr_views.qr_url(app, "abc") == f"{app.live_url}/qr/abc.png"
-    assert qr_views.poster_url(app, "abc") == f"{app.live_url}/qr/abc/poster.pdf"
+    assert links.qr_url(app.config, "abc") == f"{app.live_url}/qr/abc.png"
+    assert links.poster_url(app.config, "abc") == f"{app.live_url}/qr/abc/poster.pdf"
 
 
 def tampered(token: str) -> str:
@@ -121,7 +123,7 @@ def _detached_session(db, session_id: int) -> ActivitySession:
 def test_the_poster_png_is_an_a4_page_whose_code_opens_the_chat(app, client, db):
     token = token_of(app, create_activity(db))
 
-    response = client.get(path(qr_views.poster_url(app, token, "png")))
+    response = client.get(path(links.poster_url(app.config, token, "png")))
 
     assert response.status_code == 200 and response.mimetype == "image/png"
     page = Image.open(io.BytesIO(response.data))
@@ -132,7 +134,7 @@ def test_the_poster_png_is_an_a4_page_whose_code_opens_the_chat(app, client, db)
 def test_the_poster_pdf_is_a_pdf(app, client, db):
     token = token_of(app, create_activity(db))
 
-    response = client.get(path(qr_views.poster_url(app, token, "pdf")))
+    response = client.get(path(links.poster_url(app.config, token, "pdf")))
 
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
@@ -184,7 +186,7 @@ def read_code(app, png: bytes):
 
 def test_the_rotating_page_shows_the_activity_and_its_renewing_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
-    url = qr_views.rotating_url(app, session_id, make_staff(db, "職員"))
+    url = links.rotating_url(app.config, session_id, make_staff(db, "職員"))
 
     page = client.get(path(url))
     before = rotation_step(datetime.now(UTC), 30)
@@ -228,8 +230,8 @@ def expired_link(app, session_id: int, person_id: int) -> str:
 
 @pytest.mark.parametrize("make", [
     lambda app, s, p: expired_link(app, s, p),
-    lambda app, s, p: qr_views.rotating_link(s, p, "another secret"),
-    lambda app, s, p: tampered(qr_views.rotating_link(s, p, app.config["SECRET_KEY"])),
+    lambda app, s, p: links.rotating_link(s, p, "another secret"),
+    lambda app, s, p: tampered(links.rotating_link(s, p, app.config["SECRET_KEY"])),
     lambda app, s, p: URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="other").dumps({"s": s, "p": p}),
 ], ids=["expired", "another secret", "tampered", "another salt"])
 def test_an_expired_or_forged_link_is_forbidden_in_both_languages(app, client, db, make):
@@ -246,9 +248,9 @@ def test_an_expired_or_forged_link_is_forbidden_in_both_languages(app, client, d
 
 def test_only_current_staff_of_the_entity_see_the_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
-    elsewhere = qr_views.rotating_url(app, session_id, make_staff(db, "札幌の職員", SAPPORO))
+    elsewhere = links.rotating_url(app.config, session_id, make_staff(db, "札幌の職員", SAPPORO))
     leaving = make_staff(db, "異動する職員")
-    url = qr_views.rotating_url(app, session_id, leaving)
+    url = links.rotating_url(app.config, session_id, leaving)
     assert client.get(path(url)).status_code == 200
     with db.transaction() as session:
         staff.remove(session, staff.role_at(session, session.get(Person, leaving), KAMIYAMA),
@@ -263,13 +265,13 @@ def test_only_current_staff_of_the_entity_see_the_code(app, client, db):
 
 def test_a_printed_code_has_no_rotating_page(app, client, db):
     session_id = create_activity(db)
-    response = client.get(path(qr_views.rotating_url(app, session_id, make_staff(db, "職員"))))
+    response = client.get(path(links.rotating_url(app.config, session_id, make_staff(db, "職員"))))
     assert response.status_code == 400
 
 
 def test_a_cancelled_activity_shows_no_rotating_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
-    url = qr_views.rotating_url(app, session_id, make_staff(db, "職員"))
+    url = links.rotating_url(app.config, session_id, make_staff(db, "職員"))
     finish(db, session_id, ActivityStatus.CANCELLED)
 
     assert client.get(path(url)).status_code == 410

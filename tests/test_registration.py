@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import Entity, Person, Registration, SurveyAnswer
+from bot.store.models import Entity, Person, Registration, SurveyAnswer
 from tests.factories import (
     FUCHU_HIROSHIMA,
     FUCHU_TOKYO,

@@ -11,9 +11,9 @@ from linebot.v3.messaging import RichMenuArea, RichMenuBounds, RichMenuSize
 from linebot.v3.messaging.models import MessageAction, RichMenuRequest
 from PIL import Image
 
-from bot import entities, people, richmenu, staff
-from bot.line import gateway
-from bot.models import StaffRole
+from bot.line import gateway, richmenu
+from bot.services import entities, people, staff
+from bot.store.models import StaffRole
 from tests.factories import KAMIYAMA, make_staff
 
 RESIDENTS_DATA = ["menu.register", "menu.mine", "menu.premium", "menu.card",

@@ -17,11 +17,10 @@ from click.testing import CliRunner
 from flask import Flask, request
 from linebot.v3.messaging import Message
 
-from bot import richmenu
 from bot.devtools.events import signature
 from bot.devtools.live_server import LiveServer
-from bot.line import gateway
-from bot.scenario import ScenarioError, load_scenarios, run_scenario_file, scenario_cli, user_id
+from bot.line import gateway, richmenu
+from cli.scenario import ScenarioError, load_scenarios, run_scenario_file, scenario_cli, user_id
 
 TITLE = "runner"
 HANAKO = user_id(TITLE, "hanako")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.scenario import run_scenario_file
+from cli.scenario import run_scenario_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

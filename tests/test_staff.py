@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Activity, ActivitySession, Staff, StaffInvitation
+from bot.store.models import Activity, ActivitySession, Staff, StaffInvitation
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, open_activity, register_by_name
 
 KAMIKATSU = "363022"  # 上勝町, another town of 徳島県

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Activity, ActivitySession
+from bot.store.models import Activity, ActivitySession
 from tests.factories import KAMIYAMA
 
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from bot import activities, checkins, downloads, entities, people, staff
-from bot.activities import JST
 from bot.domain.statistics import last_months, standing
 from bot.i18n import use_locale
-from bot.models import Entity
-from bot.registrations import end, register_basic, save_answers, set_residence
-from bot.statistics import ActivityFigures, EntityStatistics, entity_statistics, statistics_csv
+from bot.services import activities, checkins, downloads, entities, people, staff
+from bot.services.activities import JST
+from bot.services.registrations import end, register_basic, save_answers, set_residence
+from bot.services.statistics import ActivityFigures, EntityStatistics, entity_statistics, statistics_csv
+from bot.store.models import Entity
 from conversations.common import MAX_TEXT
 from conversations.staff import messages
 from tests.factories import (
@@ -265,7 +265,7 @@ def _path(url: str) -> str:
 
 
 def test_download_link_serves_the_csv_as_an_attachment(app, client, db, town, officer):
-    url = downloads.download_url(app, "statistics", KAMIYAMA, person_id=officer)
+    url = downloads.download_url(app.config, "statistics", KAMIYAMA, person_id=officer)
     assert url.startswith(app.config["PUBLIC_BASE_URL"] + "/downloads/")
     response = client.get(_path(url))
     assert response.status_code == 200
@@ -302,18 +302,18 @@ def test_expired_link_is_refused(app, client, officer):
 
 
 def test_expiry_is_the_links_own(app, officer):
-    url = downloads.download_url(app, "statistics", KAMIYAMA, expires_in=60, person_id=officer)
+    url = downloads.download_url(app.config, "statistics", KAMIYAMA, expires_in=60, person_id=officer)
     token = url.rsplit("/", 1)[1]
     secret = app.config["SECRET_KEY"]
     assert downloads.read(token, secret, datetime.now(UTC) + timedelta(seconds=30)) is not None
     assert downloads.read(token, secret, datetime.now(UTC) + timedelta(seconds=90)) is None
     with pytest.raises(ValueError):
-        downloads.download_url(app, "statistics", KAMIYAMA, expires_in=30 * 24 * 3600,
+        downloads.download_url(app.config, "statistics", KAMIYAMA, expires_in=30 * 24 * 3600,
                                person_id=officer)
 
 
 def test_forged_links_are_refused(app, client, officer):
-    url = downloads.download_url(app, "statistics", KAMIYAMA, person_id=officer)
+    url = downloads.download_url(app.config, "statistics", KAMIYAMA, person_id=officer)
     token = url.rsplit("/", 1)[1]
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     other_secret = URLSafeTimedSerializer("not our secret", salt=downloads.SALT).dumps(
@@ -327,9 +327,9 @@ def test_forged_links_are_refused(app, client, officer):
 
 
 def test_links_need_a_person_who_is_still_staff_of_that_entity(app, client, db, officer):
-    another_town = downloads.download_url(app, "statistics", KAMIKATSU, person_id=officer)
+    another_town = downloads.download_url(app.config, "statistics", KAMIKATSU, person_id=officer)
     assert "職員の方だけ" in _refused(client.get(_path(another_town)))
-    url = downloads.download_url(app, "statistics", KAMIYAMA, person_id=officer)
+    url = downloads.download_url(app.config, "statistics", KAMIYAMA, person_id=officer)
     assert client.get(_path(url)).status_code == 200
     with db.transaction() as session:
         kamiyama = entities.by_code(session, KAMIYAMA)
@@ -340,14 +340,14 @@ def test_links_need_a_person_who_is_still_staff_of_that_entity(app, client, db, 
 
 def test_unknown_kinds_and_missing_objects_are_not_found(app, client, officer, monkeypatch):
     monkeypatch.setattr(downloads, "_registry", dict(downloads._registry))  # undone afterwards
-    url = downloads.download_url(app, "no-such-kind", KAMIYAMA, person_id=officer)
+    url = downloads.download_url(app.config, "no-such-kind", KAMIYAMA, person_id=officer)
     _refused(client.get(_path(url)), 404)
 
     def missing(session, entity, object_id, now):
         raise downloads.NotFound(object_id)
 
     downloads.register_download("test-missing", missing)
-    url = downloads.download_url(app, "test-missing", KAMIYAMA, 42, person_id=officer)
+    url = downloads.download_url(app.config, "test-missing", KAMIYAMA, 42, person_id=officer)
     _refused(client.get(_path(url)), 404)
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot import entities, support_measures
 from bot.domain import support as rules
-from bot.models import SupportCategory, SupportMeasure
+from bot.services import entities, support_measures
+from bot.store.models import SupportCategory, SupportMeasure
 from conversations.measures_admin.states import EditMeasure, RetireMeasure
 from conversations.postback import pack
 from tests.factories import KAMIYAMA, SAPPORO, TOKUSHIMA, Chat, make_staff
@@ -328,7 +328,7 @@ def test_nothing_registered_offers_to_register(chat):
 def test_home_municipality_is_not_advertised_for_premium(app, client, line, db, join):
     chat = resident(app, client, line, join)
     with db.transaction() as session:
-        from bot import registrations
+        from bot.services import registrations
         from tests.test_card import person_of
         registrations.set_residence(session, person_of(session, chat),
                                     entities.by_code(session, KAMIYAMA))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
-from bot.models import Person, ProcessedEvent, SurveyAnswer
+from bot.store.models import Person, ProcessedEvent, SurveyAnswer
 from tests.factories import (
     Chat,
     follow_event,
@@ -198,8 +198,8 @@ def test_replies_are_the_json_the_sdk_would_send(app, client, db, line, join):
 
 
 def test_the_json_of_built_messages_equals_the_sdks(db):
-    from bot import entities
     from bot.line import as_json
+    from bot.services import entities
     from conversations.menu import messages as menu
     from conversations.registration import messages as registration
 
@@ -333,8 +333,8 @@ def test_the_registration_flow_sends_few_statements(app, client, db, line, join)
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from bot import entities
     from bot.devtools.statements import counting_statements
+    from bot.services import entities
 
     join("363421", "360007")
     with db.transaction() as session:

@@ -1,7 +1,7 @@
 """Counting the SQL statements an engine's connections hand to the driver, for tests and
 benchmarks.
 
-On PostgreSQL some statements run on psycopg directly (bot/driver_sql.py), past SQLAlchemy's
+On PostgreSQL some statements run on psycopg directly (bot/store/driver_sql.py), past SQLAlchemy's
 events, so they are counted at psycopg's cursors; on SQLite every statement goes through
 SQLAlchemy and its `before_cursor_execute` event counts them. An `executemany` counts once, a
 server-side cursor's statement once (not its fetches); COMMIT is counted from SQLAlchemy's

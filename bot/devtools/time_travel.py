@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.db import Base, Database, UTCDateTime
+from bot.store.db import Base, Database, UTCDateTime
 
 _AMOUNT = re.compile(r"^\s*(\d+)\s*(day|days|hour|hours|minute|minutes)\s*$")
 

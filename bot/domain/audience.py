@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.survey import RELATIONSHIP
+from bot.domain.relationship_survey import RELATIONSHIP
 
 KINDS = ("basic", "premium")
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from enum import StrEnum
 
-#: The catalogue, as the `SupportCategory` values of bot/models.py (a test keeps them equal).
+#: The catalogue, as the `SupportCategory` values of bot/store/models.py (a test keeps them equal).
 ACTIVITY_SUPPORT = ("travel", "lodging", "workspace")
 QUASI_RESIDENT_SUPPORT = ("facility_rates", "evacuation", "in_person_service")
 CATEGORIES = ACTIVITY_SUPPORT + QUASI_RESIDENT_SUPPORT

@@ -84,7 +84,7 @@ def expiry_outcome(renewal_mode: str, rules_hold: bool) -> ExpiryOutcome:
 
 class RenewalFacts(NamedTuple):
     """What the renewal of one premium registration is decided on, as the expiry job reads it
-    (one row, bot/jobs/judging.py); `done` counts R4 over the 12 months before the expiry."""
+    (one row, jobs/judging.py); `done` counts R4 over the 12 months before the expiry."""
 
     required: int
     participating: bool     # R1

@@ -13,8 +13,8 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import entities
-from bot.models import Entity, EntityKind
+from bot.services import entities
+from bot.store.models import Entity, EntityKind
 
 #: A district (郡) name before a town or village has one to six characters, and those may
 #: include 市, 町, 村 or 区 (余市郡, 高市郡, 田村郡, 西村山郡, 東村山郡): every 郡 in reach

@@ -21,7 +21,7 @@ from functools import cache
 
 from bot.i18n import N_, _, in_every_locale
 from bot.identity.records import Verified
-from bot.models import VerificationAttempt
+from bot.store.models import VerificationAttempt
 
 #: The attempt's outcome while its result waits for the code, and when it was dropped: the
 #: code was wrong MAX_TRIES times, or a newer result or verification came first.

@@ -19,14 +19,15 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox, url_tokens
-from bot.db import database
+from bot.codes import url_tokens
+from bot.delivery import outbox
 from bot.i18n import use_locale
 from bot.identity import binding, confirmation, handoff, oidc, records
 from bot.identity.provider import Provider, ProviderUnavailable, configured
 from bot.identity.records import Outcome, Recorded, Relationship, Verified
-from bot.models import Entity, Person, VerificationAttempt, VerificationPurpose
-from bot.people import locale_of
+from bot.services.people import locale_of
+from bot.store.db import database
+from bot.store.models import Entity, Person, VerificationAttempt, VerificationPurpose
 from conversations.identity import messages
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Two ways. Without LIFF, a link holding a signed ticket: random, single-use (a
 `VerificationTicket` row), short-lived — 30 minutes for one's own verification, 72 hours for
 the guardian's link, which a minor passes on. With IDENTITY_LIFF_ID, the LIFF page sends its
-ID token and LINE's verify endpoint tells us the user (bot/line.py).
+ID token and LINE's verify endpoint tells us the user (bot/line/__init__.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.identity.provider import base_url
-from bot.models import Person, VerificationPurpose, VerificationTicket
+from bot.store.models import Person, VerificationPurpose, VerificationTicket
 
 TICKET_SALT = "furusato.identity.ticket.v1"
 LIFETIME = {VerificationPurpose.SELF: timedelta(minutes=30),

@@ -16,10 +16,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import registrations
 from bot.identity.address import municipality_for
 from bot.identity.oidc import Identity
-from bot.models import (
+from bot.services import registrations
+from bot.store.models import (
     Entity,
     GuardianConsent,
     IdentityVerification,

@@ -35,11 +35,11 @@ from joserfc.jwk import ECKey, KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select
 
-from bot.db import database
 from bot.identity import keys
 from bot.identity.personas import Persona, personas
 from bot.identity.provider import CALLBACK_PATH, SANDBOX_REALM, base_url, sandbox_issuer
-from bot.models import VerificationAttempt
+from bot.store.db import database
+from bot.store.models import VerificationAttempt
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLIENT_ALGORITHMS = ["RS256", "ES256", "ES384", "ES512"]

@@ -9,7 +9,9 @@ from linebot.v3.messaging.models import DatetimePickerAction, Message
 
 from bot.domain.audience import Audience as Who
 from bot.i18n import _
-from bot.models import Broadcast, BroadcastStatus, Entity
+from bot.i18n.dates import moment_seen_from
+from bot.i18n.names import place
+from bot.store.models import Broadcast, BroadcastStatus, Entity
 from conversations import audience
 from conversations.broadcast.states import (
     Audience,
@@ -23,8 +25,6 @@ from conversations.broadcast.states import (
     TiesDone,
 )
 from conversations.common import cancel_button, label, say, tap, text
-from conversations.dates import moment_seen_from
-from conversations.names import place
 from conversations.postback import pack
 
 MAX_TEXT = 2000

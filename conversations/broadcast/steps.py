@@ -5,17 +5,19 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from flask import current_app
 from linebot.v3.messaging.models import ImageMessage, Message, TextMessage
 
-from bot import audience, broadcasts, media, outbox, staff
-from bot.activities import JST
+from bot.codes import links
+from bot.delivery import broadcasts, outbox
 from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
-from bot.domain.survey import RELATIONSHIP, toggle
-from bot.entities import prefecture_rows
+from bot.domain.relationship_survey import RELATIONSHIP, toggle
 from bot.i18n import SOURCE_LOCALE, _, use_locale
-from bot.models import Entity, Staff
+from bot.i18n.names import place
+from bot.services import audience, media, staff
+from bot.services.activities import JST
+from bot.services.entities import prefecture_rows
+from bot.store.models import Entity, Staff
 from conversations.broadcast import messages
 from conversations.broadcast.states import (
     Audience,
@@ -32,7 +34,6 @@ from conversations.broadcast.states import (
 )
 from conversations.common import tap, text
 from conversations.engine import Context, Photo, Step, Text, Turn
-from conversations.names import place
 from conversations.staff import messages as staff_messages
 from conversations.staff.parse import parse_date, parse_time
 from conversations.staff.roles import acting
@@ -177,7 +178,7 @@ def content(ctx: Context, data: dict, entity: Entity) -> list[Message]:
         body += "\n" + data["link"]
     built: list[Message] = [TextMessage(text=body[:5000])]
     if data.get("image"):
-        original, preview = media.urls(current_app, data["image"])
+        original, preview = links.media_urls(ctx.config, data["image"])
         built.append(ImageMessage(originalContentUrl=original, previewImageUrl=preview))
     return built
 

@@ -1,6 +1,6 @@
 """Activity check-in by QR code (R12) and the person's activity history (R4, R11)."""
 
-from bot import checkin_codes
+from bot.codes import checkin_codes
 from bot.i18n import N_
 from conversations.checkin import messages, steps
 from conversations.checkin.states import Check, MenuActivities, NotNow, RegisterAndCheckIn

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from linebot.v3.messaging.models import Message
 
-from bot.checkins import Attended, Outcome, Result
 from bot.domain.checkin import Progress, Refusal, window
 from bot.i18n import _, ngettext
-from bot.models import Entity
+from bot.i18n.dates import moment, span
+from bot.i18n.names import place
+from bot.services.checkins import Attended, Outcome, Result
+from bot.store.models import Entity
 from conversations.checkin.states import NotNow, RegisterAndCheckIn
 from conversations.common import confirm, menu_actions, say, tap, text
-from conversations.dates import moment, span
-from conversations.names import place
 
 
 def outcome_text(result: Result) -> str:

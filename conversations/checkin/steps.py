@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot import checkin_codes, checkins, registrations
-from bot.checkins import Outcome
-from bot.models import CheckInMethod
+from bot.codes import checkin_codes
+from bot.services import checkins, registrations
+from bot.services.checkins import Outcome
+from bot.store.models import CheckInMethod
 from conversations.checkin import messages
 from conversations.checkin.states import Check, NotNow, RegisterAndCheckIn
 from conversations.common import text

@@ -7,12 +7,12 @@ from urllib.parse import quote
 from linebot.v3.messaging.models import FlexMessage, Message, URIAction
 
 from bot.i18n import _, ngettext
+from bot.i18n.dates import day
+from bot.i18n.names import place
 from bot.identity import confirmation
 from bot.identity.records import IdentityStatus, Outcome
-from bot.models import Entity
+from bot.store.models import Entity
 from conversations.common import MAX_ALT_TEXT, built, clip, help_button, label, say, text
-from conversations.dates import day
-from conversations.names import place
 
 
 def premium_button():

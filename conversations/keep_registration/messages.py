@@ -7,12 +7,12 @@ from datetime import datetime
 
 from linebot.v3.messaging.models import Message
 
-from bot.card import valid_until
 from bot.i18n import _
-from bot.models import Registration
+from bot.i18n.names import place
+from bot.services.card import valid_until
+from bot.store.models import Registration
 from conversations.common import listing, say, tap, text
 from conversations.keep_registration.states import KeepRegistration
-from conversations.names import place
 
 
 def places(registrations: Sequence[Registration]) -> str:

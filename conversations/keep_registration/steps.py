@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import registrations
-from bot.models import RegistrationKind
+from bot.services import registrations
+from bot.store.models import RegistrationKind
 from conversations.engine import Context, Step
 from conversations.keep_registration import messages
 from conversations.keep_registration.states import KeepRegistration

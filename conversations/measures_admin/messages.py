@@ -8,7 +8,8 @@ from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.domain import support as rules
 from bot.i18n import _
-from bot.models import Entity, Staff, SupportMeasure
+from bot.i18n.names import place
+from bot.store.models import Entity, Staff, SupportMeasure
 from conversations.common import MAX_ALT_TEXT, cancel_button, clip, confirm, say, tap, text
 from conversations.measures_admin.states import (
     AddMeasure,
@@ -21,7 +22,6 @@ from conversations.measures_admin.states import (
     RetireMeasure,
     SaveMeasure,
 )
-from conversations.names import place
 from conversations.support.messages import CATEGORY_LABELS, category_name, measure_block, refusal_text
 
 MAX_BUBBLES = 12

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import staff, support_measures
 from bot.domain import support as rules
 from bot.i18n import typed_as
-from bot.models import Entity, SupportMeasure
+from bot.services import staff, support_measures
+from bot.store.models import Entity, SupportMeasure
 from conversations.engine import Context, Step, Text, Turn
 from conversations.measures_admin import messages
 from conversations.measures_admin.states import (

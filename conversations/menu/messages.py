@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.i18n import _, current_locale
-from bot.models import Registration
+from bot.i18n.names import place
+from bot.store.models import Registration
 from conversations.common import MAX_ALT_TEXT, clip, listing, menu_actions, say, tap, text
 from conversations.menu.states import ChangeHome, SetLanguage
-from conversations.names import place
 
 
 def greeting(name: str | None, returning: bool) -> list[Message]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from linebot.v3.messaging.models import Action
 
-from bot import registrations, staff
 from bot.i18n import LOCALES, use_locale
-from bot.people import locale_of
+from bot.i18n.names import place
+from bot.services import registrations, staff
+from bot.services.people import locale_of
 from conversations.common import menu_actions, text
 from conversations.engine import Context, Step
 from conversations.menu import messages
 from conversations.menu.states import ChangeHome, SetLanguage
-from conversations.names import place
 from conversations.residence import steps as residence_steps
 from conversations.staff import messages as staff_messages
 

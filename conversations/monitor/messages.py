@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from linebot.v3.messaging.models import Action, FlexMessage, Message
 
-from bot.domain import surveys as rules
+from bot.domain import monitor_surveys as rules
 from bot.domain.audience import Audience as Who
 from bot.i18n import _, _l, ngettext
-from bot.models import Entity, MonitorQuestion, MonitorSurvey, Staff, SurveyStatus
-from bot.surveys import Refusal, Results, rule
+from bot.i18n.dates import moment
+from bot.i18n.names import place
+from bot.services.monitor_surveys import Refusal, Results, rule
+from bot.store.models import Entity, MonitorQuestion, MonitorSurvey, Staff, SurveyStatus
 from conversations import audience
 from conversations.audience import describe
 from conversations.common import (
@@ -24,7 +26,6 @@ from conversations.common import (
     tap,
     text,
 )
-from conversations.dates import moment
 from conversations.monitor.states import (
     Close,
     ConfirmClose,
@@ -43,7 +44,6 @@ from conversations.monitor.states import (
     SurveyFor,
     TiesPicked,
 )
-from conversations.names import place
 
 KIND_LABELS = {
     rules.Kind.SINGLE: _l("単一選択"),

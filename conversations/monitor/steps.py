@@ -2,20 +2,19 @@
 
 Every staff step that touches a survey finds it through the person's staff roles, so staff of
 A never reach B's surveys (SPEC §5). Residents reach a survey only from its invitation button,
-and only if it was sent to them (`surveys.refusal`).
+and only if it was sent to them (`monitor_surveys.refusal`).
 """
 
 from __future__ import annotations
 
-from flask import current_app
-
-from bot import audience, broadcasts, downloads, staff, surveys
-from bot.domain import surveys as rules
+from bot.delivery import broadcasts
+from bot.domain import monitor_surveys as rules
 from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
-from bot.domain.survey import RELATIONSHIP, toggle
+from bot.domain.relationship_survey import RELATIONSHIP, toggle
 from bot.i18n import _, fold, typed_as
-from bot.models import Entity, MonitorQuestion, MonitorResponse, MonitorSurvey, Staff, SurveyStatus
+from bot.services import audience, downloads, monitor_surveys, staff
+from bot.store.models import Entity, MonitorQuestion, MonitorResponse, MonitorSurvey, Staff, SurveyStatus
 from conversations.broadcast.steps import find_prefectures
 from conversations.engine import Context, Step, Text, Turn
 from conversations.menu import messages as menu_messages
@@ -66,8 +65,8 @@ def survey_list(ctx: Context, code: str | None = None) -> Step:
     role = acting(ctx, code, _choose("list"))
     if not isinstance(role, Staff):
         return role
-    found = surveys.of_entity(ctx.session, role.entity)
-    counts = surveys.completed_counts(ctx.session, [s.id for s in found])
+    found = monitor_surveys.of_entity(ctx.session, role.entity)
+    counts = monitor_surveys.completed_counts(ctx.session, [s.id for s in found])
     return Step(messages.survey_list(role.entity, found, counts))
 
 
@@ -87,7 +86,7 @@ def _entity(ctx: Context) -> Entity | None:
 def _owned(ctx: Context, survey_id: int) -> MonitorSurvey | None:
     """The survey if the person is staff of its entity, else None."""
     for role in staff.roles_of(ctx.session, ctx.person):
-        found = surveys.find(ctx.session, role.entity, survey_id)
+        found = monitor_surveys.find(ctx.session, role.entity, survey_id)
         if found is not None:
             return found
     return None
@@ -155,7 +154,7 @@ def on_more(ctx: Context, postback: MoreQuestions) -> Step:
     entity = _entity(ctx)
     if entity is None:
         return Step(staff_messages.staff_only())
-    survey = surveys.create(ctx.session, entity, ctx.data["title"], _questions(ctx.data), ctx.now,
+    survey = monitor_surveys.create(ctx.session, entity, ctx.data["title"], _questions(ctx.data), ctx.now,
                             by=ctx.person)
     return Step(messages.preview(survey, ctx.token), next=Monitor.PREVIEW,
                 data={"entity": entity.code, "survey": survey.id})
@@ -243,7 +242,7 @@ def on_send_now(ctx: Context, postback: SendNow) -> Step:
     if survey is None:
         return Step(messages.not_found())
     who = Who.from_json(ctx.data["who"])
-    surveys.open_survey(survey, who, ctx.now)
+    monitor_surveys.open_survey(survey, who, ctx.now)
     broadcasts.create(ctx.session, survey.entity, [messages.invitation(survey).to_dict()],
                       _("アンケート：{title}").format(title=survey.title), who, ctx.now, ctx.now,
                       by=ctx.person)
@@ -260,9 +259,9 @@ def on_results(ctx: Context, postback: ShowResults) -> Step:
         return Step(messages.not_found())
     if survey.status == SurveyStatus.DRAFT:
         return Step(messages.not_sent_yet(survey))
-    url = downloads.download_url(current_app, "survey", survey.entity.code, survey.id,
+    url = downloads.download_url(ctx.config, "survey", survey.entity.code, survey.id,
                                  CSV_LINK_SECONDS, person_id=ctx.person.id)
-    return Step(messages.results(surveys.results(ctx.session, survey), url))
+    return Step(messages.results(monitor_surveys.results(ctx.session, survey), url))
 
 
 def on_close(ctx: Context, postback: Close) -> Step:
@@ -284,7 +283,7 @@ def on_confirm_close(ctx: Context, postback: ConfirmClose) -> Step:
     survey = _owned(ctx, postback.id)
     if survey is None:
         return Step(messages.not_found())
-    surveys.close(survey)
+    monitor_surveys.close(survey)
     return Step(messages.closed(survey))
 
 
@@ -305,15 +304,15 @@ def on_start_answering(ctx: Context, postback: StartAnswering) -> Step:
         # Its staff tapping the button of the preview.
         here = ctx.current.prompt(ctx) if ctx.current is not None else []
         return Step.staying([*messages.preview_button_tapped(), *here])
-    outcome = (surveys.start(ctx.session, survey, ctx.person, ctx.now) if survey is not None
-               else surveys.Refusal.NOT_OPEN)
-    if isinstance(outcome, surveys.Refusal):
+    outcome = (monitor_surveys.start(ctx.session, survey, ctx.person, ctx.now) if survey is not None
+               else monitor_surveys.Refusal.NOT_OPEN)
+    if isinstance(outcome, monitor_surveys.Refusal):
         return Step.staying(messages.refused(outcome, survey))
     if ctx.state_name in set(Answering) and ctx.data.get("response") == outcome.id:
         return Step.staying(prompt(ctx))  # tapped again while answering: the same question
-    question = surveys.next_question(ctx.session, survey, outcome)
+    question = monitor_surveys.next_question(ctx.session, survey, outcome)
     if question is None:  # nothing left after the last answer
-        surveys.complete(outcome, ctx.now)
+        monitor_surveys.complete(outcome, ctx.now)
         return Step(messages.thanks(survey))
     ctx.restart()
     return _ask(ctx, survey, outcome, question, intro=True)
@@ -344,7 +343,7 @@ def on_pick(ctx: Context, postback: Pick) -> Step:
     if not _is_current(ctx, postback.q):
         return ask_again(ctx)
     survey, response, question = _asked(ctx)
-    rule = surveys.rule(question)
+    rule = monitor_surveys.rule(question)
     if rule.kind == rules.Kind.MULTIPLE:
         chosen = rules.toggle(ctx.data["chosen"], rule, postback.v)
         return Step(messages.ask(question, len(survey.questions), chosen, ctx.token),
@@ -360,20 +359,20 @@ def on_next(ctx: Context, postback: NextQuestion) -> Step:
         return ask_again(ctx)
     _survey, _response, question = _asked(ctx)
     chosen = [] if postback.skip else ctx.data["chosen"]
-    return _advance(ctx, rules.encode(surveys.rule(question), chosen) if chosen else None)
+    return _advance(ctx, rules.encode(monitor_surveys.rule(question), chosen) if chosen else None)
 
 
 def _advance(ctx: Context, value: str | None) -> Step:
     """Store this answer (None: skipped) and ask the next question, or finish."""
     survey, response, question = _asked(ctx)
-    refused = surveys.refusal(ctx.session, survey, ctx.person)
+    refused = monitor_surveys.refusal(ctx.session, survey, ctx.person)
     if refused is not None:  # closed while they were answering: nothing more is stored
         return Step(messages.refused(refused, survey))
     if value is not None:
-        surveys.save_answer(ctx.session, response, question, value)
-    following = surveys.next_question(ctx.session, survey, response, after=question.position)
+        monitor_surveys.save_answer(ctx.session, response, question, value)
+    following = monitor_surveys.next_question(ctx.session, survey, response, after=question.position)
     if following is None:
-        surveys.complete(response, ctx.now)
+        monitor_surveys.complete(response, ctx.now)
         return Step(messages.thanks(survey))
     return _ask(ctx, survey, response, following)
 
@@ -403,7 +402,8 @@ def on_text_answer(ctx: Context, turn: Turn) -> Step | None:
         return _advance(ctx, None)
     _survey, _response, question = _asked(ctx)
     # Longer text is cut, as the hint says (the webhook reads no more than this anyway).
-    return _advance(ctx, rules.encode(surveys.rule(question), turn.text.strip()[:rules.MAX_FREE_TEXT]))
+    typed = turn.text.strip()[:rules.MAX_FREE_TEXT]
+    return _advance(ctx, rules.encode(monitor_surveys.rule(question), typed))
 
 
 # Asking again ----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.i18n import _
-from bot.models import Origin, Registration, RegistrationKind
+from bot.i18n.names import place
+from bot.store.models import Origin, Registration, RegistrationKind
 from conversations.common import MAX_ALT_TEXT, clip, confirm, listing, menu_actions, say, tap, text
 from conversations.my_registrations.states import (
     ConfirmDelete,
@@ -16,7 +17,6 @@ from conversations.my_registrations.states import (
     Keep,
     Leave,
 )
-from conversations.names import place
 from conversations.premium.states import GiveUp
 
 MAX_BUBBLES = 12

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import premium, registrations
 from bot.domain import registration as rules
-from bot.models import Registration, RegistrationKind
+from bot.services import premium, registrations
+from bot.store.models import Registration, RegistrationKind
 from conversations.engine import Context, Step, Turn
 from conversations.my_registrations import messages
 from conversations.my_registrations.states import (

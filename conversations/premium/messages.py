@@ -7,11 +7,12 @@ from datetime import datetime
 
 from linebot.v3.messaging.models import Action, FlexMessage, Message
 
-from bot.card import valid_until
 from bot.domain.checkin import twelve_months_before
 from bot.domain.premium import CAP, Judgement, Unmet
 from bot.i18n import _
-from bot.models import Entity, Registration, RenewalMode
+from bot.i18n.names import place, place_labels
+from bot.services.card import valid_until
+from bot.store.models import Entity, Registration, RenewalMode
 from conversations.common import (
     MAX_ALT_TEXT,
     cancel_button,
@@ -24,7 +25,6 @@ from conversations.common import (
     tap,
     text,
 )
-from conversations.names import place, place_labels
 from conversations.premium.states import Apply, ConfirmGiveUp, KeepPremium, NotNow, PickPlace
 
 OK, MISSING = "✅", "❌"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from bot import entities, premium, registrations
-from bot.card import registration_card, valid_until
 from bot.domain import premium as rules
-from bot.models import (
+from bot.i18n.dates import day
+from bot.i18n.names import place
+from bot.services import entities, premium, registrations
+from bot.services.card import registration_card, valid_until
+from bot.store.models import (
     Entity,
     Origin,
     PremiumRequestPurpose,
@@ -14,9 +16,7 @@ from bot.models import (
     RenewalMode,
 )
 from conversations.common import menu_actions, text
-from conversations.dates import day
 from conversations.engine import Context, Step, Turn
-from conversations.names import place
 from conversations.premium import messages
 from conversations.premium.states import (
     Apply,

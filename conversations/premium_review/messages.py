@@ -8,14 +8,14 @@ from typing import NamedTuple
 
 from linebot.v3.messaging.models import FlexMessage, Message
 
-from bot.card import valid_until
 from bot.domain.checkin import twelve_months_before
 from bot.domain.premium import CAP, Judgement, Unmet
 from bot.i18n import _, _l, ngettext
-from bot.models import Entity, PremiumRequest, PremiumRequestPurpose, Staff
+from bot.i18n.dates import day, moment
+from bot.i18n.names import place
+from bot.services.card import valid_until
+from bot.store.models import Entity, PremiumRequest, PremiumRequestPurpose, Staff
 from conversations.common import MAX_ALT_TEXT, cancel_button, clip, listing, tap, text
-from conversations.dates import day, moment
-from conversations.names import place
 from conversations.premium_review.states import Approve, Decline, ReviewFor
 from conversations.staff.messages import staff_actions
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import premium, staff
-from bot.card import verified_name
-from bot.models import PremiumRequest, PremiumRequestStatus
+from bot.services import premium, staff
+from bot.services.card import verified_name
+from bot.store.models import PremiumRequest, PremiumRequestStatus
 from conversations.engine import Context, Step, Text, Turn
 from conversations.premium_review import messages
 from conversations.premium_review.states import Approve, Decline, ReviewFor, Reviewing

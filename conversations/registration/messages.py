@@ -1,4 +1,4 @@
-"""Registration's messages: asking where, listing candidates, confirming, the survey."""
+"""Registration's messages: asking where, listing candidates, confirming, the relationship_survey."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from linebot.v3.messaging.models import Action, Message
 
-from bot.domain import survey
+from bot.domain import relationship_survey
 from bot.i18n import _, _l, ngettext
-from bot.models import Entity
+from bot.i18n.names import place, place_labels, short_name
+from bot.store.models import Entity
 from conversations.common import (
     PAGE_SIZE,
     bullet,
@@ -23,7 +24,6 @@ from conversations.common import (
     tap,
     text,
 )
-from conversations.names import place, place_labels, short_name
 from conversations.registration.states import (
     Answer,
     ConfirmRegistration,
@@ -200,7 +200,7 @@ QUESTION_TEXT = {
 
 
 def ask_question(code: str, entity: Entity, chosen: Sequence[str], token: str) -> list[Message]:
-    question = survey.QUESTIONS[code]
+    question = relationship_survey.QUESTIONS[code]
     body = str(QUESTION_TEXT[code]).format(place=place(entity))
     actions: list[Action] = []
     for value in question.choices:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import entities, registrations
-from bot.domain import survey
+from bot.domain import relationship_survey
 from bot.domain.registration import Refusal
-from bot.models import Entity, Registration
+from bot.services import entities, registrations
+from bot.store.models import Entity, Registration
 from conversations.engine import Context, Location, Step, Text, Turn
 from conversations.registration import messages
 from conversations.registration.states import (
@@ -103,7 +103,7 @@ def on_confirm(ctx: Context, postback: ConfirmRegistration) -> Step:
     done = registrations.register_basic(ctx.session, ctx.person, entity, ctx.now, current)
     co = done.co_registration.entity if done.co_registration else None
     data = {"registration": done.registration.id, "code": entity.code, "chosen": []}
-    first = survey.ORDER[0]
+    first = relationship_survey.ORDER[0]
     return Step([messages.registered(entity, co),
                  *messages.ask_question(first, entity, [], ctx.token)],
                 next=Reg.RELATIONSHIP, data=data)
@@ -118,11 +118,11 @@ STATE_OF_QUESTION = {"relationship": Reg.RELATIONSHIP, "frequency": Reg.FREQUENC
 
 
 def on_answer(ctx: Context, postback: Answer) -> Step:
-    question = survey.QUESTIONS.get(postback.q)
+    question = relationship_survey.QUESTIONS.get(postback.q)
     if question is None or ctx.state_name != STATE_OF_QUESTION[question.code]:
         return ask_again(ctx)
     if question.multiple:
-        chosen = survey.toggle(ctx.data.get("chosen", []), question, postback.v)
+        chosen = relationship_survey.toggle(ctx.data.get("chosen", []), question, postback.v)
         entity = entities.by_code(ctx.session, ctx.data["code"])
         return Step(messages.ask_question(question.code, entity, chosen, ctx.token),
                     next=ctx.state_name, data={**ctx.data, "chosen": chosen})
@@ -132,7 +132,7 @@ def on_answer(ctx: Context, postback: Answer) -> Step:
 
 
 def on_next(ctx: Context, postback: NextQuestion) -> Step:
-    question = survey.QUESTIONS.get(postback.q)
+    question = relationship_survey.QUESTIONS.get(postback.q)
     if question is None or ctx.state_name != STATE_OF_QUESTION[question.code]:
         return ask_again(ctx)
     chosen = [] if postback.skip else ctx.data.get("chosen", [])
@@ -144,7 +144,7 @@ def advance(ctx: Context, code: str, chosen: list[str]) -> Step:
     registration_id = ctx.data["registration"]
     if chosen:
         registrations.save_answers(ctx.session, registration_id, code, chosen, ctx.now)
-    following = survey.next_question(code)
+    following = relationship_survey.next_question(code)
     if following is None:
         return residence_steps.ask(ctx, after_registration=registration_id)
     entity = entities.by_code(ctx.session, ctx.data["code"])
@@ -174,7 +174,7 @@ def on_question_input(ctx: Context, turn: Turn) -> Step | None:
     if not isinstance(turn, Text):
         return None
     code = next(q for q, state in STATE_OF_QUESTION.items() if state == ctx.state_name)
-    for value in survey.QUESTIONS[code].choices:
+    for value in relationship_survey.QUESTIONS[code].choices:
         if messages.choice_label(code, value) == turn.text.strip():
             return on_answer(ctx, Answer(code, value, ctx.token))
     return None

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from linebot.v3.messaging.models import Action, Message
 
 from bot.i18n import _
-from bot.models import Entity
+from bot.i18n.names import place, place_labels
+from bot.store.models import Entity
 from conversations.common import cancel_button, share_location, tap, text
-from conversations.names import place, place_labels
 from conversations.residence.states import PickHome, SkipHome
 
 

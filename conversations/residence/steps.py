@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import entities, registrations
 from bot.i18n import _
-from bot.models import Entity, EntityKind
+from bot.services import entities, registrations
+from bot.store.models import Entity, EntityKind
 from conversations.common import menu_actions, say, text
 from conversations.engine import Context, Location, Step, Text, Turn
 from conversations.my_registrations.messages import registrations_card

@@ -1,7 +1,7 @@
 """Municipality staff in the chat: enrolment, activities and their QR codes, figures."""
 
-from bot import staff
 from bot.i18n import N_
+from bot.services import staff
 from conversations.engine import Command, Conversation, Pattern, State
 from conversations.staff import messages, steps
 from conversations.staff.states import (

@@ -7,10 +7,12 @@ from datetime import date, datetime
 
 from linebot.v3.messaging.models import Action, DatetimePickerAction, FlexMessage, ImageMessage, Message
 
-from bot.activities import JST
 from bot.i18n import _, _l
-from bot.models import Activity, ActivitySession, ActivityStatus, Entity, Staff
-from bot.statistics import RELATIONSHIP_LABELS, ActivityFigures, EntityStatistics, prefecture_name
+from bot.i18n.dates import span
+from bot.i18n.names import place
+from bot.services.activities import JST
+from bot.services.statistics import RELATIONSHIP_LABELS, ActivityFigures, EntityStatistics, prefecture_name
+from bot.store.models import Activity, ActivitySession, ActivityStatus, Entity, Staff
 from conversations.common import (
     MAX_ALT_TEXT,
     bullet,
@@ -24,8 +26,6 @@ from conversations.common import (
     tap,
     text,
 )
-from conversations.dates import span
-from conversations.names import place
 from conversations.postback import pack
 from conversations.staff.states import (
     Category,

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 from linebot.v3.messaging.models import Message
 
-from bot import staff
-from bot.models import Staff
+from bot.services import staff
+from bot.store.models import Staff
 from conversations.engine import Context, Step
 from conversations.staff import messages
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot import activities, downloads, richmenu, staff, statistics
-from bot.activities import JST
-from bot.models import ActivityCategory, ActivityStatus, Entity, Staff
+from bot.codes import links
+from bot.line import richmenu
+from bot.services import activities, downloads, staff, statistics
+from bot.services.activities import JST
+from bot.store.models import ActivityCategory, ActivityStatus, Entity, Staff
 from conversations.common import text
 from conversations.engine import Context, Step, Text, Turn
 from conversations.staff import messages
@@ -71,13 +73,12 @@ def activity_list(ctx: Context, code: str | None = None) -> Step:
 
 def figures(ctx: Context, code: str | None = None) -> Step:
     """The entity's statistics (R15) and a CSV link that only this staff member can use."""
-    from flask import current_app
 
     role = _acting(ctx, "stats", code)
     if isinstance(role, Step):
         return role
     entity = role.entity
-    link = downloads.download_url(current_app, "statistics", entity.code, person_id=ctx.person.id)
+    link = downloads.download_url(ctx.config, "statistics", entity.code, person_id=ctx.person.id)
     return Step(messages.figures(entity, statistics.entity_statistics(ctx.session, entity, ctx.now),
                                  link))
 
@@ -234,20 +235,15 @@ def _windows(data: dict) -> list[tuple[datetime, datetime]]:
 
 def _codes(ctx: Context, activity) -> list:
     """QR images and posters of a printed code, or the staff pages of a rotating one."""
-    from flask import current_app
-
-    from bot import qr_views  # the web views import the conversations' messages in turn
-
-    app = current_app._get_current_object()
     if activity.rotate_seconds:
-        rotating = [(s, qr_views.rotating_url(app, s.id, ctx.person.id)) for s in activity.sessions]
+        rotating = [(s, links.rotating_url(ctx.config, s.id, ctx.person.id)) for s in activity.sessions]
         return messages.codes(activity, [], rotating)
-    links = []
+    printed = []
     for session in activity.sessions:
         token = activities.token(session, ctx.config["SECRET_KEY"])
-        links.append((session, qr_views.qr_url(app, token), qr_views.poster_url(app, token, "pdf"),
-                      qr_views.poster_url(app, token, "png")))
-    return messages.codes(activity, links, [])
+        printed.append((session, links.qr_url(ctx.config, token), links.poster_url(ctx.config, token, "pdf"),
+                        links.poster_url(ctx.config, token, "png")))
+    return messages.codes(activity, printed, [])
 
 
 # The list's buttons --------------------------------------------------------------------------

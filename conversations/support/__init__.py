@@ -1,6 +1,6 @@
 """Support for residents (R6): support measures, the registration card, the counter check."""
 
-from bot import card_codes
+from bot.codes import card_codes
 from bot.i18n import N_
 from conversations.engine import Command, Conversation, Pattern
 from conversations.support import steps

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from linebot.v3.messaging.models import Action, Message
 
-from bot.card import kind_and_validity, valid_until
 from bot.domain import support as rules
 from bot.i18n import N_, _
-from bot.models import Entity, Registration, RegistrationKind, SupportMeasure
+from bot.i18n.dates import clock
+from bot.i18n.names import place
+from bot.services.card import kind_and_validity, valid_until
+from bot.store.models import Entity, Registration, RegistrationKind, SupportMeasure
 from conversations.common import MAX_TEXT, clip, listing, menu_actions, say, text
-from conversations.dates import clock
 from conversations.my_registrations.messages import kind_name
-from conversations.names import place
 
 #: msgids, so that a typed category name is understood in every language (bot.i18n.in_every_locale).
 CATEGORY_LABELS = {

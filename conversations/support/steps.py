@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import card_codes, registrations, staff, support_measures
-from bot.card import registration_card, verified_name
-from bot.models import Person, Registration, RegistrationKind, RegistrationStatus
+from bot.codes import card_codes
+from bot.services import registrations, staff, support_measures
+from bot.services.card import registration_card, verified_name
+from bot.store.models import Person, Registration, RegistrationKind, RegistrationStatus
 from conversations.engine import Context, Photo, Step
 from conversations.support import messages
 

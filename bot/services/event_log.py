@@ -1,0 +1,36 @@
+"""Webhook events already handled: each `webhookEventId` is acted on once (SPEC §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.store.models import ProcessedEvent
+
+
+def claim(session: Session, webhook_event_id: str, now: datetime) -> bool:
+    """Record the event in this transaction; False if it was already recorded.
+
+    On PostgreSQL a second delivery arriving at the same moment waits on the first one's
+    insert and then finds the row, so exactly one of them goes on.
+    """
+    inserted = session.connection().execute(
+        claiming(session.get_bind().dialect.name),
+        {"webhook_event_id": webhook_event_id, "processed_at": now}).first()
+    return inserted is not None
+
+
+@cache
+def claiming(dialect: str):
+    """The claim's INSERT, built once per database kind (it runs on every webhook event);
+    it returns the ID when this transaction recorded it."""
+    table = ProcessedEvent.__table__
+    return ((postgresql if dialect == "postgresql" else sqlite).insert(table)
+            .values(webhook_event_id=bindparam("webhook_event_id"),
+                    processed_at=bindparam("processed_at"))
+            .on_conflict_do_nothing(index_elements=[table.c.webhook_event_id])
+            .returning(table.c.webhook_event_id))

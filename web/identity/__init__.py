@@ -1,0 +1,1 @@
+"""The verification pages (`/identity/…`): consent, the provider's callback, the result, LIFF."""
