@@ -1,18 +1,23 @@
 """Dialogues as tables (python-telegram-bot's ConversationHandler, aiogram's string states).
 
-A conversation declares its entry points, its states and the postbacks it answers. A step
-returns what should happen — replies and the next state — and never sends anything itself:
-the handler commits the new state with the domain change, then replies.
+A conversation declares its entry points (typed commands, patterns, buttons that work from
+anywhere) and its states. Each state declares what it accepts: the buttons it answers, whether
+it reads text, a location or a photo, its own question and its own help. The router calls the
+state's handler for what arrived, so no step asks which state it is in. A step returns what
+should happen — replies and the next state, with the state's data (a plain dict or a typed
+`Draft`) — and never sends anything itself: the handler commits the new state with the domain
+change, then replies.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from linebot.v3.messaging.models import Message
 from sqlalchemy import bindparam, update
@@ -20,7 +25,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.i18n import fold, typed_forms
-from bot.store.driver_sql import DriverStatement
 from bot.store.models import Person
 from conversations.postback import Postback
 
@@ -61,11 +65,30 @@ Turn = Text | Location | Tapped | Photo
 END = None  # as `next`: the conversation is over
 
 
+class Draft:
+    """A value that lives across the steps of a dialogue (an activity being written, a
+    survey's answers so far), typed as a dataclass and kept in the state as a dict.
+
+    Subclasses are dataclasses of JSON-able fields; `load` ignores keys it does not know, so
+    a state saved by an older version still reads."""
+
+    def dump(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Self:
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+D = TypeVar("D", bound=Draft)
+
+
 @dataclass
 class Step:
     replies: list[Message]
     next: str | None = END
-    data: dict[str, Any] = field(default_factory=dict)
+    data: "dict[str, Any] | Draft" = field(default_factory=dict)
     #: Stay where we are, state and data untouched (help, a re-prompt, a refusal).
     stay: bool = False
     #: Calls to LINE other than the reply (e.g. linking a rich menu), made after the commit.
@@ -104,6 +127,10 @@ class Context:
     def data(self) -> dict[str, Any]:
         return dict(self.state.data) if self.state else {}
 
+    def draft(self, kind: type[D]) -> D:
+        """The state's data read as the typed draft its dialogue keeps there."""
+        return kind.load(self.state.data if self.state else {})
+
     @property
     def token(self) -> str:
         """The token the next state will carry: postbacks built now must name it."""
@@ -124,20 +151,48 @@ def new_token() -> str:
 
 # The tables ---------------------------------------------------------------------------------
 
-StateHandler = Callable[[Context, Turn], "Step | None"]
 Prompt = Callable[[Context], list[Message]]
 PostbackHandler = Callable[[Context, Any], Step]
 CommandHandler = Callable[[Context], Step]
+#: Reads what was sent; None: not understood here (the router re-asks, with the state's help).
+TextHandler = Callable[[Context, Text], "Step | None"]
+LocationHandler = Callable[[Context, Location], "Step | None"]
+PhotoHandler = Callable[[Context, Photo], "Step | None"]
 
 
 @dataclass(frozen=True)
 class State:
-    """One step of a dialogue: how it reads input, how it asks, what help says there."""
-    on_input: StateHandler
+    """One step of a dialogue: what it accepts, how it asks, what help says there.
+
+    A button (postback) answers only in the states that list it, or from anywhere when its
+    conversation lists it; tapped elsewhere it changes nothing and the question is asked again.
+    A state without `on_text` takes only its buttons; without `on_photo`, a photo sent here is
+    a QR code to read, as anywhere else."""
     prompt: Prompt
     help: Callable[[], str]
-    #: A photo sent here is an answer (staff attaching a picture), not a QR code to read.
+    postbacks: Mapping[type[Postback], PostbackHandler] = field(default_factory=dict)
+    on_text: TextHandler | None = None
+    on_location: LocationHandler | None = None
+    on_photo: PhotoHandler | None = None
+    # TODO(layout): removed once every conversation declares what its states accept.
+    on_input: Callable[[Context, Turn], "Step | None"] | None = None
     takes_photos: bool = False
+
+    def read(self, ctx: Context, turn: Turn) -> "Step | None":
+        """This state's answer to something sent (not a button), or None: not understood."""
+        if self.on_input is not None:
+            return self.on_input(ctx, turn)
+        if isinstance(turn, Text) and self.on_text is not None:
+            return self.on_text(ctx, turn)
+        if isinstance(turn, Location) and self.on_location is not None:
+            return self.on_location(ctx, turn)
+        if isinstance(turn, Photo) and self.on_photo is not None:
+            return self.on_photo(ctx, turn)
+        return None
+
+    @property
+    def reads_photos(self) -> bool:
+        return self.on_photo is not None or self.takes_photos
 
 
 @dataclass(frozen=True)
@@ -167,6 +222,7 @@ class Pattern:
 class Conversation:
     name: str
     states: dict[str, State] = field(default_factory=dict)
+    #: Buttons that work from anywhere (a menu's, a list's): they start or restart something.
     postbacks: dict[type[Postback], PostbackHandler] = field(default_factory=dict)
     commands: tuple[Command, ...] = ()
     patterns: tuple[Pattern, ...] = ()
@@ -179,6 +235,8 @@ class Router:
         self.conversations = list(conversations)
         self.states: dict[str, State] = {}
         self.postbacks: dict[type[Postback], PostbackHandler] = {}
+        #: Buttons answered only in some states: tapped elsewhere, they are re-asked.
+        self.state_postbacks: set[type[Postback]] = set()
         self.commands: list[Command] = []
         self.patterns: list[Pattern] = []
         for conversation in self.conversations:
@@ -186,12 +244,23 @@ class Router:
                 if not name.startswith(conversation.name + "."):
                     raise ValueError(f"state {name} is outside conversation {conversation.name}")
                 self.states[name] = state
+                self.state_postbacks.update(state.postbacks)
             for kind, handler in conversation.postbacks.items():
                 if kind in self.postbacks:
                     raise ValueError(f"{kind.__name__} answered by two conversations")
                 self.postbacks[kind] = handler
             self.commands.extend(conversation.commands)
             self.patterns.extend(conversation.patterns)
+        if overlap := self.state_postbacks & set(self.postbacks):
+            raise ValueError(f"{sorted(k.__name__ for k in overlap)} answered both from anywhere and "
+                             "in states: a button belongs to one or the other")
+
+    def postback_handler(self, current: State | None, kind: type[Postback]) -> PostbackHandler | None:
+        """Who answers this button here: the current state, else its conversation from
+        anywhere; None when it belongs to a state the person is not in."""
+        if current is not None and kind in current.postbacks:
+            return current.postbacks[kind]
+        return self.postbacks.get(kind)
 
     def command_for(self, text: str) -> Command | None:
         return self._command_by_form.get(fold(text))
@@ -220,12 +289,12 @@ class Router:
 # State in the database ----------------------------------------------------------------------
 #
 # The state lives on the person's row: `people.arrive` returns it with the row lock every
-# event takes, so reading it costs nothing. It is written with one Core statement built once
-# (the ORM's unit of work costs more CPU than the SQL), at most once per event, and the
-# loaded Person is told the new values, so it agrees with its row without being read again.
+# event takes, so reading it costs nothing. It is written with one Core statement, at most
+# once per event, and the loaded Person is told the new values, so it agrees with its row
+# without being read again.
 
 _PERSON = Person.__table__
-_WRITE_STATE = DriverStatement(
+_WRITE_STATE = (
     update(_PERSON).where(_PERSON.c.id == bindparam("person_id"))
     .values(conversation=bindparam("state_name"), conversation_token=bindparam("state_token"),
             conversation_data=bindparam("state_data"), conversation_at=bindparam("state_at")))
@@ -248,14 +317,15 @@ def save_state(ctx: Context, step: Step) -> None:
             _write(ctx, None, None, None, None)
             ctx.state = None
         return
-    saved = SavedState(step.next, ctx.token, step.data)
+    data = step.data.dump() if isinstance(step.data, Draft) else step.data
+    saved = SavedState(step.next, ctx.token, data)
     _write(ctx, saved.name, saved.token, saved.data, ctx.now)
     ctx.state = saved
 
 
 def _write(ctx: Context, name: str | None, token: str | None, data: dict | None,
            at: datetime | None) -> None:
-    _WRITE_STATE.run(ctx.session, {
+    ctx.session.execute(_WRITE_STATE, {
         "person_id": ctx.person.id, "state_name": name, "state_token": token,
         "state_data": data, "state_at": at})
     for attribute, value in (("conversation", name), ("conversation_token", token),

@@ -72,10 +72,10 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
             return _stale(ctx)
         ctx.params = turn.params
         return _tap(ctx, postback)
-    if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos) \
+    if isinstance(turn, Photo) and not (ctx.current and ctx.current.reads_photos) \
             and (card := support_steps.card_token_in(turn)):
         return support_steps.on_card_code(ctx, card)  # staff photographed a registration card
-    if isinstance(turn, Photo) and not (ctx.current and ctx.current.takes_photos):
+    if isinstance(turn, Photo) and not (ctx.current and ctx.current.reads_photos):
         return checkin_steps.on_photo(ctx, turn)  # a photo is a QR code to read, anywhere
     if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)) \
             and _may_start(ctx, command):
@@ -84,7 +84,7 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
         pattern, value = found
         return pattern.handler(ctx, value)
     if ctx.current is not None:
-        step = ctx.current.on_input(ctx, turn)
+        step = ctx.current.read(ctx, turn)
         if step is not None and not (step.stay and isinstance(turn, Text)):
             return step
         # Not understood, or asked again: words of a button of the question typed are that
@@ -97,7 +97,12 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
 
 
 def _tap(ctx: Context, postback: Postback) -> Step:
-    return ROUTER.postbacks[type(postback)](ctx, postback)
+    handler = ROUTER.postback_handler(ctx.current, type(postback))
+    if handler is not None:
+        return handler(ctx, postback)
+    if ctx.current is not None:  # a button of another step of this dialogue: ask this one again
+        return Step.staying(ctx.current.prompt(ctx))
+    return _stale(ctx)
 
 
 def _may_start(ctx: Context, command: Command) -> bool:

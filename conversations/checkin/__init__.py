@@ -10,7 +10,7 @@ CHECKIN = Conversation(
     name="checkin",
     commands=(Command((N_("活動履歴"), N_("参加履歴")), steps.my_activities),),
     patterns=(Pattern(checkin_codes.find_token, steps.on_code),),
-    states={Check.REGISTER: State(steps.on_input, steps.prompt, messages.register_help)},
+    states={Check.REGISTER: State(steps.prompt, messages.register_help, on_input=steps.on_input)},
     postbacks={RegisterAndCheckIn: steps.on_register, NotNow: steps.on_not_now,
                MenuActivities: lambda ctx, _pb: steps.my_activities(ctx)},
 )

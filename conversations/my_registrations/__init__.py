@@ -4,22 +4,23 @@ from bot.i18n import N_
 from conversations.engine import Command, Conversation, State
 from conversations.my_registrations import messages, steps
 from conversations.my_registrations.states import (
-                                                   ConfirmDelete,
-                                                   ConfirmLeave,
-                                                   DeleteAll,
-                                                   Keep,
-                                                   Leave,
-                                                   Mine,
+    ConfirmDelete,
+    ConfirmLeave,
+    DeleteAll,
+    Keep,
+    Leave,
+    Mine,
 )
 
 MY_REGISTRATIONS = Conversation(
     name="mine",
     commands=(Command((N_("登録状況"), N_("登録の確認")), steps.show),),
     states={
-        Mine.CONFIRM_LEAVE: State(steps.on_confirming, steps.prompt, messages.confirm_help),
-        Mine.CONFIRM_DELETE: State(steps.on_confirming, steps.prompt, messages.confirm_help),
+        # Confirmations take only their buttons: anything typed is re-asked.
+        Mine.CONFIRM_LEAVE: State(steps.ask_leave, messages.confirm_help,
+                                  postbacks={ConfirmLeave: steps.on_confirm_leave}),
+        Mine.CONFIRM_DELETE: State(steps.ask_delete, messages.confirm_help,
+                                   postbacks={ConfirmDelete: steps.on_confirm_delete}),
     },
-    postbacks={Leave: steps.on_leave, ConfirmLeave: steps.on_confirm_leave,
-               DeleteAll: steps.on_delete, ConfirmDelete: steps.on_confirm_delete,
-               Keep: steps.on_keep},
+    postbacks={Leave: steps.on_leave, DeleteAll: steps.on_delete, Keep: steps.on_keep},
 )

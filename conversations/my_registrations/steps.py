@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain import registration as rules
 from bot.services import premium, registrations
 from bot.store.models import Registration, RegistrationKind
-from conversations.engine import Context, Step, Turn
+from conversations.engine import Context, Step
 from conversations.my_registrations import messages
 from conversations.my_registrations.states import (
     ConfirmDelete,
@@ -41,8 +41,8 @@ def on_leave(ctx: Context, postback: Leave) -> Step:
 
 
 def on_confirm_leave(ctx: Context, postback: ConfirmLeave) -> Step:
-    if ctx.state_name != Mine.CONFIRM_LEAVE or ctx.data.get("id") != postback.id:
-        return Step.staying(prompt(ctx))
+    if ctx.data.get("id") != postback.id:
+        return Step.staying(ask_leave(ctx))
     registration = registrations.owned_active(ctx.session, ctx.person, postback.id)
     if registration is None:
         return Step(messages.not_yours() + show(ctx).replies[:4])
@@ -59,8 +59,6 @@ def on_delete(ctx: Context, postback: DeleteAll) -> Step:
 
 
 def on_confirm_delete(ctx: Context, postback: ConfirmDelete) -> Step:
-    if ctx.state_name != Mine.CONFIRM_DELETE:
-        return Step.staying(prompt(ctx))
     registrations.delete_person_data(ctx.session, ctx.person, ctx.now)
     ctx.state = None  # deleted with the person's data
     return Step(messages.deleted())
@@ -70,17 +68,12 @@ def on_keep(ctx: Context, postback: Keep) -> Step:
     return Step(messages.kept())
 
 
-def on_confirming(ctx: Context, turn: Turn) -> Step | None:
-    return None  # only the buttons answer a confirmation; the engine re-asks
+def ask_leave(ctx: Context) -> list:
+    registration = registrations.owned_active(ctx.session, ctx.person, ctx.data["id"])
+    if registration is None:  # left meanwhile: what there is now
+        return show(ctx).replies
+    return messages.confirm_leave(registration, would_also_end(ctx, registration), ctx.token)
 
 
-def prompt(ctx: Context) -> list:
-    if ctx.state_name == Mine.CONFIRM_LEAVE:
-        registration = registrations.owned_active(ctx.session, ctx.person, ctx.data["id"])
-        if registration is not None:
-            return messages.confirm_leave(registration, would_also_end(ctx, registration),
-                                          ctx.token)
-    if ctx.state_name == Mine.CONFIRM_DELETE:
-        return messages.confirm_delete(len(registrations.active(ctx.session, ctx.person)),
-                                       ctx.token)
-    return show(ctx).replies
+def ask_delete(ctx: Context) -> list:
+    return messages.confirm_delete(len(registrations.active(ctx.session, ctx.person)), ctx.token)

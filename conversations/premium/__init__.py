@@ -18,9 +18,9 @@ PREMIUM = Conversation(
     name="premium",
     commands=(Command((N_("プレミアム登録"), N_("プレミアム申請"), "Premium"), steps.start),),
     states={
-        Applying.CHOOSE: State(steps.buttons_only, steps.prompt, messages.choose_help),
-        Applying.CONFIRM: State(steps.buttons_only, steps.prompt, messages.confirm_help),
-        Applying.CONFIRM_GIVE_UP: State(steps.buttons_only, steps.prompt, messages.give_up_help),
+        Applying.CHOOSE: State(steps.prompt, messages.choose_help, on_input=steps.buttons_only),
+        Applying.CONFIRM: State(steps.prompt, messages.confirm_help, on_input=steps.buttons_only),
+        Applying.CONFIRM_GIVE_UP: State(steps.prompt, messages.give_up_help, on_input=steps.buttons_only),
     },
     postbacks={PickPlace: steps.on_pick, Apply: steps.on_apply, NotNow: steps.on_not_now,
                GiveUp: steps.on_give_up, ConfirmGiveUp: steps.on_confirm_give_up,

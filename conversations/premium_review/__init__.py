@@ -8,7 +8,7 @@ from conversations.premium_review.states import Approve, Decline, MenuReviews, R
 PREMIUM_REVIEW = Conversation(
     name="premium_review",
     commands=(Command((N_("審査"), N_("審査待ち"), "Review"), steps.reviews, for_staff=True),),
-    states={Reviewing.REASON: State(steps.on_reason, steps.prompt, messages.reason_help)},
+    states={Reviewing.REASON: State(steps.prompt, messages.reason_help, on_input=steps.on_reason)},
     postbacks={ReviewFor: steps.on_review_for, Approve: steps.on_approve,
                Decline: steps.on_decline, MenuReviews: lambda ctx, _pb: steps.reviews(ctx)},
 )

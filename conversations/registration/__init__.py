@@ -24,11 +24,11 @@ REGISTRATION = Conversation(
     name="registration",
     commands=(Command((N_("登録"), N_("登録する"), N_("ほかにも登録する")), steps.start),),
     states={
-        Reg.SEARCH: State(steps.on_search, steps.prompt, messages.where_help),
-        Reg.CONFIRM: State(_buttons_only, steps.prompt, messages.confirm_help),
-        Reg.RELATIONSHIP: State(steps.on_question_input, steps.prompt, messages.survey_help),
-        Reg.FREQUENCY: State(steps.on_question_input, steps.prompt, messages.survey_help),
-        Reg.HELPING: State(steps.on_question_input, steps.prompt, messages.survey_help),
+        Reg.SEARCH: State(steps.prompt, messages.where_help, on_input=steps.on_search),
+        Reg.CONFIRM: State(steps.prompt, messages.confirm_help, on_input=_buttons_only),
+        Reg.RELATIONSHIP: State(steps.prompt, messages.survey_help, on_input=steps.on_question_input),
+        Reg.FREQUENCY: State(steps.prompt, messages.survey_help, on_input=steps.on_question_input),
+        Reg.HELPING: State(steps.prompt, messages.survey_help, on_input=steps.on_question_input),
     },
     postbacks={
         ListPrefectures: steps.on_list_prefectures,

@@ -6,6 +6,6 @@ from conversations.residence.states import Home, PickHome, SkipHome
 
 RESIDENCE = Conversation(
     name="residence",
-    states={Home.SEARCH: State(steps.on_search, steps.prompt, messages.home_help)},
+    states={Home.SEARCH: State(steps.prompt, messages.home_help, on_input=steps.on_search)},
     postbacks={PickHome: steps.on_pick, SkipHome: steps.on_skip},
 )
