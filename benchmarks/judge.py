@@ -15,7 +15,7 @@ Ctrl+C):
    before each due registration's expiry, `GROUP BY`), every row fetched through a server-side
    cursor;
 3. **judge** — in a child process: `furusato jobs run premium-expiry --dry-run` as a function
-   call (`bot.jobs.run_job(..., dry_run=True)`): keyset pages of due registrations, each page
+   call (`jobs.run_job(..., dry_run=True)`): keyset pages of due registrations, each page
    judged with ONE query that returns every figure the decision needs (jobs/judging.py:
    R4 counted in SQL, R1, R5, R9, R7) and a few comparisons per row
    (bot.domain.validity.renewal_holds) — what a real run decides, without writing.

@@ -57,7 +57,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from bot.devtools import line_platform
 from bot.devtools.events import follow_event, postback_event, signature, text_event, webhook_body
 from bot.devtools.statements import counting_statements
-from cli.scenario import message_actions, message_texts
+from cli.delivered import message_actions, message_texts
 
 KAMIYAMA = "神山"
 #: Registration flows per broker call for new users and for the final check (the echo's

@@ -3,6 +3,7 @@
     git worktree add /tmp/before HEAD~1
     .venv/bin/python benchmarks/webhook_ab.py /tmp/before              # that against this tree
     .venv/bin/python benchmarks/webhook_ab.py /tmp/before --rounds 5 --users 8 --duration 25
+    git worktree remove --force /tmp/before
 
 On this project's shared 2-vCPU machines the figures of `webhook.py` move by 15 % or more from
 one run to the next with the same code (the neighbours' load is not visible as steal time), so
@@ -86,7 +87,7 @@ def start(version: Version, url: str, secret: str, token: str, platform_url: str
                     f"import common; common.prepare_database({url!r})"],
                    cwd=version.tree, env={**os.environ, **path}, check=True)
     port = common.free_port()
-    args = ServerSetting.parse("sync:2").gunicorn_args(port) + ["bot:create_app()"]
+    args = ServerSetting.parse("sync:2").gunicorn_args(port) + [app_target(version.tree)]
     with log.open("ab") as out:  # the child keeps its own copy
         process = subprocess.Popen(args, cwd=version.tree, start_new_session=True,
                                    env={**os.environ, **app_env(url, secret, token, platform_url),
@@ -97,6 +98,12 @@ def start(version: Version, url: str, secret: str, token: str, platform_url: str
     version.database, version.pid = url.rsplit("/", 1)[1], process.pid
     version.pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=users, retries=False,
                                               timeout=urllib3.Timeout(30))
+
+
+def app_target(tree: Path) -> str:
+    """The tree's Flask app for gunicorn: `web.create_app` since the relayout of issue #16,
+    `bot.create_app` before it."""
+    return "web:create_app()" if (tree / "web" / "__init__.py").exists() else "bot:create_app()"
 
 
 def measure(versions: list[Version], platform, secret: str, args) -> list[tuple[float, float]]:

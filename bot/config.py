@@ -6,6 +6,8 @@ import os
 import secrets
 from collections.abc import Mapping
 
+from bot.identity.keys import InvalidKey, as_json, load_private_key, new_private_key
+
 #: The variables the service reads, with their defaults. README documents each one.
 ENVIRONMENT: dict[str, str | None] = {
     "FURUSATO_ENV": "production",
@@ -103,8 +105,6 @@ def _check_identity(config: dict[str, object], mode: str) -> None:
 
     Production without IDENTITY_PROVIDER runs with verification switched off (the pages say so).
     """
-    from bot.identity.keys import InvalidKey, as_json, load_private_key, new_private_key
-
     provider = config.get("IDENTITY_PROVIDER") or ("sandbox" if mode != "production" else None)
     config["IDENTITY_PROVIDER"] = provider
     if provider is None:

@@ -29,10 +29,14 @@ import urllib3
 import yaml
 from flask import Flask
 
-from bot.devtools import events
+from bot.codes.qr import decode_qr
+from bot.devtools import events, time_travel
 from bot.devtools.live_server import LiveServer
 from bot.services import entities
 from bot.store import migrate
+from cli import walkthrough
+from cli.commands import cli as furusato
+from cli.delivered import message_actions, message_texts
 from web import create_app
 
 #: What each subject can do, and whether the verb takes a value after a colon.
@@ -196,16 +200,12 @@ def _value(subject: str, verb: str, value: Any, verbs: dict[str, bool], director
     if value is None:
         return None
     if subject == "time":
-        from bot.devtools.time_travel import parse
-
-        parse(_text(value))  # a bad amount fails here, not halfway through a run
+        time_travel.parse(_text(value))  # a bad amount fails here, not halfway through a run
         return value
     if subject in GRAMMAR:
         return _command(value) if subject == "run" else _text(value)
     if verb in IDENTITY_VERBS:
-        from cli.walkthrough import scenario_value
-
-        return scenario_value(verb, value)
+        return walkthrough.scenario_value(verb, value)
     if verb == "sends location":
         return _location(value)
     if verb == "sends image":
@@ -258,42 +258,6 @@ def _tap(value: Any) -> str | dict[str, str]:
 
 def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
-
-
-def _nodes(tree: Any) -> Iterator[dict]:
-    """Every mapping in a Flex container, depth first."""
-    if isinstance(tree, list):
-        for item in tree:
-            yield from _nodes(item)
-    elif isinstance(tree, dict):
-        yield tree
-        for value in tree.values():
-            yield from _nodes(value)
-
-
-def message_texts(message: dict) -> list[str]:
-    """The text of a text message, a template's texts, every Flex text component; altText."""
-    template = message.get("template", {})
-    texts = [message.get("altText"), template.get("title"), template.get("text")]
-    texts += [text for column in template.get("columns", [])
-              for text in (column.get("title"), column.get("text"))]
-    if message.get("type") in ("text", "textV2"):
-        texts.append(message.get("text"))
-    texts += [node.get("text") or "".join(span.get("text", "") for span in node.get("contents", []))
-              for node in _nodes(message.get("contents")) if node.get("type") == "text"]
-    return [text for text in dict.fromkeys(texts) if text]
-
-
-def message_actions(message: dict) -> list[dict]:
-    """The labelled actions a person can tap: quick replies, template actions, Flex buttons."""
-    template = message.get("template", {})
-    actions = [item.get("action", {}) for item in message.get("quickReply", {}).get("items", [])]
-    actions += template.get("actions", [])
-    for column in template.get("columns", []):  # carousel columns have actions, image ones one
-        actions += column.get("actions", [column.get("action", {})])
-    actions += [node.get("action", {}) for node in _nodes(message.get("contents"))
-                if node.get("type") == "button"]
-    return [action for action in actions if action.get("label")]
 
 
 def describe(messages: list[dict]) -> list[str]:
@@ -350,9 +314,7 @@ class ScenarioPlay:
         elif step.subject == "run":
             self.run(step.value)
         elif step.subject == "time":
-            from bot.devtools.time_travel import parse, pass_time
-
-            pass_time(self.app.extensions["db"], parse(step.value))
+            time_travel.pass_time(self.app.extensions["db"], time_travel.parse(step.value))
         elif step.subject == "output":
             self._output_says(step.value)
         else:
@@ -414,8 +376,6 @@ class ScenarioPlay:
 
     def _verify_identity(self, user: User, step: Step) -> None:
         """Walk the verification pages from the link the bot sent; `output says` reads the result."""
-        from cli import walkthrough
-
         self.marks[user.user_id] = _Mark(step, len(self.platform.deliveries(user.user_id)))
         self.last_actor = user
         messages = [m for d in reversed(self.platform.deliveries(user.user_id))
@@ -461,8 +421,6 @@ class ScenarioPlay:
         raise StepFailed(f"the bot has sent {holder.key} no image")
 
     def _code_link(self, holder: User) -> str:
-        from bot.codes.qr import decode_qr
-
         found = decode_qr(self._code_image(holder))
         if not found:
             raise StepFailed(f"no QR code could be read in the image sent to {holder.key}")
@@ -518,9 +476,7 @@ class ScenarioPlay:
     # Operators -------------------------------------------------------------------------------
 
     def run(self, command: str) -> None:
-        from cli import cli  # cli registers this module's commands
-
-        result = self.app.test_cli_runner().invoke(cli, shlex.split(command))
+        result = self.app.test_cli_runner().invoke(furusato, shlex.split(command))
         self.output = result.output
         if result.exit_code != 0:
             crash = "" if result.exc_info is None or isinstance(result.exception, SystemExit) \

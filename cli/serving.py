@@ -9,6 +9,7 @@ from bot import line
 from bot.config import ConfigurationError
 from bot.delivery.worker import Worker
 from bot.devtools.live_server import LiveServer
+from bot.line import richmenu
 from bot.services import entities
 from bot.store import migrate
 from web import create_app
@@ -37,8 +38,6 @@ def run_gunicorn(bind: str, workers: int) -> None:
 
 def run_demo(port: int, database_url: str, participants: tuple[str, ...]) -> None:
     """Migrate, load the entities, let a few participate, serve, deploy the rich menu."""
-    from bot.line import richmenu
-
     base = f"http://127.0.0.1:{port}"
     app = create_app({"FURUSATO_ENV": "demo", "DATABASE_URL": database_url,
                       "PUBLIC_BASE_URL": base, "LINE_API_HOST": f"{base}/_dev/line"})

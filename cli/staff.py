@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot import line
+from bot.domain import calendar
 from bot.line import richmenu
 from bot.services import activities, entities, staff
 from bot.store.db import database
@@ -42,7 +43,7 @@ def invite(code, role, valid_hours):
         entity = _entity(session, code)
         invitation = staff.invite(session, entity, role, now, timedelta(hours=valid_hours))
     click.echo(f"Invitation for {entity.name} ({entity.code}), role {role}, "
-               f"valid until {invitation.expires_at.astimezone(activities.JST):%Y-%m-%d %H:%M} JST.")
+               f"valid until {invitation.expires_at.astimezone(calendar.JST):%Y-%m-%d %H:%M} JST.")
     click.echo("The staff member sends this line to the bot from their own LINE (once):")
     click.echo(f"  {invitation.message}")
 
@@ -98,8 +99,8 @@ def activity_cli():
 def _windows(days, start, end):
     windows = []
     for day in days:
-        starts_at = activities.local(day, start)
-        ends_at = activities.local(day, end)
+        starts_at = calendar.japan_time(day, start)
+        ends_at = calendar.japan_time(day, end)
         if ends_at <= starts_at:
             raise click.BadParameter("the end must be after the start", param_hint="--end")
         windows.append((starts_at, ends_at))
@@ -174,8 +175,8 @@ def list_activities(code, include_finished):
             click.echo(f"{activity.id}\t{activity.status}\t{activity.title}\t{activity.category}\t"
                        f"{'designated' if activity.designated else 'not designated'}")
             for s in activity.sessions:
-                click.echo(f"\t{s.starts_at.astimezone(activities.JST):%Y-%m-%d %H:%M}–"
-                           f"{s.ends_at.astimezone(activities.JST):%H:%M}\t"
+                click.echo(f"\t{s.starts_at.astimezone(calendar.JST):%Y-%m-%d %H:%M}–"
+                           f"{s.ends_at.astimezone(calendar.JST):%H:%M}\t"
                            f"{counts.get(s.id, 0)} check-in(s)")
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
+
+from bot.identity.personas import personas
+from cli.delivered import message_actions, message_texts
 
 TIMEOUT_SECONDS = 15
 SANDBOX_PIN = "8067"
@@ -214,10 +218,6 @@ def links_in(text: str) -> list[str]:
 # Scenario steps (docs/scenarios.md) -------------------------------------------------------------
 
 def _persona_keys() -> list[str]:
-    from datetime import date
-
-    from bot.identity.personas import personas
-
     return list(personas(date.today()))
 
 
@@ -245,8 +245,6 @@ def scenario_walk(verb: str, value: str | dict[str, str], newest_first: list[dic
     the newest guardian link (a button, or the link the result message carries once the
     worker has sent it).
     """
-    from cli.scenario import message_actions, message_texts
-
     wanted = SELF_PATH if verb in SELF_VERBS else GUARDIAN_PATH
     for message in newest_first:
         found = [a["uri"] for a in message_actions(message) if a.get("type") == "uri"]

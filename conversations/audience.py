@@ -1,21 +1,42 @@
-"""Choosing an audience (broadcasts, monitor surveys): the same questions, each flow's buttons."""
+"""Choosing an audience (broadcasts, monitor surveys): the same questions and the same reading
+of their answers, each flow with its own buttons."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from linebot.v3.messaging.models import Message
 
+from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
 from bot.domain.relationship_survey import RELATIONSHIP
 from bot.i18n import _, current_locale
-from bot.services.entities import prefecture_row
+from bot.services.entities import prefecture_row, prefecture_rows
 from conversations.common import cancel_button, listing, tap, text
 from conversations.postback import Postback
 from conversations.registration.messages import choice_label
 
-#: The choices of the first question, as each flow's postback carries them.
+#: The choices of the first question, as each flow's postback carries them: "ties" and "home"
+#: narrow the audience with a further question, the others are the audience.
 CHOICES = ("all", "basic", "premium", "ties", "home")
+_BY_KIND = {"all": Who(KINDS), "basic": Who(("basic",)), "premium": Who(("premium",))}
+
+
+def by_kind(choice: str) -> Who | None:
+    """The audience of 全員 / ベーシック / プレミアム; None for any other choice."""
+    return _BY_KIND.get(choice)
+
+
+def find_prefectures(typed: str) -> list[str]:
+    """Prefecture codes named in the text: 東京都, 東京, Tokyo."""
+    folded = unicodedata.normalize("NFKC", typed).casefold()
+    found = []
+    for row in prefecture_rows():
+        short = row.name[:-1] if row.name[-1] in "都府県" and row.name != "北海道" else row.name
+        if row.name in folded or short in folded or (row.name_en or "").casefold() in folded:
+            found.append(row.code)
+    return found
 
 
 def ask_audience(token: str, pick: Callable[[str, str], Postback]) -> list[Message]:

@@ -120,10 +120,6 @@ class Context:
     params: dict[str, str] = field(default_factory=dict)
 
     @property
-    def state_name(self) -> str | None:
-        return self.state.name if self.state else None
-
-    @property
     def data(self) -> dict[str, Any]:
         return dict(self.state.data) if self.state else {}
 
@@ -174,14 +170,9 @@ class State:
     on_text: TextHandler | None = None
     on_location: LocationHandler | None = None
     on_photo: PhotoHandler | None = None
-    # TODO(layout): removed once every conversation declares what its states accept.
-    on_input: Callable[[Context, Turn], "Step | None"] | None = None
-    takes_photos: bool = False
 
     def read(self, ctx: Context, turn: Turn) -> "Step | None":
         """This state's answer to something sent (not a button), or None: not understood."""
-        if self.on_input is not None:
-            return self.on_input(ctx, turn)
         if isinstance(turn, Text) and self.on_text is not None:
             return self.on_text(ctx, turn)
         if isinstance(turn, Location) and self.on_location is not None:
@@ -189,10 +180,6 @@ class State:
         if isinstance(turn, Photo) and self.on_photo is not None:
             return self.on_photo(ctx, turn)
         return None
-
-    @property
-    def reads_photos(self) -> bool:
-        return self.on_photo is not None or self.takes_photos
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from conversations.premium_review import PREMIUM_REVIEW
 from conversations.registration import REGISTRATION
 from conversations.registration import messages as registration_messages
 from conversations.registration import steps as registration_steps
-from conversations.registration.states import Reg
+from conversations.registration.states import RegistrationState
 from conversations.residence import RESIDENCE
 from conversations.staff import STAFF
 from conversations.support import SUPPORT
@@ -56,7 +56,7 @@ def respond(ctx: Context, turn: Turn | None) -> Step:
 
     `turn` is None for a message kind we do not read (a sticker, a video…).
     """
-    ctx.current = ROUTER.state(ctx.state_name)
+    ctx.current = ROUTER.state(ctx.state.name if ctx.state else None)
     step = _route(ctx, turn)
     save_state(ctx, step)
     return step
@@ -72,10 +72,10 @@ def _route(ctx: Context, turn: Turn | None) -> Step:
             return _stale(ctx)
         ctx.params = turn.params
         return _tap(ctx, postback)
-    if isinstance(turn, Photo) and not (ctx.current and ctx.current.reads_photos) \
+    if isinstance(turn, Photo) and not (ctx.current and ctx.current.on_photo) \
             and (card := support_steps.card_token_in(turn)):
         return support_steps.on_card_code(ctx, card)  # staff photographed a registration card
-    if isinstance(turn, Photo) and not (ctx.current and ctx.current.reads_photos):
+    if isinstance(turn, Photo) and not (ctx.current and ctx.current.on_photo):
         return checkin_steps.on_photo(ctx, turn)  # a photo is a QR code to read, anywhere
     if isinstance(turn, Text) and (command := ROUTER.command_for(turn.text)) \
             and _may_start(ctx, command):
@@ -149,7 +149,7 @@ def _idle(ctx: Context, turn: Turn) -> Step:
     """Nothing going on: a place name or a location starts a registration search."""
     if isinstance(turn, Location):
         ctx.restart()
-        return registration_steps.on_search(ctx, turn)
+        return registration_steps.on_search_location(ctx, turn)
     if isinstance(turn, Text) and (cell := _menu_cell_named(ctx, turn.text)):
         return _tap(ctx, unpack(cell.data))
     if isinstance(turn, Text):
@@ -159,8 +159,8 @@ def _idle(ctx: Context, turn: Turn) -> Step:
             return registration_steps.pick(ctx, found[0])
         if 0 < len(found) <= IDLE_SEARCH_LIMIT:
             ctx.restart()
-            return Step(registration_messages.candidates(found, 0, ctx.token), next=Reg.SEARCH,
-                        data={"query": turn.text[:100]})
+            return Step(registration_messages.candidates(found, 0, ctx.token),
+                        next=RegistrationState.SEARCH, data={"query": turn.text[:100]})
     return Step.staying(menu_messages.not_understood(None, menu_steps.next_actions(ctx)))
 
 

@@ -43,7 +43,7 @@ from conversations.router import respond
 
 log = logging.getLogger(__name__)
 
-#: Text is cut to this before we look at it (SPEC §5, huge text): above every step's own limit
+#: Text is cut to this before we look at it (Bad input, docs/rules.md): above every step's own limit
 #: (the longest, a broadcast's, is 2,000), so that a step still sees text too long for it and
 #: says so, rather than keeping the first part of it without a word.
 MAX_TEXT_READ = 5000
@@ -108,7 +108,7 @@ def _storable(value: object, length: int) -> bool:
 
 
 def _readable(text: str) -> str:
-    """Typed or tapped text as we read it: cut (SPEC §5, huge text), without NUL characters,
+    """Typed or tapped text as we read it: cut (Bad input, docs/rules.md), without NUL characters,
     which no LINE client sends and PostgreSQL cannot store."""
     return text[:MAX_TEXT_READ].replace("\x00", "")
 

@@ -19,17 +19,15 @@ import threading
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
-import click
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from flask import Flask, current_app
-from flask.cli import with_appcontext
-from sqlalchemy import select, text
+from flask import Flask
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from bot.services.activities import JST
+from bot.domain.calendar import JST
 from bot.store.db import Database, database
 from bot.store.models import ClockLease
 from jobs import JOBS, run_job
@@ -125,13 +123,6 @@ class ClockLock:
         self._lease_until = now + self.lease
         return True
 
-    def holder_now(self) -> str | None:
-        """Who holds the lease (SQLite), for the log; None on PostgreSQL or when free."""
-        if self.postgres:
-            return None
-        with self.db.transaction() as session:
-            return session.scalar(select(ClockLease.holder).where(ClockLease.name == LEASE_NAME))
-
 
 def daytime(now: datetime) -> bool:
     local = now.astimezone(JST).time()
@@ -211,14 +202,3 @@ class Clock:
         except Exception:
             # The next run resumes where this one stopped (per-item marks).
             log.exception("clock: job %s failed", name)
-
-
-@click.command("clock", help="Run the scheduled jobs (the `clock` process); one is active "
-                            "at a time, others wait.")
-@click.option("--heartbeat", type=click.FloatRange(1, 600), default=30, show_default=True,
-              help="Seconds between checks of the lock (a standby takes over within 3×).")
-@click.option("--no-catch-up", is_flag=True, help="Do not run every job once on becoming active.")
-@with_appcontext
-def clock_command(heartbeat: float, no_catch_up: bool) -> None:
-    Clock(current_app._get_current_object(), heartbeat=heartbeat,
-          catch_up=not no_catch_up).run_forever()

@@ -24,7 +24,8 @@ from bot.domain.premium import Judgement
 from bot.i18n import use_locale
 from bot.services import people, premium
 from bot.store.models import PremiumRequestPurpose, Registration
-from jobs import judging, notices
+from conversations.notices import premium as notices
+from jobs import judging
 from jobs.framework import JobRun, claim, marked, pages_read_ahead
 from jobs.judging import Judged
 from jobs.reminders import own_premium
@@ -89,8 +90,9 @@ def _apply(session: Session, job: JobRun, registration: Registration, judgement:
         reverted = premium.revert_to_basic(session, registration, job.now, NOT_RENEWED)
         fell_back = reverted.co_registration.entity if reverted.co_registration else None
     else:
-        premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL, judgement,
-                               job.now)
+        queued = premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL,
+                                        judgement, job.now)
+        notices.tell_reviewers(session, queued, job.now)
     if not person.following or person.line_user_id is None:
         return
     with use_locale(people.locale_of(person)):

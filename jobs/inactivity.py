@@ -17,7 +17,7 @@ from bot.config import ConfigurationError
 from bot.delivery import outbox
 from bot.domain import validity
 from bot.i18n import use_locale
-from bot.services import people, registrations
+from bot.services import people, registry
 from bot.store.models import Person, Registration, RegistrationKind, RegistrationStatus
 from conversations.keep_registration import messages
 from jobs.framework import JobRun, claim, lock_people, mark_time, pages
@@ -71,14 +71,14 @@ def _one(session: Session, job: JobRun, rules: validity.InactivityPolicy, person
     last = person.last_access_at or person.created_at
     reachable = person.following and person.line_user_id is not None
     prompted_at = mark_time(session, PROMPT, person.id, last)
-    basic = [r for r in registrations.active(session, person) if r.kind == RegistrationKind.BASIC]
+    basic = [r for r in registry.active(session, person) if r.kind == RegistrationKind.BASIC]
     if validity.lapse_due(last, prompted_at, reachable, job.now, rules):
         if not claim(session, LAPSE, person.id, last, LAPSED_REASON, job.now):
             return "already done"
         ended = []
         for registration in basic:
             if registration.status == RegistrationStatus.ACTIVE:  # a cascade may have ended it
-                result = registrations.end(session, registration, job.now, LAPSED_REASON)
+                result = registry.end(session, registration, job.now, LAPSED_REASON)
                 ended += [result.registration, *result.co_registrations_ended]
         if reachable:
             with use_locale(people.locale_of(person)):

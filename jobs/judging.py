@@ -5,16 +5,17 @@ check-ins counted in SQL over the 12 months before the registration's own expiry
 judgement at expiry sees), the entity's requirement and renewal mode, the identity and
 guardian consent, whether it is the home municipality, the R7 count. The decision itself is a
 few comparisons in Python (bot.domain.validity.renewal_holds), so judging a million
-registrations is one pass over plain rows in flat memory.
+registrations is one pass over plain rows in flat memory. It is bot.domain.premium.judge's
+decision, figure for figure (tests/test_jobs.py proves it): change one, change the other.
 
 A page is a keyset page (`id > :after … LIMIT n`) or, re-read under the people's locks, the
-page's IDs as one array parameter (`= ANY(:ids)`, bot.jobs.framework.one_of).
+page's IDs as one array parameter (`= ANY(:ids)`, jobs.framework.one_of).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -36,9 +37,9 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from bot.domain import premium as rules
 from bot.domain import validity
+from bot.domain.calendar import adult_born_by, today_in_japan
 from bot.domain.checkin import Progress
-from bot.identity.records import ADULT_AGE
-from bot.services.activities import JST
+from bot.services import registry
 from bot.store.db import UTCDateTime
 from bot.store.models import (
     Activity,
@@ -93,15 +94,6 @@ def _year_before_sqlite(element, compiler, **kw):
     year = f"printf('%04d', CAST(substr({m}, 1, 4) AS INTEGER) - 1)"
     return (f"(CASE WHEN substr({m}, 6, 5) = '02-29' THEN {year} || '-02-28' || substr({m}, 11)"
             f" ELSE {year} || substr({m}, 5) END)")
-
-
-def adult_born_by(today: date) -> date:
-    """The latest birth date of someone 18 or older on `today` (bot.identity.records.is_minor:
-    born later means a minor; born on 29 February, one turns a year older on 1 March)."""
-    try:
-        return today.replace(year=today.year - ADULT_AGE)
-    except ValueError:
-        return today.replace(year=today.year - ADULT_AGE, day=28)
 
 
 def _done(page):
@@ -162,20 +154,17 @@ def judged_query(page_query, now: datetime, postgresql: bool = False):
     query = (
         select(page.c.id, page.c.person_id, page.c.entity_id, until,
                Entity.renewal_mode, Entity.required_activities, Entity.participating,
-               # where the person lives: a verified address decides over a declaration
-               # (R9), as bot.registrations.home_code
-               and_(Entity.kind != EntityKind.PREFECTURE,
-                    func.coalesce(func.coalesce(IdentityVerification.address_entity_id,
-                                                Person.residence_entity_id)
-                                  == page.c.entity_id, false())).label("home"),
+               # where the person lives: a verified address decides over a declaration (R9)
+               registry.at_residence_sql(page.c.entity_id, registry.home_entity_id())
+               .label("home"),
                IdentityVerification.id.is_not(None).label("verified"),
                func.coalesce(IdentityVerification.birth_date
-                             > literal(adult_born_by(now.astimezone(JST).date())), false()
+                             > literal(adult_born_by(today_in_japan(now))), false()
                              ).label("minor"),
                GuardianConsent.id.is_not(None).label("consented"),
                func.coalesce(done.c.done, 0),
                # the exact count only where it could exceed the cap (rarely, if ever)
-               case((held_count > rules.CAP, _counted(page)), else_=held_count))
+               case((held_count > rules.MAX_PREMIUM_PLACES, _counted(page)), else_=held_count))
         .select_from(page)
         .join(Entity, Entity.id == page.c.entity_id)
         .join(Person, Person.id == page.c.person_id)
@@ -238,13 +227,11 @@ def judgement_of(session: Session, row: Judged) -> rules.Judgement:
     """`rules.judge` over the row's figures and the person's registrations: the explanation
     (and the record a review keeps) of a decision taken on the row. One item, for the items
     that change; the decision itself never waits for this."""
-    from bot.services import registrations
-
     entity = session.get(Entity, row.entity_id)
     person = session.get(Person, row.person_id)
     facts = row.facts
     identity = rules.Identity(facts.verified, facts.minor, facts.consented)
-    return rules.judge(registrations.target(entity),
-                       registrations.held(registrations.active(session, person)),
+    return rules.judge(registry.target(entity),
+                       registry.held(registry.active(session, person)),
                        Progress(facts.done, facts.required), identity,
                        entity.code if facts.home else None)

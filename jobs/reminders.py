@@ -17,7 +17,8 @@ from bot.domain import validity
 from bot.i18n import use_locale
 from bot.services import people
 from bot.store.models import Entity, Origin, Person, Registration, RegistrationKind, RegistrationStatus
-from jobs import judging, notices
+from conversations.notices import premium as notices
+from jobs import judging
 from jobs.framework import JobRun, claim, marked
 from jobs.judging import Judged
 

@@ -10,21 +10,21 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.delivery import broadcasts
-from bot.delivery.worker import Worker
 from bot.store.models import Broadcast, OutboxMessage, Person
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, image_event, make_staff, register_by_name
+from tests.factories import (
+    KAMIKATSU,
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    deliver,
+    image_event,
+    make_staff,
+    register_by_name,
+    staff_member,
+)
 
-KAMIKATSU = "363022"
 
-
-def deliver(app, now=None):
-    """What the worker process does: fan out due broadcasts, send the outbox."""
-    worker = Worker(app)
-    for _ in range(5):
-        worker.run_once(now)
-
-
-def resident(app, client, line, name, *, ties=(), home=None, town="神山"):
+def resident_with_ties(app, client, line, name, *, ties=(), home=None, town="神山"):
     chat = Chat(app, client, line, name)
     chat.follow()
     register_by_name(chat, town)
@@ -53,11 +53,9 @@ def compose(staff_chat, body="棚田の草刈りの参加者を募集します�
 
 def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, client, line, runner, join):
     join(KAMIYAMA, TOKUSHIMA)
-    people = [resident(app, client, line, name) for name in ("一", "二", "三")]
+    people = [resident_with_ties(app, client, line, name) for name in ("一", "二", "三")]
     people[2].unfollow()  # blocked: skipped
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat = staff_member(app, client, line, runner)
     compose(staff_chat)
     staff_chat.tap("登録者全員")
     assert "【神山町（徳島県）】\n棚田の草刈りの参加者を募集します。" in staff_chat.text()  # the preview
@@ -77,10 +75,8 @@ def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, cl
 def test_a_long_text_is_kept_whole_and_one_too_long_is_refused_in_words(app, client, line,
                                                                          runner, join, db):
     join(KAMIYAMA, TOKUSHIMA)
-    resident(app, client, line, "一")
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    resident_with_ties(app, client, line, "一")
+    staff_chat = staff_member(app, client, line, runner)
     staff_chat.say("お知らせを送る")
     staff_chat.say("草" * 2001)
     assert "本文が長すぎます（2001文字）" in staff_chat.text()
@@ -95,11 +91,9 @@ def test_a_long_text_is_kept_whole_and_one_too_long_is_refused_in_words(app, cli
 
 def test_a_segment_by_ties_and_by_home_prefecture(app, client, line, runner, join):
     join(KAMIYAMA)
-    born = resident(app, client, line, "出身", ties=["出身地"], home="札幌市")
-    visitor = resident(app, client, line, "観光", ties=["何度も訪れている"], home="千代田区")
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    born = resident_with_ties(app, client, line, "出身", ties=["出身地"], home="札幌市")
+    visitor = resident_with_ties(app, client, line, "観光", ties=["何度も訪れている"], home="千代田区")
+    staff_chat = staff_member(app, client, line, runner)
     compose(staff_chat, "出身の方へ")
     staff_chat.tap("つながりで絞る")
     staff_chat.tap("出身地")
@@ -118,10 +112,8 @@ def test_a_segment_by_ties_and_by_home_prefecture(app, client, line, runner, joi
 
 def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, client, line, runner, join, db):
     join(KAMIYAMA)
-    person = resident(app, client, line, "住民")
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    person = resident_with_ties(app, client, line, "住民")
+    staff_chat = staff_member(app, client, line, runner)
     compose(staff_chat, "明日のお知らせ")
     staff_chat.tap("登録者全員")
     staff_chat.tap("日時を指定")
@@ -149,10 +141,8 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(app, clie
 
 def test_a_picture_and_a_link_travel_with_the_text(app, client, line, runner, join):
     join(KAMIYAMA)
-    person = resident(app, client, line, "住民")
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    person = resident_with_ties(app, client, line, "住民")
+    staff_chat = staff_member(app, client, line, runner)
     staff_chat.say("お知らせを送る")
     staff_chat.say("秋祭りのお知らせ")
     buffer = io.BytesIO()
@@ -179,11 +169,9 @@ def test_a_media_address_that_cannot_be_ours_is_a_404(client, path):
 
 def test_a_prefecture_reaches_its_co_registrations(app, client, line, runner, join):
     join(KAMIYAMA, KAMIKATSU, TOKUSHIMA)
-    a = resident(app, client, line, "神山の人")
-    b = resident(app, client, line, "上勝の人", town="上勝")
-    staff_chat = Chat(app, client, line, "県職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, TOKUSHIMA)
+    a = resident_with_ties(app, client, line, "神山の人")
+    b = resident_with_ties(app, client, line, "上勝の人", town="上勝")
+    staff_chat = staff_member(app, client, line, runner, "県職員", TOKUSHIMA)
     compose(staff_chat, "県からのお知らせ")
     staff_chat.tap("登録者全員")
     assert "人数：2人" in staff_chat.text()
@@ -194,12 +182,8 @@ def test_a_prefecture_reaches_its_co_registrations(app, client, line, runner, jo
 
 def test_staff_of_another_entity_cannot_cancel_or_see(app, client, line, runner, join, db):
     join(KAMIYAMA, KAMIKATSU)
-    a_staff = Chat(app, client, line, "神山の職員")
-    a_staff.follow()
-    make_staff(runner, a_staff, KAMIYAMA)
-    b_staff = Chat(app, client, line, "上勝の職員")
-    b_staff.follow()
-    make_staff(runner, b_staff, KAMIKATSU)
+    staff_member(app, client, line, runner, "神山の職員", KAMIYAMA)
+    b_staff = staff_member(app, client, line, runner, "上勝の職員", KAMIKATSU)
     with db.transaction() as session:
         from bot.domain.audience import Audience
         from bot.services.entities import by_code
@@ -221,9 +205,9 @@ def test_staff_of_another_entity_cannot_cancel_or_see(app, client, line, runner,
 
 
 def test_fan_out_is_resumable_and_never_doubles(app, client, line, runner, join, db):
-    """Pages of recipients are queued with the cursor in one transaction (SPEC §6)."""
+    """Pages of recipients go in with the cursor in one transaction (Outgoing messages, docs/rules.md)."""
     join(KAMIYAMA)
-    people = [resident(app, client, line, f"住民{i}") for i in range(5)]
+    people = [resident_with_ties(app, client, line, f"住民{i}") for i in range(5)]
     with db.transaction() as session:
         from bot.domain.audience import Audience
         from bot.services.entities import by_code
@@ -254,10 +238,8 @@ def test_fan_out_is_resumable_and_never_doubles(app, client, line, runner, join,
 def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_counted(
         app, client, line, runner, join, db):
     join(KAMIYAMA)
-    people = [resident(app, client, line, name) for name in ("一", "二", "三")]
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    people = [resident_with_ties(app, client, line, name) for name in ("一", "二", "三")]
+    staff_chat = staff_member(app, client, line, runner)
     compose(staff_chat)
     staff_chat.tap("登録者全員")
     staff_chat.tap("今すぐ送る")
@@ -279,10 +261,8 @@ def test_a_wrong_step_in_the_composer_never_forces_starting_over(app, client, li
     """A bad link still offers 「なし」 (typed or tapped), a bad time the picker again, an
     audience of nobody a way back to the choice; typed button words act as the buttons."""
     join(KAMIYAMA)
-    born = resident(app, client, line, "出身", ties=["出身地"])
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    born = resident_with_ties(app, client, line, "出身", ties=["出身地"])
+    staff_chat = staff_member(app, client, line, runner)
     staff_chat.say("お知らせを送る")
     staff_chat.say("草刈りのお知らせ")
     staff_chat.say("http://example.com")
@@ -323,7 +303,7 @@ def test_the_sender_is_named_in_japanese_whatever_the_staffs_language(app, clien
     """One message goes to every recipient: its header is the place as the chat names it
     (with the prefecture, which tells 府中市 from 府中市), in Japanese."""
     join(KAMIYAMA)
-    person = resident(app, client, line, "住民")
+    person = resident_with_ties(app, client, line, "住民")
     staff_chat = Chat(app, client, line, "Staff", language="en")
     staff_chat.follow()
     make_staff(runner, staff_chat, KAMIYAMA)
@@ -335,3 +315,13 @@ def test_the_sender_is_named_in_japanese_whatever_the_staffs_language(app, clien
     staff_chat.tap("Send now")
     deliver(app)
     assert news_texts(line, person) == ["【神山町（徳島県）】\nRice terrace work day"]
+
+
+def test_news_being_composed_reads_back_from_what_the_previous_version_saved():
+    from bot.domain.audience import Audience
+    from conversations.broadcast.draft import BroadcastDraft
+
+    draft = BroadcastDraft.load({"entity": KAMIYAMA, "text": "本文", "link": "https://example.com",
+                                 "who": Audience(kinds=("basic",)).to_json()})
+    assert (draft.text, draft.link, draft.image, draft.ties) == ("本文", "https://example.com", None, [])
+    assert draft.audience == Audience(kinds=("basic",))

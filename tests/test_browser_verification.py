@@ -11,12 +11,11 @@ from sqlalchemy import select
 from bot.identity import records
 from bot.services import people
 from bot.store.models import GuardianConsent
-from tests.factories import actions_of
+from tests.factories import PIN, actions_of
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-PIN = "8067"
 
 try:
     from playwright.sync_api import sync_playwright

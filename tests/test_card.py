@@ -8,58 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from bot.codes import card_codes
 from bot.codes.qr import decode_qr, qr_png
-from bot.store.models import IdentityVerification, Person, Registration, RegistrationKind
-from tests.factories import KAMIYAMA, SAPPORO, TOKUSHIMA, Chat, image_event, make_staff
-
-PREMIUM_UNTIL = datetime(2099, 4, 30, 15, 0, tzinfo=UTC)  # 2099年5月1日 0:00 in Japan
-
-
-def person_of(session, chat) -> Person:
-    return session.scalars(select(Person).where(Person.line_user_id == chat.user_id)).one()
-
-
-def make_premium(db, chat, code: str, until: datetime = PREMIUM_UNTIL) -> None:
-    """Test setup: the premium helper's grant, written straight into the database."""
-    with db.transaction() as session:
-        person = person_of(session, chat)
-        registration = session.scalars(
-            select(Registration).join(Registration.entity)
-            .where(Registration.person_id == person.id, Registration.status == "active")
-            .where(Registration.entity.has(code=code))).one()
-        registration.kind = RegistrationKind.PREMIUM
-        registration.premium_since = until - timedelta(days=365)
-        registration.premium_until = until
-
-
-def verify(db, chat, name: str) -> None:
-    """Test setup: what the identity helper keeps after a My Number Card verification (R13)."""
-    now = datetime.now(UTC)
-    with db.transaction() as session:
-        person = person_of(session, chat)
-        session.add(IdentityVerification(
-            person_id=person.id, provider="sandbox", subject="pairwise-" + chat.user_id,
-            verified_at=now, name=name, consent_version="1", consented_at=now))
-
-
-def resident(app, client, line, join, name="花子"):
-    join(KAMIYAMA, TOKUSHIMA, SAPPORO)
-    chat = Chat(app, client, line, name=name)
-    chat.follow()
-    chat.say("神山")
-    chat.tap("登録する")
-    chat.say("キャンセル")  # the survey is optional
-    return chat
-
-
-def staff_chat(app, client, line, runner, code=KAMIYAMA, name="職員"):
-    chat = Chat(app, client, line, name=name)
-    chat.follow()
-    make_staff(runner, chat, code)
-    return chat
+from tests.factories import (
+    KAMIYAMA,
+    SAPPORO,
+    kamiyama_resident,
+    make_premium,
+    person_of,
+    photo,
+    staff_member,
+    verify,
+)
 
 
 def card_token(messages: list[dict]) -> str:
@@ -70,7 +31,7 @@ def card_token(messages: list[dict]) -> str:
 
 
 def test_card_lists_entities_kind_and_premium_validity(app, client, line, db, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     make_premium(db, chat, KAMIYAMA)
     chat.say("登録証")
     shown = chat.text()
@@ -84,14 +45,14 @@ def test_card_lists_entities_kind_and_premium_validity(app, client, line, db, jo
 
 
 def test_card_shows_the_verified_name(app, client, line, db, join):
-    chat = resident(app, client, line, join)
-    verify(db, chat, "山田花子")
+    chat = kamiyama_resident(app, client, line, join)
+    verify(db, chat)
     chat.say("登録証")
     assert "山田花子（本人確認済み）" in chat.text()
 
 
 def test_card_in_english(app, client, line, db, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     make_premium(db, chat, KAMIYAMA)
     chat.say("English")
     chat.say("Card")
@@ -110,7 +71,7 @@ def test_card_without_registrations_offers_to_register(chat):
 
 
 def test_the_refresh_button_shows_the_card_with_a_valid_code(app, client, line, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     chat.say("登録証")
     chat.tap("QRコードを更新")
     code = card_codes.read(card_token(chat.last), app.config["SECRET_KEY"], datetime.now(UTC))
@@ -118,7 +79,7 @@ def test_the_refresh_button_shows_the_card_with_a_valid_code(app, client, line, 
 
 
 def test_the_qr_image_holds_the_line_link_with_the_card_check_text(app, client, line, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     chat.say("登録証")
     token = card_token(chat.last)
     response = client.get(f"/card/{token}.png")
@@ -185,12 +146,12 @@ def test_card_check_text_is_found_in_typed_text_and_links():
 
 def test_staff_of_the_entity_see_name_entity_kind_and_validity(app, client, line, db, join,
                                                                 runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     make_premium(db, chat, KAMIYAMA)
-    verify(db, chat, "山田花子")
+    verify(db, chat)
     chat.say("登録証")
     token = card_token(chat.last)
-    counter = staff_chat(app, client, line, runner)
+    counter = staff_member(app, client, line, runner)
     counter.say(card_codes.text_for(token))
     shown = counter.text()
     assert "登録を確認しました" in shown
@@ -202,10 +163,10 @@ def test_staff_of_the_entity_see_name_entity_kind_and_validity(app, client, line
 
 
 def test_unverified_holder_is_named_by_the_line_name_and_marked(app, client, line, join, runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     chat.say("登録証")
     token = card_token(chat.last)
-    counter = staff_chat(app, client, line, runner)
+    counter = staff_member(app, client, line, runner)
     counter.say(card_codes.text_for(token))
     assert "名前：花子（LINEの表示名です。本人確認前" in counter.text()
     assert "種類：ベーシック登録" in counter.text()
@@ -214,32 +175,32 @@ def test_unverified_holder_is_named_by_the_line_name_and_marked(app, client, lin
 
 def test_staff_elsewhere_learn_only_that_the_person_is_not_registered_there(app, client, line,
                                                                             join, runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     chat.say("登録証")
     token = card_token(chat.last)
-    counter = staff_chat(app, client, line, runner, code=SAPPORO)
+    counter = staff_member(app, client, line, runner, code=SAPPORO)
     counter.say(card_codes.text_for(token))
     assert "この方は札幌市（北海道）には登録されていません" in counter.text()
     assert "花子" not in counter.text() and "神山" not in counter.text()
 
 
 def test_an_ended_registration_is_not_confirmed(app, client, line, join, runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     chat.say("登録証")
     token = card_token(chat.last)
     chat.say("登録状況")
     chat.tap("登録をやめる")
     chat.tap("登録をやめる")
-    counter = staff_chat(app, client, line, runner)
+    counter = staff_member(app, client, line, runner)
     counter.say(card_codes.text_for(token))
     assert "登録されていません" in counter.text()
 
 
 def test_expired_and_forged_codes_are_refused_in_plain_words(app, client, line, db, join, runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     with db.transaction() as session:
         person_id = person_of(session, chat).id
-    counter = staff_chat(app, client, line, runner)
+    counter = staff_member(app, client, line, runner)
     old, _code = card_codes.issue(person_id, datetime.now(UTC) - timedelta(minutes=11),
                                   app.config["SECRET_KEY"])
     counter.say(card_codes.text_for(old))
@@ -252,30 +213,24 @@ def test_expired_and_forged_codes_are_refused_in_plain_words(app, client, line, 
 
 
 def test_a_resident_sending_a_card_code_gets_a_polite_explanation(app, client, line, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     chat.say("登録証")
     token = card_token(chat.last)
-    other = resident(app, client, line, lambda *codes: None, name="次郎")
+    other = kamiyama_resident(app, client, line, lambda *codes: None, name="次郎")
     other.say(card_codes.text_for(token))
     assert "窓口で職員が読み取って" in other.text()
     assert "花子" not in other.text()
 
 
-def photo(chat, line, data: bytes):
-    message_id = str(910000000000000000 + len(line.deliveries()) + len(data) % 1000)
-    line.add_content(message_id, data, "image/jpeg")
-    return chat._send(image_event(chat.user_id, message_id=message_id, reply_token=chat.token()))
-
-
 def test_staff_can_send_a_photo_of_the_card(app, client, line, db, join, runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     make_premium(db, chat, KAMIYAMA)
     chat.say("登録証")
     token = card_token(chat.last)
     picture = Image.open(io.BytesIO(qr_png(card_codes.line_link(token, "@furusato-demo"))))
     buffer = io.BytesIO()
     picture.convert("RGB").save(buffer, "JPEG", quality=80)
-    counter = staff_chat(app, client, line, runner)
+    counter = staff_member(app, client, line, runner)
     photo(counter, line, buffer.getvalue())
     assert "登録を確認しました" in counter.text()
     assert "種類：プレミアム登録" in counter.text()

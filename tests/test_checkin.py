@@ -20,39 +20,32 @@ from tests.factories import (
     KAMIYAMA,
     TOKUSHIMA,
     Chat,
-    image_event,
-    make_staff,
+    count,
     open_activity,
+    photo,
     register_by_name,
+    registered,
     signature,
+    staff_member,
     text_event,
     webhook_body,
 )
 
 
-def check_ins(db) -> int:
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(CheckIn))
-
-
-def registered(chat, join):
-    join(KAMIYAMA, TOKUSHIMA)
-    register_by_name(chat, "神山")
-    chat.say("キャンセル")
-
-
 def test_r12_the_pre_typed_text_checks_in_and_shows_progress(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _activity, _session, token = open_activity(app, KAMIYAMA, "棚田の草刈り")
     chat.say(checkin_codes.text_for(token))
     assert "「棚田の草刈り」" in chat.text() and "参加を受け付けました" in chat.text()
     assert "神山町（徳島県）の指定活動への参加（過去12か月）：1回／3回" in chat.text()
     assert "あと2回" in chat.text()
-    assert check_ins(db) == 1
+    assert count(db, CheckIn) == 1
 
 
 def test_r4_the_third_designated_activity_tells_about_premium(app, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     for number in range(3):
         _a, _s, token = open_activity(app, KAMIYAMA, f"活動{number}")
         chat.say(checkin_codes.text_for(token))
@@ -64,19 +57,21 @@ def test_r4_the_third_designated_activity_tells_about_premium(app, chat, join):
 
 
 def test_an_activity_that_is_not_designated_does_not_count(app, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA, "交流会", designated=False)
     chat.say(checkin_codes.text_for(token))
     assert "0回／3回" in chat.text() and "数えられない活動" in chat.text()
 
 
 def test_r12_scanning_twice_is_one_check_in(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA)
     chat.say(checkin_codes.text_for(token))
     chat.say(checkin_codes.text_for(token))
     assert "すでに受付済みです" in chat.text() and "1回／3回" in chat.text()
-    assert check_ins(db) == 1
+    assert count(db, CheckIn) == 1
 
 
 def test_someone_not_registered_is_offered_registration_then_checked_in(app, chat, db, join):
@@ -88,7 +83,7 @@ def test_someone_not_registered_is_offered_registration_then_checked_in(app, cha
     text = chat.text()
     assert "神山町（徳島県）にベーシック登録しました" in text and "徳島県にも同時に登録しました" in text
     assert "参加を受け付けました" in text
-    assert check_ins(db) == 1
+    assert count(db, CheckIn) == 1
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Registration)) == 2
 
@@ -99,43 +94,47 @@ def test_declining_registration_records_nothing(app, chat, db, join):
     chat.say(checkin_codes.text_for(token))
     chat.tap("やめる")
     assert "チェックインはしませんでした" in chat.text()
-    assert check_ins(db) == 0
+    assert count(db, CheckIn) == 0
 
 
 def test_r12_a_tampered_code_is_refused(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA)
     payload, signature_part = token.split(".")
     tampered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature_part
     chat.say(checkin_codes.text_for(tampered))
     assert "正しいチェックイン用のコードではありません" in chat.text()
-    assert check_ins(db) == 0
+    assert count(db, CheckIn) == 0
 
 
 def test_r12_a_code_from_somewhere_else_is_refused(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, session_id, _token = open_activity(app, KAMIYAMA)
     now = datetime.now(UTC)
     foreign = checkin_codes.sign(Code(KAMIYAMA, session_id, now - timedelta(hours=1),
                                       now + timedelta(hours=1)), "another-deployments-secret")
     chat.say(checkin_codes.text_for(foreign))
     assert "正しいチェックイン用のコードではありません" in chat.text()
-    assert check_ins(db) == 0
+    assert count(db, CheckIn) == 0
 
 
 def test_r12_expired_and_not_yet_open_codes_are_refused_with_the_times(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, past = open_activity(app, KAMIYAMA, "昨日の活動", starts_in_minutes=-60 * 26)
     chat.say(checkin_codes.text_for(past))
     assert "「昨日の活動」の受付は終わりました（受付は" in chat.text()
     _a, _s, future = open_activity(app, KAMIYAMA, "来週の活動", starts_in_minutes=60 * 24 * 7)
     chat.say(checkin_codes.text_for(future))
     assert "「来週の活動」の受付はまだ始まっていません（受付開始：" in chat.text()
-    assert check_ins(db) == 0
+    assert count(db, CheckIn) == 0
 
 
 def test_r12_a_cancelled_or_closed_activity_refuses(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     activity_id, _s, token = open_activity(app, KAMIYAMA, "雨天中止")
     with db.transaction() as session:
         session.get(Activity, activity_id).status = "cancelled"
@@ -146,11 +145,12 @@ def test_r12_a_cancelled_or_closed_activity_refuses(app, chat, db, join):
         session.get(Activity, activity_id).status = "closed"
     chat.say(checkin_codes.text_for(token))
     assert "締め切られました" in chat.text()
-    assert check_ins(db) == 0
+    assert count(db, CheckIn) == 0
 
 
 def test_r12_a_rotating_code_is_refused_once_it_is_old(app, chat, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, session_id, current = open_activity(app, KAMIYAMA, "会場表示", rotate_seconds=30)
     with db.transaction() as session:
         from bot.store.models import ActivitySession
@@ -162,12 +162,6 @@ def test_r12_a_rotating_code_is_refused_once_it_is_old(app, chat, db, join):
     assert "参加を受け付けました" in chat.text()
 
 
-def photo(chat, line, data: bytes, content_type="image/jpeg"):
-    message_id = str(900000000000000000 + len(line.deliveries()) + len(data) % 1000)
-    line.add_content(message_id, data, content_type)
-    return chat._send(image_event(chat.user_id, message_id=message_id, reply_token=chat.token()))
-
-
 def jpeg(image: Image.Image, quality=60) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, "JPEG", quality=quality)
@@ -175,13 +169,14 @@ def jpeg(image: Image.Image, quality=60) -> bytes:
 
 
 def test_r12_a_photo_of_the_qr_code_checks_in(app, chat, line, db, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA, "写真で受付")
     link = checkin_codes.line_link(token, app.config["LINE_BOT_BASIC_ID"])
     picture = Image.open(io.BytesIO(qr_png(link))).rotate(20, expand=True, fillcolor="white")
     photo(chat, line, jpeg(picture))
     assert "「写真で受付」" in chat.text() and "参加を受け付けました" in chat.text()
-    assert check_ins(db) == 1
+    assert count(db, CheckIn) == 1
 
 
 def test_a_photo_without_a_code_or_not_an_image_is_answered(chat, line, db):
@@ -195,7 +190,8 @@ def test_a_photo_without_a_code_or_not_an_image_is_answered(chat, line, db):
 
 
 def test_my_activities_lists_what_was_done(app, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA, "棚田の草刈り")
     chat.say(checkin_codes.text_for(token))
     chat.say("活動履歴")
@@ -204,7 +200,8 @@ def test_my_activities_lists_what_was_done(app, chat, join):
 
 
 def test_my_activities_in_english_marks_items_as_english_does(app, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA, "Weeding", designated=False)
     chat.say(checkin_codes.text_for(token))
     chat.say("English")
@@ -215,7 +212,8 @@ def test_my_activities_in_english_marks_items_as_english_does(app, chat, join):
 
 def test_concurrent_identical_scans_make_one_check_in_and_one_success_message(app, chat, line, db, join):
     """R12 under concurrency: 20 scans of the same code at once (proven on PostgreSQL in CI)."""
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     _a, _s, token = open_activity(app, KAMIYAMA, "同時受付")
     seen = len(line.deliveries(chat.user_id))
     bodies = [webhook_body(text_event(checkin_codes.text_for(token), chat.user_id,
@@ -239,7 +237,7 @@ def test_concurrent_identical_scans_make_one_check_in_and_one_success_message(ap
     for thread in threads:
         thread.join(60)
     assert statuses == [200] * 20
-    assert check_ins(db) == 1
+    assert count(db, CheckIn) == 1
     replies = [" ".join(m.get("text", "") for m in d.messages)
                for d in line.deliveries(chat.user_id)[seen:]]
     assert len(replies) == 20
@@ -249,9 +247,7 @@ def test_concurrent_identical_scans_make_one_check_in_and_one_success_message(ap
 
 def test_staff_figures_exclude_own_residents_and_count_standing(app, client, line, runner, join, db):
     join(KAMIYAMA, TOKUSHIMA)
-    staff_chat = Chat(app, client, line, "職員")
-    staff_chat.follow()
-    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat = staff_member(app, client, line, runner)
     people = []
     for name in ("一郎", "二郎", "三郎"):
         person = Chat(app, client, line, name)

@@ -1,7 +1,8 @@
-"""One active clock, and jobs that act once per item whatever runs them (issue #6, SPEC §6).
+"""One active clock, and jobs that act once per item whatever runs them (issue #6).
 
-The concurrency tests need PostgreSQL's row locks (TEST_DATABASE_URL); the lock tests run on
-both databases (an advisory lock on PostgreSQL, a lease row on SQLite).
+What they prove is "Jobs and scale" in docs/rules.md. The concurrency tests need PostgreSQL's
+row locks (TEST_DATABASE_URL); the lock tests run on both databases (an advisory lock on
+PostgreSQL, a lease row on SQLite).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,9 @@ from bot.services import entities
 from bot.store.models import JobMark, OutboxMessage, Person, Registration
 from jobs import run_job
 from jobs.clock import ClockLock
+from tests.factories import now
 
 PEOPLE = 60
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def premium_people(db, count: int = PEOPLE, expires_in: timedelta = timedelta(days=20)) -> list[int]:

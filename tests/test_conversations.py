@@ -12,20 +12,16 @@ from bot.codes.checkin_codes import text_for
 from bot.domain import monitor_surveys as rules
 from bot.domain.audience import Audience
 from bot.services import entities, monitor_surveys
+from conversations.checkin.states import CheckInState
 from conversations.monitor.states import StartAnswering
+from conversations.my_registrations.states import MyRegistrationsState
 from conversations.postback import MAX_DATA_LENGTH, pack, unpack
-from conversations.registration.states import PickEntity, Reg
+from conversations.premium.states import PremiumState
+from conversations.premium_review.states import ReviewState
+from conversations.registration.states import PickEntity, RegistrationState
+from conversations.residence.states import ResidenceState
 from conversations.router import ROUTER
-from tests.factories import (
-    KAMIYAMA,
-    TOKUSHIMA,
-    Chat,
-    actions_of,
-    held,
-    make_staff,
-    open_activity,
-)
-from tests.test_premium import verify
+from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, actions_of, held, make_staff, open_activity, verify
 
 # How to reach each state of every conversation from a fresh chat.
 PATHS = {
@@ -114,8 +110,10 @@ def test_every_state_has_a_way_to_reach_it_in_these_tests():
     assert set(PATHS) == set(ROUTER.states)
 
 
-def test_every_state_of_a_step_is_in_the_table():
-    assert {state.value for state in Reg} <= set(ROUTER.states)
+@pytest.mark.parametrize("states", [RegistrationState, ResidenceState, CheckInState,
+                                    MyRegistrationsState, PremiumState, ReviewState])
+def test_every_state_of_a_step_is_in_the_table(states):
+    assert {state.value for state in states} <= set(ROUTER.states)
 
 
 def open_survey(app, code: str) -> int:

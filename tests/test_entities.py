@@ -1,4 +1,4 @@
-"""The shipped list of entities, loading it, and finding places (SPEC §2)."""
+"""The shipped list of entities, loading it, and finding places (Entities, docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -15,9 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.identity import confirmation
 from bot.store.models import IdentityVerification, VerificationAttempt, VerificationTicket
 from cli import walkthrough
-from tests.factories import Chat
-from tests.test_identity_flow import heard, person_of, verification_uri
-from tests.test_identity_other_browser import typed_text
+from tests.factories import Chat, heard, identity_rows, typed_text, verification_uri
 
 
 def attempts(db) -> list[VerificationAttempt]:
@@ -54,7 +52,7 @@ def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line
     assert page.status == 200 and page.outcome == "confirm_in_chat"
     assert "LINEの「花子」さんのトーク" in page.text
     assert "ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください" in page.text
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
     [attempt] = attempts(db)
     assert attempt.browser_binding and len(attempt.browser_binding) == 64
     assert attempt.outcome == "awaiting_chat" and attempt.code_verifier is None
@@ -63,7 +61,7 @@ def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line
     for k in range(1, 6):  # the attacker guesses; never the victim's code
         chat.say(f"本人確認コード {(int(real) + k) % 10 ** 6:06d}")
     assert "今回の本人確認は取り消し" in chat.text()
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
     assert attempts(db)[0].pending_result is None
 
 
@@ -107,7 +105,7 @@ def test_a_guardian_finishing_in_another_browser_is_told_to_ask_the_child(app, c
     assert page.status == 403 and page.outcome == "unbound_guardian"
     assert "お子さまに、新しいリンクを送ってもらってください" in page.text
     assert "「本人確認」と送" not in page.text
-    assert person_of(db, chat)[2] is None
+    assert identity_rows(db, chat)[2] is None
 
 
 def test_the_liff_page_binds_its_browser_too(app, line, chat, db):

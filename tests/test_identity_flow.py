@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import line
-from bot.delivery.worker import Worker
 from bot.i18n import _, use_locale
 from bot.identity import handoff, records
 from bot.identity.address import municipality_for
@@ -25,32 +24,20 @@ from bot.store.models import (
     VerificationPurpose,
 )
 from cli import walkthrough
-from tests.factories import FUCHU_TOKYO, KAMIYAMA, TOKUSHIMA, Chat, actions_of, held, register_by_name
+from tests.factories import (
+    FUCHU_TOKYO,
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    actions_of,
+    heard,
+    held,
+    identity_rows,
+    register_by_name,
+    verification_uri,
+)
 
 LIFF_ID = "1234567890-identity"
-
-
-def verification_uri(chat) -> str:
-    chat.say("本人確認")
-    uris = [a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri"]
-    assert uris, chat.text()
-    return uris[0]
-
-
-def heard(app, chat) -> str:
-    """Send the outbox, then what the person's chat received from it."""
-    Worker(app).run_once()
-    deliveries = chat.line.deliveries(chat.user_id)[chat.seen:]
-    chat.seen += len(deliveries)
-    chat.last = [m for d in deliveries for m in d.messages]
-    return chat.text()
-
-
-def person_of(db, chat):
-    with db.transaction() as session:
-        person = people.find(session, chat.user_id)
-        residence = person.residence.code if person.residence else None
-        return residence, records.verification_of(session, person), records.consent_of(session, person)
 
 
 def status_of(db, chat):
@@ -78,7 +65,7 @@ def test_an_adult_verifies_and_the_chat_offers_premium_next(app, chat, db):
     [premium] = [a for m in chat.last for a in actions_of(m)]
     assert (premium["type"], premium["text"]) == ("message", "プレミアム登録")
 
-    residence, verification, _ = person_of(db, chat)
+    residence, verification, _ = identity_rows(db, chat)
     assert (verification.name, verification.birth_date) == ("山田 太郎", date(1990, 4, 1))
     assert verification.provider == "sandbox" and verification.consent_version
     assert residence == KAMIYAMA  # R9: the verified address replaces the declaration
@@ -109,10 +96,10 @@ def test_an_english_speaker_reads_everything_in_english(app, client, line):
 
 def test_a_renewed_card_updates_the_same_row(app, chat, db):
     walkthrough.verify(verification_uri(chat), "adult")
-    _, first, _ = person_of(db, chat)
+    _, first, _ = identity_rows(db, chat)
     page = walkthrough.verify(verification_uri(chat), "renewed_card")
     assert page.outcome == "verified"
-    _, second, _ = person_of(db, chat)
+    _, second, _ = identity_rows(db, chat)
     assert (second.id, second.subject) == (first.id, first.subject)
     assert second.verified_at > first.verified_at
 
@@ -128,7 +115,7 @@ def test_a_card_already_linked_to_another_account_is_refused(app, client, line, 
     assert "別のLINEアカウントで本人確認に使われているため" in told
     assert "お心当たりがない場合は、登録先の自治体にお問い合わせください" in told  # a next step
     assert "ヘルプ" in taro.labels()
-    _, verification, _ = person_of(db, taro)
+    _, verification, _ = identity_rows(db, taro)
     assert verification is None
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(IdentityVerification)) == 1
@@ -140,7 +127,7 @@ def test_two_demo_testers_choosing_the_same_persona_hold_two_cards(app, client, 
     taro.follow()
     assert walkthrough.verify(verification_uri(taro), "adult").outcome == "verified"
     assert walkthrough.verify(verification_uri(taro), "renewed_card").outcome == "verified"
-    subjects = {person_of(db, someone)[1].subject for someone in (chat, taro)}
+    subjects = {identity_rows(db, someone)[1].subject for someone in (chat, taro)}
     assert len(subjects) == 2
 
 
@@ -162,7 +149,7 @@ def test_a_provider_error_is_explained(app, chat, db):
     assert page.outcome == "provider_error"
     assert "デジタル認証アプリとのやりとりで問題が起きました" in page.text
     assert "本人確認ができませんでした" in heard(app, chat)
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
 
 
 def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db):
@@ -177,9 +164,9 @@ def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db
     assert share.startswith("https://line.me/R/share?text=")  # LINE's own share screen
     assert quote(guardian_link, safe="") in share
     assert status_of(db, chat).minor and not status_of(db, chat).guardian_consented
-    _, verification, _ = person_of(db, chat)
+    _, verification, _ = identity_rows(db, chat)
     assert verification.address_entity_id is not None
-    assert person_of(db, chat)[0] == FUCHU_TOKYO
+    assert identity_rows(db, chat)[0] == FUCHU_TOKYO
 
     consent = walkthrough.Browser().get(guardian_link)
     assert "鈴木 さくらさんは18歳未満のため" in consent.text
@@ -188,7 +175,7 @@ def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db
     assert "保護者の方の同意が届きました" in heard(app, chat)
     assert [a["text"] for m in chat.last for a in actions_of(m)] == ["プレミアム登録"]
 
-    _, verification, consent_row = person_of(db, chat)
+    _, verification, consent_row = identity_rows(db, chat)
     assert consent_row.relationship_to_minor == "parent"
     assert consent_row.subject != verification.subject
     status = status_of(db, chat)
@@ -206,7 +193,7 @@ def test_the_guardian_must_be_another_adult(app, chat, db, persona, outcome, tex
     [link] = walkthrough.links_in(heard(app, chat))
     page = walkthrough.consent_as_guardian(link, persona, "その他")
     assert page.outcome == outcome and text in page.text
-    assert person_of(db, chat)[2] is None
+    assert identity_rows(db, chat)[2] is None
     assert heard(app, chat) == ""  # the minor hears only of a consent
     assert walkthrough.try_again(page, "parent").outcome == "guardian_consented"
 
@@ -222,7 +209,7 @@ def test_the_guardian_must_state_the_relationship_and_consent(app, chat, db):
     assert refused.status == 400 and "同意のチェックを入れてください" in refused.text
     assert walkthrough.consent_as_guardian(link, "parent", "未成年後見人").outcome \
         == "guardian_consented"
-    assert person_of(db, chat)[2].relationship_to_minor == "legal_guardian"
+    assert identity_rows(db, chat)[2].relationship_to_minor == "legal_guardian"
 
 
 def test_the_guardians_page_says_what_is_missing_in_the_minors_language(app, chat):
@@ -246,10 +233,10 @@ def test_the_command_gives_a_minor_a_fresh_guardian_link(app, chat):
 # Links and tickets ------------------------------------------------------------------------------
 
 def ticket_link(app, db, chat, issued_at):
-    with app.test_request_context(), db.transaction() as session:
+    with db.transaction() as session:
         signed = handoff.issue(session, people.find(session, chat.user_id),
-                               VerificationPurpose.SELF, issued_at)
-        return handoff.ticket_url(signed)
+                               VerificationPurpose.SELF, issued_at, app.config)
+        return handoff.ticket_url(app.config, signed)
 
 
 def test_an_expired_link_is_a_polite_410(app, client, chat, db):
@@ -272,10 +259,10 @@ def test_a_used_link_is_a_polite_410(app, client, chat):
 
 
 def guardian_ticket_link(app, db, chat, issued_at):
-    with app.test_request_context(), db.transaction() as session:
+    with db.transaction() as session:
         signed = handoff.issue(session, people.find(session, chat.user_id),
-                               VerificationPurpose.GUARDIAN, issued_at)
-        return handoff.ticket_url(signed, VerificationPurpose.GUARDIAN)
+                               VerificationPurpose.GUARDIAN, issued_at, app.config)
+        return handoff.ticket_url(app.config, signed, VerificationPurpose.GUARDIAN)
 
 
 def test_a_guardian_with_a_used_or_expired_link_is_sent_to_the_child(app, client, chat, db):
@@ -339,7 +326,7 @@ def test_an_attempt_left_too_long_expires(app, client, chat, db):
         attempt.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     page = walkthrough.sign_in(browser, picker, "adult")
     assert page.status == 410 and "この手続きは期限切れです" in page.text
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
 
 
 # LIFF ------------------------------------------------------------------------------------------
@@ -368,7 +355,7 @@ def test_the_liff_page_verifies_the_person_line_says_it_is(liff, client, line, c
     location = json.loads(response.text)["location"]
     page = walkthrough.sign_in(browser, browser.get(location), "adult")
     assert page.outcome == "verified"
-    assert person_of(db, chat)[1].name == "山田 太郎"
+    assert identity_rows(db, chat)[1].name == "山田 太郎"
 
 
 @pytest.mark.parametrize("body, status", [({"idToken": "a.b.c"}, 401), ({}, 400), (None, 400)])
@@ -427,12 +414,6 @@ def test_an_address_finds_its_municipality(db, address, code):
         assert (found.code if found else None) == code
 
 
-def test_birth_dates_make_minors_under_18(app):
-    assert records.is_minor(date(2008, 6, 2), date(2026, 6, 1))
-    assert not records.is_minor(date(2008, 6, 1), date(2026, 6, 1))
-    assert not records.is_minor(None, date(2026, 6, 1))
-
-
 def test_guardian_consents_are_unique_per_minor(app, chat, db):
     walkthrough.verify(verification_uri(chat), "age17")
     [link] = walkthrough.links_in(heard(app, chat))
@@ -462,7 +443,7 @@ def test_verifying_into_a_home_held_as_premium_says_it_cannot_be_renewed(app, ch
     page = walkthrough.verify(verification_uri(chat), "adult")
     assert page.outcome == "verified" and notice in page.text
     assert notice in heard(app, chat)
-    assert person_of(db, chat)[0] == KAMIYAMA
+    assert identity_rows(db, chat)[0] == KAMIYAMA
     assert held(db, chat)[KAMIYAMA][0] == "premium"  # nothing changes before it expires
 
 

@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select, update
 
 from bot.identity import confirmation
-from bot.services import people, registrations
+from bot.services import people, registry
 from bot.store.models import VerificationAttempt
 from cli import walkthrough
 from jobs import run_job
-from tests.factories import KAMIYAMA, Chat, actions_of
-from tests.test_identity_flow import heard, person_of, verification_uri
+from tests.factories import KAMIYAMA, Chat, actions_of, heard, identity_rows, typed_text, verification_uri
 
 
 def finish_elsewhere(chat, persona: str = "adult") -> walkthrough.Page:
     """Consent in LINE's in-app browser; the provider sends the phone's default browser back."""
     return walkthrough.verify(verification_uri(chat), persona, elsewhere=True)
-
-
-def typed_text(page: walkthrough.Page) -> str:
-    """What the page's button types in the chat (https://line.me/R/oaMessage/{id}/?{text})."""
-    [link] = [link for link in page.links if "/oaMessage/" in link]
-    return unquote(urlsplit(link).query)
 
 
 def the_attempt(db) -> VerificationAttempt:
@@ -45,7 +37,7 @@ def test_the_code_sent_in_the_chat_records_the_verification(app, chat, db):
     assert typed == f"本人確認コード {code}" and confirmation.shown(code) in page.text
 
     # Nothing is recorded yet; what waits is what R13 keeps, never the address or the code.
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
     attempt = the_attempt(db)
     assert attempt.outcome == "awaiting_chat" and attempt.code_verifier is None
     assert set(attempt.pending_result) == {"provider", "subject", "assurance_level", "name",
@@ -57,7 +49,7 @@ def test_the_code_sent_in_the_chat_records_the_verification(app, chat, db):
     chat.say(typed)
     assert "マイナンバーカードで本人確認ができました" in chat.text()
     assert "お住まいを神山町（徳島県）として登録しました" in chat.text()
-    residence, verification, _ = person_of(db, chat)
+    residence, verification, _ = identity_rows(db, chat)
     assert verification.name == "山田 太郎" and residence == KAMIYAMA
     attempt = the_attempt(db)
     assert (attempt.outcome, attempt.pending_result, attempt.confirmation_digest) == \
@@ -93,7 +85,7 @@ def test_wrong_codes_are_counted_and_the_fifth_drops_what_was_held(app, chat, db
     assert "コードを待っている本人確認はありません" in chat.text()
     attempt = the_attempt(db)
     assert (attempt.outcome, attempt.pending_result) == ("wrong_code", None)
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
 
 
 def test_the_code_in_another_persons_chat_records_nothing(app, client, line, chat, db):
@@ -104,7 +96,7 @@ def test_the_code_in_another_persons_chat_records_nothing(app, client, line, cha
     victim.follow()
     victim.say(typed)
     assert "コードを待っている本人確認はありません" in victim.text()
-    assert the_attempt(db).outcome == "awaiting_chat" and person_of(db, victim)[1] is None
+    assert the_attempt(db).outcome == "awaiting_chat" and identity_rows(db, victim)[1] is None
 
 
 def test_after_ten_minutes_the_code_is_refused_and_the_clean_up_drops_what_waited(app, chat, db):
@@ -115,7 +107,7 @@ def test_after_ten_minutes_the_code_is_refused_and_the_clean_up_drops_what_waite
     chat.say(typed)
     assert "有効期限が過ぎたため、確認した内容は破棄しました" in chat.text()
     assert (the_attempt(db).outcome, the_attempt(db).pending_result) == ("expired", None)
-    assert person_of(db, chat)[1] is None
+    assert identity_rows(db, chat)[1] is None
 
     # Nobody sends the code: the hourly clean-up drops it once its time is over.
     with db.transaction() as session:
@@ -161,7 +153,7 @@ def test_an_english_speaker_is_told_in_english_and_the_english_code_text_works(
         chat.say(f"Verification code {wrong}")
     assert "(1 try left)" in chat.text()
     chat.say(typed)
-    assert "verified" in chat.text().lower() and person_of(db, chat)[1] is not None
+    assert "verified" in chat.text().lower() and identity_rows(db, chat)[1] is not None
 
 
 def test_the_code_page_reloaded_says_to_send_the_code_and_shows_it_no_more(app, chat, db):
@@ -192,7 +184,7 @@ def test_a_newer_verification_drops_an_older_code(app, chat, db):
     assert walkthrough.verify(verification_uri(chat), "age17").outcome == "needs_guardian"
     chat.say(old_code)
     assert "コードを待っている本人確認はありません" in chat.text()
-    assert person_of(db, chat)[1].birth_date.year != 1990  # still the newer card's
+    assert identity_rows(db, chat)[1].birth_date.year != 1990  # still the newer card's
 
     first = typed_text(finish_elsewhere(chat))
     second = typed_text(finish_elsewhere(chat))  # a second page: only its code counts
@@ -205,7 +197,7 @@ def test_a_newer_verification_drops_an_older_code(app, chat, db):
 def test_deleting_ones_data_takes_what_waits_with_it(app, chat, db):
     typed = typed_text(finish_elsewhere(chat))
     with db.transaction() as session:
-        registrations.delete_person_data(session, people.find(session, chat.user_id),
+        registry.delete_person_data(session, people.find(session, chat.user_id),
                                          datetime.now(UTC))
     with db.transaction() as session:
         assert session.scalars(select(VerificationAttempt)).all() == []
@@ -235,4 +227,4 @@ def test_from_the_liff_page_inside_line_the_default_browser_finishes_by_the_code
     page = walkthrough.sign_in(default, default.get(json.loads(begun.text)["location"]), "adult")
     assert page.outcome == "confirm_in_chat"
     chat.say(typed_text(page))
-    assert person_of(db, chat)[1].name == "山田 太郎"
+    assert identity_rows(db, chat)[1].name == "山田 太郎"

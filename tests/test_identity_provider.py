@@ -21,16 +21,12 @@ from bot.config import ConfigurationError, load
 from bot.identity import keys, oidc
 from bot.identity.provider import configured
 from bot.identity.sandbox import ASSERTION_TYPE
+from tests.factories import PIN, url_path
 from web import create_app
 
-PIN = "8067"
 PRODUCTION = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k",
               "DATABASE_URL": "sqlite://", "LINE_BOT_BASIC_ID": "@x",
               "PUBLIC_BASE_URL": "https://furusato.example.jp", "FURUSATO_ENV": "production"}
-
-
-def path(url: str) -> str:
-    return urlsplit(url).path
 
 
 def authorization(app, **changes):
@@ -47,7 +43,7 @@ def authorization(app, **changes):
 
 def code_for(client, app, persona="adult"):
     request, params = authorization(app)
-    endpoint = path(configured(app.config).authorization_endpoint)
+    endpoint = url_path(configured(app.config).authorization_endpoint)
     picker = client.get(endpoint, query_string=params)
     assert picker.status_code == 200, picker.text
     request_id = re.search(r'name="request_id" value="([^"]+)"', picker.text).group(1)
@@ -75,7 +71,7 @@ def exchange(client, app, code, verifier, client_assertion="default", **extra):
         form["client_assertion_type"] = ASSERTION_TYPE
         form["client_assertion"] = (assertion(app) if client_assertion == "default"
                                     else client_assertion)
-    return client.post(path(configured(app.config).token_endpoint), data=form)
+    return client.post(url_path(configured(app.config).token_endpoint), data=form)
 
 
 # Authorize ------------------------------------------------------------------------------------
@@ -91,7 +87,7 @@ def exchange(client, app, code, verifier, client_assertion="default", **extra):
 ])
 def test_authorize_refuses_an_incomplete_or_foreign_request(app, client, changes, reason):
     _, params = authorization(app, **changes)
-    response = client.get(path(configured(app.config).authorization_endpoint), query_string=params)
+    response = client.get(url_path(configured(app.config).authorization_endpoint), query_string=params)
     assert response.status_code == 400
     assert reason in response.text
     assert "Location" not in response.headers  # nothing is sent to an unchecked address
@@ -99,7 +95,7 @@ def test_authorize_refuses_an_incomplete_or_foreign_request(app, client, changes
 
 def test_the_persona_picker_needs_a_pin(app, client):
     _, params = authorization(app)
-    endpoint = path(configured(app.config).authorization_endpoint)
+    endpoint = url_path(configured(app.config).authorization_endpoint)
     request_id = re.search(r'name="request_id" value="([^"]+)"',
                            client.get(endpoint, query_string=params).text).group(1)
     refused = client.post(endpoint, data={"request_id": request_id, "persona": "adult", "pin": ""})
@@ -124,7 +120,7 @@ def test_a_complete_token_request_gets_tokens_and_userinfo(app, client):
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
     assert {"access_token", "id_token", "token_type"} <= set(body)
-    info = client.get(path(configured(app.config).userinfo_endpoint),
+    info = client.get(url_path(configured(app.config).userinfo_endpoint),
                       headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
     assert info["name"] == "山田 太郎" and info["birthdate"] == "1990-04-01"
     assert re.fullmatch(r"\d{12}", info["individual_number"])  # sent on purpose: we must drop it
@@ -179,18 +175,18 @@ def test_a_code_works_once(app, client):
 
 
 def test_userinfo_needs_a_valid_access_token(app, client):
-    response = client.get(path(configured(app.config).userinfo_endpoint),
+    response = client.get(url_path(configured(app.config).userinfo_endpoint),
                           headers={"Authorization": "Bearer made-up"})
     assert response.status_code == 401 and "invalid_token" in response.headers["WWW-Authenticate"]
 
 
 def test_discovery_and_keys_describe_the_sandbox(app, client):
     provider = configured(app.config)
-    metadata = client.get(path(provider.issuer) + "/.well-known/openid-configuration").get_json()
+    metadata = client.get(url_path(provider.issuer) + "/.well-known/openid-configuration").get_json()
     assert metadata["issuer"] == provider.issuer
     assert metadata["token_endpoint"] == provider.token_endpoint
     assert metadata["code_challenge_methods_supported"] == ["S256"]
-    assert client.get(path(provider.jwks_uri)).get_json()["keys"][0]["kty"] == "EC"
+    assert client.get(url_path(provider.jwks_uri)).get_json()["keys"][0]["kty"] == "EC"
 
 
 # The client's ID-token checks -------------------------------------------------------------------

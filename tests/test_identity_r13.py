@@ -18,7 +18,7 @@ from cli import walkthrough
 from tests.factories import Chat, actions_of
 
 TWELVE_DIGITS = re.compile(r"(?<![\w-])(\d{12}|\d{4} \d{4} \d{4})(?![\w-])")
-PIN = re.compile(rf"(?<![\w-]){walkthrough.SANDBOX_PIN}(?![\w-])")
+PIN_PATTERN = re.compile(rf"(?<![\w-]){walkthrough.SANDBOX_PIN}(?![\w-])")
 #: Only the shipped list of places is left out: its coordinates are long decimals, not people.
 STATIC = {"entity"}
 ALLOWED = {"id", "person_id", "provider", "subject", "assurance_level", "verified_at",
@@ -66,7 +66,7 @@ def test_r13_nothing_secret_is_stored_or_logged(app, client, line, db, caplog):
     for number in individual_numbers(date.today()):
         assert number not in stored and number not in logged
     assert not TWELVE_DIGITS.search(stored) and not TWELVE_DIGITS.search(logged)
-    assert not PIN.search(stored) and not PIN.search(logged)
+    assert not PIN_PATTERN.search(stored) and not PIN_PATTERN.search(logged)
     for raw in ("individual_number", "本野間", "宮西町", "神領"):
         assert raw not in stored and raw not in logged
 

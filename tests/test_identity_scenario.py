@@ -3,11 +3,10 @@ walk the real pages through the sandbox provider (docs/scenarios.md)."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from cli.scenario import ScenarioError, load_scenarios, run_scenario_file
+from tests.factories import write_scenario
 
 MINOR = """
 title: 未成年が本人確認し、保護者が同意する
@@ -45,20 +44,14 @@ steps:
 """
 
 
-def write(tmp_path, text: str):
-    path = tmp_path / "identity.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("scenario", [MINOR, ADULT], ids=["minor and guardian", "cancel, adult"])
 def test_identity_verbs_play_the_real_pages(app, tmp_path, scenario):
-    [result] = run_scenario_file(app, write(tmp_path, scenario))
+    [result] = run_scenario_file(app, write_scenario(tmp_path, scenario))
     assert result.passed, result.summary()
 
 
 def test_verifying_without_the_button_fails_and_says_why(app, tmp_path):
-    [result] = run_scenario_file(app, write(tmp_path, """
+    [result] = run_scenario_file(app, write_scenario(tmp_path, """
         title: no button
         users: {hanako: {name: 花子, language: ja}}
         steps:
@@ -69,7 +62,7 @@ def test_verifying_without_the_button_fails_and_says_why(app, tmp_path):
 
 
 def test_a_guardian_step_before_the_link_arrived_says_to_run_the_worker(app, tmp_path):
-    [result] = run_scenario_file(app, write(tmp_path, """
+    [result] = run_scenario_file(app, write_scenario(tmp_path, """
         title: no link yet
         users: {sakura: {name: さくら, language: ja}}
         steps:
@@ -88,7 +81,7 @@ def test_a_guardian_step_before_the_link_arrived_says_to_run_the_worker(app, tmp
     ("'hanako gets guardian consent': {persona: parent, relationship: 友人}", "親権者"),
 ])
 def test_bad_identity_steps_are_refused_when_the_file_is_read(tmp_path, step, message):
-    path = write(tmp_path, f"""
+    path = write_scenario(tmp_path, f"""
         title: bad
         users: {{hanako: {{name: 花子, language: ja}}}}
         steps:

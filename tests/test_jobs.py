@@ -12,13 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.delivery.worker import Worker
 from bot.devtools.time_travel import pass_time
 from bot.domain.premium import one_year_after
 from bot.i18n import use_locale
 from bot.services import entities, premium
 from bot.services.activities import create as create_activity
-from bot.services.card import valid_until
 from bot.store.models import (
     CheckIn,
     GuardianConsent,
@@ -31,8 +29,20 @@ from bot.store.models import (
     Registration,
     StaffInvitation,
 )
+from conversations.card import valid_until
 from jobs import run_job
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, make_staff, register_by_name
+from tests.factories import (
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    count,
+    heard,
+    held,
+    person_of,
+    register_by_name,
+    registered,
+    staff_member,
+)
 
 DAY = timedelta(days=1)
 
@@ -51,27 +61,9 @@ def job(app, name: str, at: datetime, **options):
 
 
 def pushed(app, chat) -> str:
-    """Send the outbox and return what reached this chat since it last looked."""
-    Worker(app, threads=1).run_once(max(real_now(), _clock["at"] or real_now()))
-    deliveries = chat.line.deliveries(chat.user_id)
-    chat.last = [m for d in deliveries[chat.seen:] for m in d.messages]
-    chat.seen = len(deliveries)
-    return chat.text()
-
-
-def outbox_count(db) -> int:
-    with db.transaction() as session:
-        return session.scalar(select(func.count(OutboxMessage.id)))
-
-
-def registered(chat, join) -> None:
-    join(KAMIYAMA, TOKUSHIMA)
-    register_by_name(chat, "神山")
-    chat.say("キャンセル")
-
-
-def person_of(session, chat) -> Person:
-    return session.scalar(select(Person).where(Person.line_user_id == chat.user_id))
+    """Send the outbox as at the last job's clock (or now), and return what reached this chat
+    since it last looked."""
+    return heard(app, chat, max(real_now(), _clock["at"] or real_now()))
 
 
 # Premium as the premium flow leaves it (bot/services/premium.py: grant), set up directly -------------
@@ -83,7 +75,7 @@ def verified(session, person: Person, at: datetime) -> None:
         verified_at=at, consent_version="1", consented_at=at))
 
 
-def make_premium(db, chat, since: datetime, code: str = KAMIYAMA) -> int:
+def granted_premium(db, chat, since: datetime, code: str = KAMIYAMA) -> int:
     """The chat's registration at `code` premium from `since` for a year, with the prefecture
     co-registration following it (R2) and a verified identity (R5)."""
     until = one_year_after(since)
@@ -100,7 +92,7 @@ def make_premium(db, chat, since: datetime, code: str = KAMIYAMA) -> int:
             Registration.person_id == person.id, Registration.entity.has(code=code)))
 
 
-def make_premium_only(db, chat, since: datetime, code: str) -> None:
+def granted_premium_only(db, chat, since: datetime, code: str) -> None:
     """Premium at `code` only (with its prefecture's co-registration), other places basic."""
     until = one_year_after(since)
     with db.transaction() as session:
@@ -135,7 +127,8 @@ def check_ins(db, chat, at: list[datetime], code: str = KAMIYAMA,
 # Inactivity (R8, basic) ----------------------------------------------------------------------
 
 def test_r8_inactive_basic_registrant_is_asked_then_kept_by_a_tap(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     pass_time(db, 701 * DAY)
     summary = job(app, "inactivity", real_now())
     assert summary.counts == {"prompted": 1}
@@ -160,7 +153,8 @@ def test_r8_inactive_basic_registrant_is_asked_then_kept_by_a_tap(app, db, chat,
 
 
 def test_r8_basic_registrations_lapse_after_the_prompt_and_the_period(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     now = real_now()
     job(app, "inactivity", now + 701 * DAY)
     pushed(app, chat)
@@ -179,7 +173,8 @@ def test_r8_basic_registrations_lapse_after_the_prompt_and_the_period(app, db, c
 
 def test_r8_a_late_prompt_still_gives_the_full_notice(app, db, chat, join):
     """The clock was down: the prompt goes out at day 800, the lapse waits 30 more days."""
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     now = real_now()
     assert job(app, "inactivity", now + 800 * DAY).counts == {"prompted": 1}
     assert job(app, "inactivity", now + 829 * DAY).counts == {"waiting": 1}
@@ -187,16 +182,18 @@ def test_r8_a_late_prompt_still_gives_the_full_notice(app, db, chat, join):
 
 
 def test_r8_someone_who_blocked_the_account_lapses_on_time_without_a_prompt(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     chat.unfollow()
     now = real_now()
     assert job(app, "inactivity", now + 701 * DAY).counts == {"waiting": 1}
     assert job(app, "inactivity", now + 731 * DAY).counts == {"lapsed": 1}
-    assert outbox_count(db) == 0
+    assert count(db, OutboxMessage) == 0
 
 
 def test_r8_the_periods_are_configurable(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     app.config.update(BASIC_LAPSE_DAYS="100", BASIC_LAPSE_PROMPT_DAYS="10")
     now = real_now()
     assert job(app, "inactivity", now + 89 * DAY).counts == {}
@@ -205,7 +202,8 @@ def test_r8_the_periods_are_configurable(app, db, chat, join):
 
 
 def test_r8_keep_tap_after_the_lapse_says_so_politely(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     now = real_now()
     job(app, "inactivity", now + 701 * DAY)
     pushed(app, chat)
@@ -220,7 +218,8 @@ def test_r8_keep_tap_after_the_lapse_says_so_politely(app, db, chat, join):
 
 def test_r8_every_kind_of_access_moves_the_last_access(app, db, chat, join):
     """Message, postback and check-in: each one restarts the period (handlers, LIFF view)."""
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
 
     def last_access():
         with db.transaction() as session:
@@ -237,9 +236,10 @@ def test_r8_every_kind_of_access_moves_the_last_access(app, db, chat, join):
 # Premium reminders (R8) ----------------------------------------------------------------------
 
 def test_r8_reminders_30_and_7_days_before_expiry_show_progress(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     granted = real_now() - 340 * DAY
-    make_premium(db, chat, granted)
+    granted_premium(db, chat, granted)
     until = one_year_after(granted)
     check_ins(db, chat, [granted + 100 * DAY])
 
@@ -263,9 +263,10 @@ def test_r8_reminders_30_and_7_days_before_expiry_show_progress(app, db, chat, j
 
 
 def test_r8_after_an_outage_only_the_nearer_reminder_goes_out(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     granted = real_now() - 360 * DAY
-    make_premium(db, chat, granted)
+    granted_premium(db, chat, granted)
     until = one_year_after(granted)
     assert job(app, "premium-reminders", until - 5 * DAY).counts == {
         "reminded 7 days before": 1}
@@ -273,10 +274,11 @@ def test_r8_after_an_outage_only_the_nearer_reminder_goes_out(app, db, chat, joi
 
 
 def test_r8_reminder_in_manual_mode_says_staff_will_review(app, db, chat, join, runner):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     runner.invoke(args=["entities", "set", KAMIYAMA, "--renewal-mode", "manual"])
     granted = real_now() - 340 * DAY
-    make_premium(db, chat, granted)
+    granted_premium(db, chat, granted)
     job(app, "premium-reminders", one_year_after(granted) - 30 * DAY)
     assert "職員が更新を審査します" in pushed(app, chat)
 
@@ -284,9 +286,10 @@ def test_r8_reminder_in_manual_mode_says_staff_will_review(app, db, chat, join, 
 def test_r8_reminders_count_the_year_before_expiry_not_before_now(app, db, chat, join):
     """A check-in that will have left the 12 months by the expiry is not counted, and the
     reminder says what is still missing by then; its 「プレミアム登録」 button shows it again."""
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     granted = real_now() - 340 * DAY
-    make_premium(db, chat, granted)
+    granted_premium(db, chat, granted)
     until = one_year_after(granted)
     # Within the 12 months before now, but not within the 12 months before the expiry.
     check_ins(db, chat, [granted - 20 * DAY, granted + 100 * DAY, granted + 200 * DAY])
@@ -314,9 +317,10 @@ def test_r8_reminders_count_the_year_before_expiry_not_before_now(app, db, chat,
 # 「プレミアム登録」 where one is premium already (R8) ---------------------------------------
 
 def test_premium_command_when_premium_shows_the_renewal_outlook_auto(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     granted = real_now() - 200 * DAY
-    make_premium(db, chat, granted)
+    granted_premium(db, chat, granted)
     until = one_year_after(granted)
     check_ins(db, chat, [granted + 10 * DAY, granted + 20 * DAY, granted + 30 * DAY])
     chat.say("プレミアム登録")
@@ -346,11 +350,12 @@ def test_premium_command_when_premium_in_manual_mode_and_under_review(app, clien
 
 
 def test_premium_command_shows_the_outlook_and_still_offers_the_basic_ones(app, db, chat, join):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     join("011002")
     register_by_name(chat, "札幌")
     chat.say("キャンセル")
-    make_premium_only(db, chat, real_now() - 100 * DAY, KAMIYAMA)
+    granted_premium_only(db, chat, real_now() - 100 * DAY, KAMIYAMA)
     chat.say("プレミアム登録")
     text = chat.text()
     assert "神山町（徳島県）はプレミアム登録です" in text
@@ -366,7 +371,7 @@ def test_english_speakers_see_the_outlook_with_premium(app, client, line, db, jo
     chat.tap("Register")
     chat.say("cancel")
     granted = real_now() - 340 * DAY
-    make_premium(db, chat, granted)
+    granted_premium(db, chat, granted)
     job(app, "premium-reminders", one_year_after(granted) - 30 * DAY)
     pushed(app, chat)
     chat.tap("Premium registration")  # sends the command in the person's language
@@ -378,11 +383,12 @@ def test_english_speakers_see_the_outlook_with_premium(app, client, line, db, jo
 # Expiry judgement (R8) -----------------------------------------------------------------------
 
 def expire(app, db, chat, join, *, activities: int, mode: str | None = None, runner=None):
-    registered(chat, join)
+    join(KAMIYAMA, TOKUSHIMA)
+    registered(chat, "神山")
     if mode:
         runner.invoke(args=["entities", "set", KAMIYAMA, "--renewal-mode", mode])
     granted = real_now() - 366 * DAY
-    registration_id = make_premium(db, chat, granted)
+    registration_id = granted_premium(db, chat, granted)
     until = one_year_after(granted)
     check_ins(db, chat, [until - (40 + 10 * i) * DAY for i in range(activities)])
     return registration_id, until
@@ -429,9 +435,7 @@ def test_r8_manual_mode_queues_for_staff_and_stays_premium(app, client, line, db
                                                            runner):
     registration_id, until = expire(app, db, chat, join, activities=1, mode="manual",
                                     runner=runner)
-    clerk = Chat(app, client, line, "職員")
-    clerk.follow()
-    make_staff(runner, clerk, KAMIYAMA)
+    clerk = staff_member(app, client, line, runner)
     assert job(app, "premium-expiry", until + timedelta(hours=1)).counts == {"queued": 1}
     assert held(db, chat)[KAMIYAMA] == ("premium", "direct", "active")
     with db.transaction() as session:
@@ -475,7 +479,7 @@ def make_minor(db, chat, consented: bool) -> None:
 def test_the_one_query_judgement_agrees_with_the_premium_flows_own(app, db, chat, join,
                                                                    runner, case):
     """The job's decision (SQL figures + bot.domain.validity) is the premium rules' own
-    (bot.premium.judge over the 12 months before the expiry), case by case."""
+    (bot.services.premium.judge over the 12 months before the expiry), case by case."""
     from bot.domain import validity
     from jobs import judging
 
@@ -532,19 +536,6 @@ def test_r4_window_start_in_sql_is_the_domain_rule_on_both_databases(db, moment)
             == twelve_months_before(at)
 
 
-def test_r10_the_jobs_minor_cutoff_is_the_identity_rule():
-    from datetime import date
-
-    from bot.identity.records import is_minor
-    from jobs.judging import adult_born_by
-
-    for today in (date(2026, 6, 1), date(2027, 2, 28), date(2028, 2, 29), date(2027, 3, 1)):
-        for born in (date(2008, 2, 28), date(2008, 2, 29), date(2008, 3, 1),
-                     date(2009, 2, 28), date(2009, 3, 1), date(2010, 2, 28),
-                     date(2008, 6, 1), date(2008, 6, 2), date(2009, 6, 1)):
-            assert (born > adult_born_by(today)) == is_minor(born, today), (today, born)
-
-
 def test_a_dry_run_changes_and_sends_nothing_but_says_what_it_would_do(app, db, chat, join,
                                                                         runner):
     registration_id, until = expire(app, db, chat, join, activities=3)
@@ -555,7 +546,7 @@ def test_a_dry_run_changes_and_sends_nothing_but_says_what_it_would_do(app, db, 
     with db.transaction() as session:
         assert session.get(Registration, registration_id).premium_until == until
         assert session.scalar(select(func.count(JobMark.id))) == 0
-    assert outbox_count(db) == 0
+    assert count(db, OutboxMessage) == 0
     result = runner.invoke(args=["jobs", "run", "premium-expiry", "--now", at])
     assert "premium-expiry: renewed 1" in result.output
 
@@ -572,12 +563,12 @@ def test_a_dry_run_over_many_pages_counts_what_the_real_run_then_does(app, clien
         person = Chat(app, client, line, name=f"住民{i}")
         register_by_name(person, "神山")
         person.say("キャンセル")
-        make_premium(db, person, granted)
+        granted_premium(db, person, granted)
         check_ins(db, person, [until - (40 + 10 * k) * DAY for k in range(activities)])
     at = until + timedelta(hours=1)
     dry = job(app, "premium-expiry", at, dry_run=True, batch=2)  # four pages
     assert dry.counts == {"renewed": 4, "reverted": 3}
-    assert outbox_count(db) == 0
+    assert count(db, OutboxMessage) == 0
     assert job(app, "premium-expiry", at, batch=2).counts == dry.counts
 
 # Clean-up ----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -36,7 +35,8 @@ from linebot.v3.messaging import (
     TemplateMessage,
     TextMessage,
 )
-from PIL import Image
+
+from tests.factories import png
 
 ALICE = "U" + "a" * 32
 BOB = "U" + "b" * 32
@@ -83,12 +83,6 @@ def push(api, *messages, to=ALICE, retry_key=None):
 
 def details(error: ApiException) -> list[dict]:
     return json.loads(error.body)["details"]
-
-
-def png(width: int, height: int, kind: str = "PNG") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), "white").save(out, kind)
-    return out.getvalue()
 
 
 # Replies --------------------------------------------------------------------------------------

@@ -9,36 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.delivery.worker import Worker
 from bot.domain import monitor_surveys as rules
 from bot.domain.audience import Audience
 from bot.services import downloads, monitor_surveys
 from bot.services.entities import by_code
 from bot.store.models import MonitorAnswer, MonitorResponse, MonitorSurvey, Person
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, register_by_name
-
-KAMIKATSU = "363022"
-
-
-def deliver(app):
-    """What the worker process does: fan out due broadcasts and send the outbox."""
-    Worker(app).run_once()
-
-
-def resident(app, client, line, name, town="神山"):
-    chat = Chat(app, client, line, name)
-    chat.follow()
-    if town:
-        register_by_name(chat, town)
-        chat.say("キャンセル")  # leaves the relationship survey; the registration stays
-    return chat
-
-
-def staff_member(app, client, line, runner, name="職員", code=KAMIYAMA):
-    chat = Chat(app, client, line, name)
-    chat.follow()
-    make_staff(runner, chat, code)
-    return chat
+from tests.factories import KAMIKATSU, KAMIYAMA, TOKUSHIMA, deliver, make_staff, resident, staff_member
 
 
 def write_survey(chat):
@@ -119,6 +95,22 @@ def test_staff_write_a_survey_with_every_kind_of_question_and_preview_it(app, cl
     assert "回答の受付を始めます" in staff_chat.text()
     with db.transaction() as session:
         assert session.scalar(select(MonitorSurvey.status)) == "open"
+
+
+def test_a_button_of_a_step_this_version_no_longer_has_is_answered_politely(app, client, line, runner,
+                                                                          join, db):
+    join(KAMIYAMA)
+    staff_chat = staff_member(app, client, line, runner)
+    staff_chat.say("アンケートを作る")
+    staff_chat.say("題名")
+    kinds = staff_chat.last
+    with db.transaction() as session:  # saved by a version that had this step
+        person = session.scalar(select(Person).where(Person.line_user_id == staff_chat.user_id))
+        person.conversation = "monitor.retired"
+    staff_chat.tap("単一選択", kinds)
+    assert staff_chat.text() and staff_chat.labels() and "質問1（単一選択）" not in staff_chat.text()
+    staff_chat.say("アンケートを作る")
+    assert "題名を入力してください" in staff_chat.text()
 
 
 def test_choices_must_fit_buttons(app, client, line, runner, join):
@@ -237,6 +229,21 @@ def test_an_interrupted_response_resumes_after_its_last_answer(app, client, line
     with db.transaction() as session:
         assert session.scalar(select(MonitorResponse.completed_at)) is not None
         assert session.scalars(select(MonitorAnswer.value)).all() == ["1", "2"]
+
+
+def test_answers_in_progress_saved_by_the_previous_version_go_on(app, client, line, db, sent_survey):
+    """The question asked was kept as "q" before the answers were a typed draft."""
+    _staff, ichiro, _jiro = sent_survey
+    answer_button(line, ichiro)
+    with db.transaction() as session:
+        person = session.scalar(select(Person).where(Person.line_user_id == ichiro.user_id))
+        saved = dict(person.conversation_data)
+        person.conversation_data = {"survey": saved["survey"], "response": saved["response"],
+                                    "q": saved["question"], "chosen": []}
+    ichiro.tap("知っていた")
+    assert "質問2/4" in ichiro.text()
+    with db.transaction() as session:
+        assert session.scalars(select(MonitorAnswer.value)).all() == ["0"]
 
 
 def test_a_long_free_text_answer_is_cut_to_500_characters(app, client, line, db, sent_survey):
@@ -465,9 +472,21 @@ def test_summaries_count_choices_ratings_and_keep_the_latest_texts():
 
 
 def test_every_state_a_step_returns_is_in_the_router():
-    from conversations.monitor.states import Answering, Monitor
+    from conversations.monitor.states import SurveyAnsweringState, SurveyWritingState
     from conversations.monitor.steps import STATE_OF_KIND
     from conversations.router import ROUTER
 
-    assert {s.value for s in (*Monitor, *Answering)} <= set(ROUTER.states)
+    assert {s.value for s in (*SurveyWritingState, *SurveyAnsweringState)} <= set(ROUTER.states)
     assert set(STATE_OF_KIND) == set(rules.Kind)
+
+
+def test_a_survey_being_written_or_sent_reads_back_from_what_the_previous_version_saved():
+    from conversations.monitor.draft import SurveySending, SurveyWriting
+
+    writing = SurveyWriting.load({"entity": KAMIYAMA, "title": "題名", "kind": "single", "text": "?",
+                                  "questions": [{"kind": "rating", "text": "満足度", "choices": []}]})
+    assert writing.written == [rules.Question(rules.Kind.RATING, "満足度")]
+    assert (writing.kind, writing.text) == ("single", "?")
+    assert writing.adding(rules.Question(rules.Kind.SINGLE, "?", ("a", "b"))).kind is None
+    sending = SurveySending.load({"entity": KAMIYAMA, "survey": 7, "ties": ["hometown"]})
+    assert sending == SurveySending(7, ["hometown"])

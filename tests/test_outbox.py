@@ -1,4 +1,4 @@
-"""The outgoing queue and the `worker` process (SPEC §5 outgoing messages, §6 scale).
+"""The outgoing queue and the `worker` process (Outgoing messages, Jobs and scale: docs/rules.md).
 
 Everything goes through the local LINE platform over real HTTP: faults are injected there,
 and what LINE received is read back from it.
@@ -34,14 +34,10 @@ from bot.store.models import (
     Person,
     Registration,
 )
-from tests.factories import KAMIYAMA, Chat, register_by_name, user_id
+from tests.factories import KAMIYAMA, Chat, now, register_by_name, user_id
 
 HANAKO, TARO, JIRO, SABURO = (user_id(name) for name in ("花子", "太郎", "次郎", "三郎"))
 NEWS = [TextMessage(text="お知らせ")]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def add_people(db, user_ids, **fields) -> None:

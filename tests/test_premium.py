@@ -8,79 +8,35 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot.codes.checkin_codes import text_for
+from bot.domain.calendar import years_later
 from bot.services import entities, people, premium
-from bot.store.models import (
-    Entity,
-    GuardianConsent,
-    IdentityVerification,
-    Origin,
-    Person,
-    Registration,
-)
+from bot.store.models import GuardianConsent, Origin
 from conversations.postback import pack
 from conversations.premium.states import Apply
 from tests.factories import (
+    FUCHU_HIROSHIMA,
+    HIROSHIMA,
+    HOKKAIDO,
     KAMIYAMA,
+    SAPPORO,
     TOKUSHIMA,
+    TOKYO,
+    TOKYO_CHIYODA,
     Chat,
     actions_of,
     held,
     open_activity,
-    register_by_name,
+    premium_row,
+    registered,
+    require,
+    take_part,
+    verify,
 )
-
-SAPPORO, HOKKAIDO = "011002", "010006"
-CHIYODA, TOKYO = "131016", "130001"
-FUCHU_HIROSHIMA, HIROSHIMA = "342084", "340006"
-
-
-def verify(db, chat, born: date = date(1990, 4, 1), guardian: bool = False) -> None:
-    """What a finished My Number Card verification leaves in the database (R13)."""
-    now = datetime.now(UTC)
-    with db.transaction() as session:
-        person = people.find(session, chat.user_id)
-        session.add(IdentityVerification(
-            person_id=person.id, provider="sandbox", subject="sub-" + chat.user_id,
-            verified_at=now, birth_date=born, name="山田花子", consent_version="2026-12",
-            consented_at=now))
-        if guardian:
-            session.add(GuardianConsent(person_id=person.id, provider="sandbox",
-                                        subject="guardian-" + chat.user_id,
-                                        relationship_to_minor="parent", consented_at=now))
-
-
-def take_part(app, chat, code: str, times: int = 1) -> None:
-    """Check in at `times` designated activities of `code`, by the pre-typed QR text."""
-    for number in range(times):
-        _activity, _session, token = open_activity(app, code, title=f"草刈り{number + 1}")
-        chat.say(text_for(token))
-        assert "参加を受け付けました" in chat.text(), chat.text()
-
-
-def registered(chat, name: str, pick: str | None = None) -> None:
-    register_by_name(chat, name, pick)
-    chat.say("キャンセル")  # leaves the relationship survey; the registration stays
-
-
-def require(runner, code: str, activities: int = 1, mode: str | None = None) -> None:
-    args = ["entities", "set", code, "--required-activities", str(activities)]
-    result = runner.invoke(args=args + (["--renewal-mode", mode] if mode else []))
-    assert result.exit_code == 0, result.output
-
-
-def premium_row(db, chat, code: str) -> Registration:
-    """The person's active registration at `code`."""
-    with db.transaction() as session:
-        return session.scalar(
-            select(Registration).join(Registration.entity).join(Registration.person)
-            .where(Registration.status == "active", Entity.code == code,
-                   Person.line_user_id == chat.user_id))
 
 
 def apply(chat, label: str | None = None) -> None:
@@ -189,8 +145,7 @@ def test_r5_without_verification_the_verification_button_is_sent(app, db, kamiya
 def test_r10_a_minor_needs_a_guardian_then_may_apply(app, db, kamiyama):
     chat = kamiyama
     take_part(app, chat, KAMIYAMA)
-    today = datetime.now(UTC).date()
-    verify(db, chat, born=today.replace(year=today.year - 15))
+    verify(db, chat, born=years_later(datetime.now(UTC).date(), -15))  # 29 February too
     apply(chat, "神山町（徳島県）")
     assert "❌ 保護者の同意：まだです" in chat.text()
     assert "保護者の同意へ" in chat.labels()
@@ -233,15 +188,15 @@ def premium_at(app, db, chat, code: str) -> None:
 @pytest.fixture
 def three_places(app, db, chat, join, runner):
     """Premium at 札幌市, 府中市（広島県） and 徳島県 (applied for directly), registered at 神山町."""
-    join(KAMIYAMA, TOKUSHIMA, SAPPORO, HOKKAIDO, FUCHU_HIROSHIMA, HIROSHIMA, CHIYODA, TOKYO)
-    for code in (KAMIYAMA, TOKUSHIMA, SAPPORO, HOKKAIDO, FUCHU_HIROSHIMA, CHIYODA):
+    join(KAMIYAMA, TOKUSHIMA, SAPPORO, HOKKAIDO, FUCHU_HIROSHIMA, HIROSHIMA, TOKYO_CHIYODA, TOKYO)
+    for code in (KAMIYAMA, TOKUSHIMA, SAPPORO, HOKKAIDO, FUCHU_HIROSHIMA, TOKYO_CHIYODA):
         require(runner, code, 1)
     registered(chat, "神山")
     registered(chat, "札幌")
     registered(chat, "府中", "府中市（広島県）")
     registered(chat, "千代田", "千代田区（東京都）")
     verify(db, chat)
-    for code in (SAPPORO, FUCHU_HIROSHIMA, TOKUSHIMA, KAMIYAMA, CHIYODA):
+    for code in (SAPPORO, FUCHU_HIROSHIMA, TOKUSHIMA, KAMIYAMA, TOKYO_CHIYODA):
         take_part(app, chat, code)
     for code in (SAPPORO, FUCHU_HIROSHIMA, TOKUSHIMA):
         premium_at(app, db, chat, code)
@@ -256,7 +211,7 @@ def test_r7_a_fourth_premium_is_refused_naming_the_three(db, three_places):
     assert "いまの3か所：" in text
     assert all(name in text for name in ("札幌市（北海道）", "府中市（広島県）", "徳島県、"))
     assert "申し込む" not in chat.labels()
-    assert held(db, chat)[CHIYODA][0] == "basic"
+    assert held(db, chat)[TOKYO_CHIYODA][0] == "basic"
 
 
 def test_r7_the_prefecture_exception_allows_a_municipality_in_a_premium_prefecture(db, three_places):
@@ -278,7 +233,7 @@ def test_r7_four_parallel_applications_leave_at_most_three_premium(
     if database_template[0] != "postgresql":
         pytest.skip("SQLite serialises every write transaction (BEGIN IMMEDIATE); "
                     "R7 under concurrent row locks is proven on PostgreSQL")
-    codes = (KAMIYAMA, SAPPORO, FUCHU_HIROSHIMA, CHIYODA)
+    codes = (KAMIYAMA, SAPPORO, FUCHU_HIROSHIMA, TOKYO_CHIYODA)
     join(*codes)
     for code in codes:
         require(runner, code, 1)

@@ -15,11 +15,16 @@ from bot.domain.premium import (
     prefecture_falls_back,
 )
 from bot.domain.registration import Held, Target
-
-KAMIYAMA, TOKUSHIMA = "363421", "360007"
-SAPPORO, HOKKAIDO = "011002", "010006"
-FUCHU_HIROSHIMA, HIROSHIMA = "342084", "340006"
-CHIYODA, TOKYO = "131016", "130001"
+from tests.factories import (
+    FUCHU_HIROSHIMA,
+    HIROSHIMA,
+    HOKKAIDO,
+    KAMIYAMA,
+    SAPPORO,
+    TOKUSHIMA,
+    TOKYO,
+    TOKYO_CHIYODA,
+)
 
 ADULT = Identity(verified=True)
 ENOUGH = Progress(3, 3)
@@ -86,16 +91,16 @@ def test_every_unmet_rule_is_listed_in_order():
 
 THREE_PREMIUM = [town(SAPPORO, HOKKAIDO, "premium"), prefecture(HOKKAIDO, "premium"),
                  town(FUCHU_HIROSHIMA, HIROSHIMA, "premium"), prefecture(HIROSHIMA, "premium"),
-                 town(CHIYODA, TOKYO, "premium"), prefecture(TOKYO, "premium")]
+                 town(TOKYO_CHIYODA, TOKYO, "premium"), prefecture(TOKYO, "premium")]
 
 
 def test_r7_prefecture_co_registrations_never_add_to_the_count():
-    assert counted(THREE_PREMIUM) == (SAPPORO, FUCHU_HIROSHIMA, CHIYODA)
+    assert counted(THREE_PREMIUM) == (SAPPORO, FUCHU_HIROSHIMA, TOKYO_CHIYODA)
 
 
 def test_r7_a_fourth_premium_is_refused():
     judgement = judge(KAMIYAMA_TARGET, THREE_PREMIUM + REGISTERED, ENOUGH, ADULT, None)
-    assert judgement.unmet == (Unmet.CAP,)
+    assert judgement.unmet == (Unmet.TOO_MANY_PLACES,)
     assert len(judgement.counted_now) == 3 and len(judgement.counted_after) == 4
 
 
@@ -117,7 +122,7 @@ def test_r7_exception_a_municipality_in_a_premium_prefecture_replaces_it():
 
 
 def test_r7_a_prefecture_with_a_premium_municipality_can_be_applied_for_at_the_cap():
-    held = THREE_PREMIUM[:4] + [town(CHIYODA, TOKYO, "premium"), prefecture(TOKYO, "basic")]
+    held = THREE_PREMIUM[:4] + [town(TOKYO_CHIYODA, TOKYO, "premium"), prefecture(TOKYO, "basic")]
     judgement = judge(target(TOKYO, TOKYO, True), held, ENOUGH, ADULT, None)
     assert judgement.ok and len(judgement.counted_after) == 3
 

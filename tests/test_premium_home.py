@@ -11,11 +11,16 @@ from sqlalchemy import select
 from bot.services import entities, people
 from bot.store.models import IdentityVerification
 from cli import walkthrough
-from tests.factories import KAMIYAMA, TOKUSHIMA, held
-from tests.test_identity_flow import verification_uri
-from tests.test_premium import registered, require, take_part
-
-KAMIKATSU = "363022"
+from tests.factories import (
+    KAMIKATSU,
+    KAMIYAMA,
+    TOKUSHIMA,
+    held,
+    registered,
+    require,
+    take_part,
+    verification_uri,
+)
 
 
 def residence_of(db, chat) -> tuple[str | None, str | None]:

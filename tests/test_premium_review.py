@@ -7,24 +7,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.delivery.worker import Worker
-from bot.services import entities, people, premium, registrations
+from bot.services import entities, people, premium, registry
 from bot.store.models import CheckIn, IdentityVerification, PremiumRequest, PremiumRequestPurpose
+from conversations.notices import premium as notices
 from conversations.postback import pack
 from conversations.premium_review.states import Approve, Decline
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, make_staff
-from tests.test_premium import premium_row, registered, require, take_part, verify
-
-KAMIKATSU = "363022"
-
-
-def pushed(app, chat) -> str:
-    """Run the worker once; what the outbox delivered to this chat since its last turn."""
-    Worker(app).run_once()
-    deliveries = chat.line.deliveries(chat.user_id)
-    chat.last = [m for d in deliveries[chat.seen:] for m in d.messages]
-    chat.seen = len(deliveries)
-    return chat.text()
+from tests.factories import (
+    KAMIKATSU,
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    heard,
+    held,
+    make_staff,
+    premium_row,
+    registered,
+    require,
+    staff_member,
+    take_part,
+    verify,
+)
 
 
 def requests(db) -> list[tuple[str, str, str | None]]:
@@ -37,9 +39,7 @@ def applied(app, client, line, db, chat, join, runner):
     """神山町 in manual mode with one member of staff; the resident has applied."""
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
@@ -55,7 +55,7 @@ def test_manual_mode_queues_the_application_and_tells_staff(app, db, applied):
     chat, staff = applied
     assert held(db, chat)[KAMIYAMA][0] == "basic"
     assert requests(db) == [("application", "pending", None)]
-    assert "神山町（徳島県）へのプレミアム登録の申請が届きました。" in pushed(app, staff)
+    assert "神山町（徳島県）へのプレミアム登録の申請が届きました。" in heard(app, staff)
     assert "審査" in staff.labels()
     chat.say("プレミアム登録")
     chat.tap("神山町（徳島県）")
@@ -79,7 +79,7 @@ def test_staff_see_the_judgement_and_approve(app, db, applied):
     assert held(db, chat) == {KAMIYAMA: ("premium", "direct", "active"),
                               TOKUSHIMA: ("premium", "co_registration", "active")}
     assert requests(db) == [("application", "approved", None)]
-    told = pushed(app, chat)
+    told = heard(app, chat)
     assert "神山町（徳島県）のプレミアム登録が承認されました。" in told
     assert "ふるさと住民登録証" in told
     staff.tap("承認する", queue)  # the same button again: decided already
@@ -96,7 +96,7 @@ def test_staff_decline_with_a_reason_the_person_reads(app, db, applied):
     assert "却下しました。理由を本人にお知らせしました。" in staff.text()
     assert requests(db) == [("application", "declined", "参加記録を確認できませんでした")]
     assert held(db, chat)[KAMIYAMA][0] == "basic"
-    told = pushed(app, chat)
+    told = heard(app, chat)
     assert "プレミアム登録の申請は承認されませんでした。" in told
     assert "理由：参加記録を確認できませんでした" in told
 
@@ -105,9 +105,7 @@ def test_staff_never_see_or_decide_another_entitys_requests(app, client, line, d
                                                           join, applied):
     chat, _staff = applied
     join(KAMIKATSU)
-    other = Chat(app, client, line, "上勝町の職員")
-    other.follow()
-    make_staff(runner, other, KAMIKATSU)
+    other = staff_member(app, client, line, runner, "上勝町の職員", KAMIKATSU)
     other.say("審査")
     assert "上勝町（徳島県）の審査待ちの申請はありません。" in other.text()
     assert "山田花子" not in other.text()
@@ -127,7 +125,7 @@ def test_staff_cannot_waive_r5_only_activities(app, db, applied):
     chat, staff = applied
     with db.transaction() as session:  # the person has since moved to 神山町 (R9)
         person = people.find(session, chat.user_id)
-        registrations.set_residence(session, person, entities.by_code(session, KAMIYAMA))
+        registry.set_residence(session, person, entities.by_code(session, KAMIYAMA))
     staff.say("審査")
     assert "いまの状況：指定活動1回／1回、満たしていない条件があります（お住まいの市区町村）" \
         in staff.text()
@@ -147,7 +145,9 @@ def _renewal_requested(app, db, chat) -> datetime:
         if registration.kind == "basic":
             premium.grant(session, person, kamiyama, now - timedelta(days=365))
         judgement = premium.judge(session, person, kamiyama, now)
-        premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL, judgement, now)
+        queued = premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL,
+                                        judgement, now)
+        notices.tell_reviewers(session, queued, now)
         return registration.premium_until
 
 
@@ -155,14 +155,12 @@ def test_a_declined_renewal_reverts_to_basic_with_the_prefecture(app, db, chat, 
                                                                   client, line):
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
     _renewal_requested(app, db, chat)
-    assert "更新が審査待ちです" in pushed(app, staff)
+    assert "更新が審査待ちです" in heard(app, staff)
     staff.say("審査")
     assert "更新" in staff.text()
     staff.tap("却下する")
@@ -170,16 +168,14 @@ def test_a_declined_renewal_reverts_to_basic_with_the_prefecture(app, db, chat, 
     assert "登録はベーシック登録に戻りました。" in staff.text()
     assert held(db, chat) == {KAMIYAMA: ("basic", "direct", "active"),
                               TOKUSHIMA: ("basic", "co_registration", "active")}
-    assert "更新は承認されませんでした。ベーシック登録に戻りました。" in pushed(app, chat)
+    assert "更新は承認されませんでした。ベーシック登録に戻りました。" in heard(app, chat)
 
 
 def test_an_approved_renewal_adds_a_year_from_the_old_expiry(app, db, chat, join, runner,
                                                              client, line):
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
@@ -190,7 +186,7 @@ def test_an_approved_renewal_adds_a_year_from_the_old_expiry(app, db, chat, join
     town, prefecture = premium_row(db, chat, KAMIYAMA), premium_row(db, chat, TOKUSHIMA)
     assert town.premium_until - old_expiry >= timedelta(days=365)
     assert prefecture.premium_until == town.premium_until
-    assert "更新が承認されました" in pushed(app, chat)
+    assert "更新が承認されました" in heard(app, chat)
 
 
 # Giving up premium (「登録状況」) ------------------------------------------------------------
@@ -280,15 +276,13 @@ def _move_home(db, chat, code: str) -> None:
         verification = session.scalar(select(IdentityVerification).where(
             IdentityVerification.person_id == person.id))
         verification.address_entity_id = town.id
-        registrations.set_residence(session, person, town)
+        registry.set_residence(session, person, town)
 
 
 def test_an_approved_renewal_still_needs_r5(app, db, chat, join, runner, client, line):
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
@@ -304,9 +298,7 @@ def test_an_approved_renewal_still_needs_r5(app, db, chat, join, runner, client,
 def test_staff_may_confirm_activities_at_a_renewal(app, db, chat, join, runner, client, line):
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
@@ -326,9 +318,7 @@ def test_staff_see_the_renewal_judged_over_the_year_before_the_expiry(
     months before the expiry — not over the 12 months before the moment staff look."""
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
@@ -345,8 +335,9 @@ def test_staff_see_the_renewal_judged_over_the_year_before_the_expiry(
         session.flush()
         expiry_judged = premium.judge(session, person, kamiyama, now,
                                       counted_until=registration.premium_until)
-        premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL,
-                               expiry_judged, now)
+        queued = premium.request_review(session, registration, PremiumRequestPurpose.RENEWAL,
+                                        expiry_judged, now)
+        notices.tell_reviewers(session, queued, now)
     assert expiry_judged.progress.done == 0
     staff.say("審査")
     text = staff.text()
@@ -360,9 +351,7 @@ def test_manual_mode_queues_an_application_short_only_of_activities(
     """R4 "or by staff": staff may confirm activities the QR codes did not record."""
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 2, mode="manual")
-    staff = Chat(app, client, line, "役場の佐藤")
-    staff.follow()
-    make_staff(runner, staff, KAMIYAMA)
+    staff = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
     verify(db, chat)
@@ -428,11 +417,11 @@ def _images(node) -> list[str]:
 
 
 def test_the_pushed_card_has_no_qr_but_a_way_to_a_fresh_one(app, db, applied):
-    """A pushed card may be read after the QR code's 10 minutes: no QR, a 「登録証」 button."""
+    """A heard card may be read after the QR code's 10 minutes: no QR, a 「登録証」 button."""
     chat, staff = applied
     staff.say("審査")
     staff.tap("承認する")
-    told = pushed(app, chat)
+    told = heard(app, chat)
     assert "ふるさと住民登録証" in told
     card = chat.last[-1]
     assert card["type"] == "flex" and _images(card) == []
@@ -447,9 +436,7 @@ def test_staff_applying_at_their_own_town_are_not_asked_to_review_it(
         app, db, chat, join, runner, client, line):
     join(KAMIYAMA, TOKUSHIMA)
     require(runner, KAMIYAMA, 1, mode="manual")
-    colleague = Chat(app, client, line, "役場の佐藤")
-    colleague.follow()
-    make_staff(runner, colleague, KAMIYAMA)
+    colleague = staff_member(app, client, line, runner, "役場の佐藤", KAMIYAMA)
     make_staff(runner, chat, KAMIYAMA)
     registered(chat, "神山")
     take_part(app, chat, KAMIYAMA)
@@ -458,5 +445,5 @@ def test_staff_applying_at_their_own_town_are_not_asked_to_review_it(
     chat.tap("神山町（徳島県）")
     chat.tap("申し込む")
     assert "申し込みを受け付けました" in chat.text()
-    assert "申請が届きました" not in pushed(app, chat)
-    assert "申請が届きました" in pushed(app, colleague)
+    assert "申請が届きました" not in heard(app, chat)
+    assert "申請が届きました" in heard(app, colleague)

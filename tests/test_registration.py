@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
-from bot.store.models import Entity, Person, Registration, SurveyAnswer
+from bot.domain import registration as rules
+from bot.services import entities, registry
+from bot.store.models import Entity, IdentityVerification, Person, Registration, SurveyAnswer
 from tests.factories import (
     FUCHU_HIROSHIMA,
     FUCHU_TOKYO,
     HOKKAIDO,
+    KAMIKATSU,
     KAMIYAMA,
     SAPPORO,
     TOKUSHIMA,
@@ -131,6 +136,43 @@ def test_r9_registration_at_ones_own_residence_is_not_counted(chat, db, join):
         person = session.scalar(select(Person).where(Person.line_user_id == chat.user_id))
         assert person.residence.code == KAMIYAMA
     assert counted == {KAMIYAMA: False, TOKUSHIMA: True}
+
+
+@pytest.mark.parametrize(("declared", "verified"), [
+    (None, None), (KAMIYAMA, None), (KAMIKATSU, None), (None, KAMIYAMA),
+    (KAMIKATSU, KAMIYAMA), (KAMIYAMA, KAMIKATSU), ("verified, address not found", KAMIYAMA)])
+def test_r9_where_one_lives_in_sql_is_the_domain_rule(db, declared, verified):
+    """The SQL twins the statistics and the expiry job use (bot/services/registry.py)
+    decide as `home_code` and bot.domain.registration.at_residence, at every kind of entity."""
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        person = Person(line_user_id="U-r9", created_at=now)
+        session.add(person)
+        session.flush()
+        if declared is not None:
+            home = entities.by_code(session, verified if declared.startswith("verified") else declared)
+            registry.set_residence(session, person, home)
+        if verified is not None:
+            session.add(IdentityVerification(
+                person_id=person.id, provider="sandbox", subject="sub-r9", verified_at=now,
+                consent_version="2026-12", consented_at=now,
+                address_entity_id=None if declared and declared.startswith("verified")
+                else entities.by_code(session, verified).id))
+        session.flush()
+        home_code = registry.home_code(session, person)
+        for entity in session.scalars(select(Entity).where(
+                Entity.code.in_([KAMIYAMA, KAMIKATSU, TOKUSHIMA, SAPPORO]))):
+            in_sql = session.scalar(
+                select(registry.at_residence_sql(entity.id, registry.home_entity_id()))
+                .select_from(Person)
+                .outerjoin(IdentityVerification, IdentityVerification.person_id == Person.id)
+                .where(Person.id == person.id))
+            assert in_sql is rules.at_residence(entity.code, home_code), entity.code
+            assert rules.counts_in_statistics(entity.code, home_code) is not in_sql
+            declared_only = session.scalar(select(registry.at_residence_sql(
+                entity.id, Person.residence_entity_id)).where(Person.id == person.id))
+            assert declared_only is rules.at_residence(
+                entity.code, person.residence.code if person.residence else None)
 
 
 def test_same_name_municipalities_are_told_apart_by_prefecture(chat, join):

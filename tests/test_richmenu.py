@@ -14,6 +14,7 @@ from PIL import Image
 from bot.line import gateway, richmenu
 from bot.services import entities, people, staff
 from bot.store.models import StaffRole
+from cli.richmenu import richmenu_cli
 from tests.factories import KAMIYAMA, make_staff
 
 RESIDENTS_DATA = ["menu.register", "menu.mine", "menu.premium", "menu.card",
@@ -152,7 +153,7 @@ def test_deploy_command_says_what_it_deployed_where_and_links_the_staff(app, lin
         invitation = staff.invite(session, entities.by_code(session, KAMIYAMA), StaffRole.STAFF, now)
         staff.redeem(session, invitation.code, person, now)
 
-    result = runner.invoke(richmenu.richmenu_cli, ["deploy"])
+    result = runner.invoke(richmenu_cli, ["deploy"])
 
     assert result.exit_code == 0, result.output
     assert line.default_rich_menu_id in result.output
@@ -167,7 +168,7 @@ def test_deploy_command_says_what_it_deployed_where_and_links_the_staff(app, lin
                          ids=["residents", "staff"])
 def test_image_command_writes_the_png(runner, tmp_path, args, menu):
     out = tmp_path / "menu.png"
-    result = runner.invoke(richmenu.richmenu_cli, ["image", str(out), *args])
+    result = runner.invoke(richmenu_cli, ["image", str(out), *args])
 
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == richmenu.menu_image(menu)

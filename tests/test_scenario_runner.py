@@ -21,6 +21,7 @@ from bot.devtools.events import signature
 from bot.devtools.live_server import LiveServer
 from bot.line import gateway, richmenu
 from cli.scenario import ScenarioError, load_scenarios, run_scenario_file, scenario_cli, user_id
+from tests.factories import write_scenario
 
 TITLE = "runner"
 HANAKO = user_id(TITLE, "hanako")
@@ -61,14 +62,8 @@ def bot(app):
     double.server.stop()
 
 
-def write(tmp_path, text: str, name: str = "scenario.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
 def play(app, tmp_path, steps: str, users: str = "hanako: {name: 花子, language: ja}"):
-    path = write(tmp_path, f"title: {TITLE}\nusers:\n  {users}\nsteps:\n"
+    path = write_scenario(tmp_path, f"title: {TITLE}\nusers:\n  {users}\nsteps:\n"
                  + textwrap.indent(textwrap.dedent(steps), "  "))
     [result] = run_scenario_file(app, path)
     return result
@@ -76,7 +71,7 @@ def play(app, tmp_path, steps: str, users: str = "hanako: {name: 花子, languag
 
 def parse_error(tmp_path, text: str) -> str:
     with pytest.raises(ScenarioError) as error:
-        load_scenarios(write(tmp_path, text))
+        load_scenarios(write_scenario(tmp_path, text))
     return str(error.value)
 
 
@@ -112,15 +107,15 @@ def test_user_ids_are_line_shaped_and_the_same_on_every_run():
 
 def test_a_file_holds_one_scenario_a_list_or_several_documents(tmp_path):
     one = "title: one\nsteps: [run: entities show 011002]\n"
-    assert [s.title for s in load_scenarios(write(tmp_path, one))] == ["one"]
+    assert [s.title for s in load_scenarios(write_scenario(tmp_path, one))] == ["one"]
     listed = "- " + one.replace("\n", "\n  ").rstrip() + "\n- title: two\n  steps: [run: x]\n"
-    assert [s.title for s in load_scenarios(write(tmp_path, listed))] == ["one", "two"]
+    assert [s.title for s in load_scenarios(write_scenario(tmp_path, listed))] == ["one", "two"]
     documents = one + "---\n" + one.replace("one", "three")
-    assert [s.title for s in load_scenarios(write(tmp_path, documents))] == ["one", "three"]
+    assert [s.title for s in load_scenarios(write_scenario(tmp_path, documents))] == ["one", "three"]
 
 
 def test_steps_are_strings_or_one_pair(tmp_path):
-    [scenario] = load_scenarios(write(tmp_path, """
+    [scenario] = load_scenarios(write_scenario(tmp_path, """
         title: forms
         users: {hanako: {name: 花子, language: null}}
         steps:
@@ -368,7 +363,7 @@ def test_expectations_read_the_user_who_acted_last(app, bot, tmp_path):
 # Operators -----------------------------------------------------------------------------------
 
 def test_setup_and_run_use_the_furusato_commands(app, tmp_path):
-    path = write(tmp_path, """
+    path = write_scenario(tmp_path, """
         title: commands
         setup: [entities join 364029]
         steps:
@@ -386,7 +381,7 @@ def test_setup_and_run_use_the_furusato_commands(app, tmp_path):
 
 
 def test_a_failing_command_fails_with_its_output(app, tmp_path):
-    path = write(tmp_path, "title: commands\nsetup: [entities join 999999]\nsteps: [run: x]\n")
+    path = write_scenario(tmp_path, "title: commands\nsetup: [entities join 999999]\nsteps: [run: x]\n")
     [result] = run_scenario_file(app, path)
 
     assert result.failure.startswith("setup 1: entities join 999999\n"
@@ -397,7 +392,7 @@ def test_a_failing_command_fails_with_its_output(app, tmp_path):
 # The command line ----------------------------------------------------------------------------
 
 def test_scenario_run_plays_files_on_a_fresh_bot_and_reports_each(tmp_path):
-    good = write(tmp_path, """
+    good = write_scenario(tmp_path, """
         title: 見学
         users: {hanako: {name: 花子, language: ja}}
         setup: [entities join 364029]
@@ -407,14 +402,14 @@ def test_scenario_run_plays_files_on_a_fresh_bot_and_reports_each(tmp_path):
           - run: entities show 364029
           - output says: "participating: yes"
         """, "good.yaml")
-    bad = write(tmp_path, """
+    bad = write_scenario(tmp_path, """
         title: 間違い
         users: {hanako: {name: 花子, language: ja}}
         steps:
           - hanako follows
           - bot says: この文は送られない
         """, "bad.yaml")
-    broken = write(tmp_path, "title: 壊れた\nsteps: [hanako follows]\n", "broken.yaml")
+    broken = write_scenario(tmp_path, "title: 壊れた\nsteps: [hanako follows]\n", "broken.yaml")
 
     result = CliRunner().invoke(scenario_cli, ["run", str(good), str(bad), str(broken)])
 

@@ -6,7 +6,6 @@ so these tests call it at `app.live_url`, not through the Flask test client.
 
 from __future__ import annotations
 
-import io
 import re
 import uuid
 
@@ -19,9 +18,9 @@ from linebot.v3.messaging.models import (
     RichMenuRequest,
     RichMenuSize,
 )
-from PIL import Image
 
 from bot.line import gateway
+from tests.factories import png
 
 LINE_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 
@@ -49,12 +48,6 @@ def history(app, user_id):
     status, body = api(app, "GET", f"/users/{user_id}/history")
     assert status == 200, body
     return body
-
-
-def png(size=(8, 8)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "red").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def test_the_page_loads_with_its_script_and_style(client):
@@ -120,7 +113,7 @@ def test_history_merges_actions_and_deliveries_in_time_order(app, line):
 
 def test_an_uploaded_image_is_registered_as_message_content(app):
     user_id = create_user(app)
-    picture = png()
+    picture = png(color="red")
     status, body = api(app, "POST", f"/users/{user_id}/images",
                        fields={"file": ("qr.png", picture, "image/png")})
     assert status == 200, body
@@ -151,7 +144,7 @@ def test_the_rich_menu_of_the_user_is_shown_with_its_image(app):
         size=RichMenuSize(width=2500, height=843), selected=True, name="main", chat_bar_text="メニュー",
         areas=[RichMenuArea(bounds=RichMenuBounds(x=0, y=0, width=1250, height=843),
                             action=MessageAction(label="登録", text="登録"))])
-    picture = png((2500, 843))
+    picture = png(2500, 843, color="red")
     menu_id = gateway(app).create_rich_menu(menu, picture)
     gateway(app).set_default_rich_menu(menu_id)
 

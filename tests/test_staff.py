@@ -7,21 +7,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.store.models import Activity, ActivitySession, Staff, StaffInvitation
-from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, make_staff, open_activity, register_by_name
-
-KAMIKATSU = "363022"  # 上勝町, another town of 徳島県
-
-
-def invitation(runner, code=KAMIYAMA, role="staff", hours=72) -> str:
-    result = runner.invoke(args=["staff", "invite", code, "--role", role, "--valid-hours", str(hours)])
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1].strip()
+from bot.store.models import Activity, ActivitySession, Person, Staff, StaffInvitation
+from tests.factories import (
+    KAMIKATSU,
+    KAMIYAMA,
+    TOKUSHIMA,
+    Chat,
+    make_staff,
+    open_activity,
+    register_by_name,
+    staff_invitation,
+    staff_member,
+)
 
 
 def test_an_invitation_makes_staff_once_and_links_the_staff_menu(app, client, line, runner, db, chat):
     runner.invoke(args=["richmenu", "deploy"])
-    sent = invitation(runner, role="admin")
+    sent = staff_invitation(runner, role="admin")
     chat.say(sent)
     assert "神山町（徳島県）の管理者として登録しました" in chat.text()
     assert line.rich_menus[line.rich_menu_for(chat.user_id)]["menu"]["name"] == "furusato-staff-v2"
@@ -39,7 +41,7 @@ def test_an_invitation_makes_staff_once_and_links_the_staff_menu(app, client, li
 def test_unknown_and_expired_invitations_are_refused(runner, db, chat):
     chat.say("スタッフ招待 AAAA-BBBB-CCCC-DDDD")
     assert "見つかりませんでした" in chat.text()
-    sent = invitation(runner)
+    sent = staff_invitation(runner)
     with db.transaction() as session:
         session.scalar(select(StaffInvitation)).expires_at = datetime.now(UTC) - timedelta(minutes=1)
     chat.say(sent)
@@ -134,6 +136,29 @@ def test_a_day_begun_and_not_wanted_can_be_left_out(runner, db, chat, join):
         assert session.query(ActivitySession).count() == 1
 
 
+def test_a_further_day_saved_by_the_version_before_typed_drafts_resumes(runner, db, chat, join):
+    """The draft was a dict whose mode was read from its keys (a place given: a further day);
+    someone adding a day at release time goes on where they were."""
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    first_day_then_another(chat, "棚田の草刈り", "指定する")
+    with db.transaction() as session:
+        person = session.scalar(select(Person).where(Person.line_user_id == chat.user_id))
+        assert person.conversation == "staff.day"
+        person.conversation_data = {
+            "entity": KAMIYAMA, "windows": [["2099-12-24T10:00:00+09:00", "2099-12-24T12:00:00+09:00"]],
+            "title": "棚田の草刈り", "category": "volunteer", "designated": True, "place": "上分地区",
+            "rotating": False}
+    chat.say("2099-12-25")
+    chat.say("13:00")
+    chat.say("15:00")
+    assert "12月25日（金） 13:00〜15:00" in chat.text() and "別の日を追加" in chat.labels()
+    chat.tap("日程はこれで全部")
+    chat.tap("作成する")
+    with db.transaction() as session:
+        assert session.query(ActivitySession).count() == 2
+
+
 def test_staff_are_offered_their_own_choices_and_their_menus_words_work_typed(runner, chat,
                                                                              join):
     join(KAMIYAMA)
@@ -188,12 +213,8 @@ def test_bad_dates_and_times_are_asked_again(runner, chat, join):
 @pytest.fixture
 def two_towns(app, client, line, runner, join):
     join(KAMIYAMA, KAMIKATSU, TOKUSHIMA)
-    a_staff = Chat(app, client, line, "神山の職員")
-    a_staff.follow()
-    make_staff(runner, a_staff, KAMIYAMA)
-    b_staff = Chat(app, client, line, "上勝の職員")
-    b_staff.follow()
-    make_staff(runner, b_staff, KAMIKATSU)
+    a_staff = staff_member(app, client, line, runner, "神山の職員", KAMIYAMA)
+    b_staff = staff_member(app, client, line, runner, "上勝の職員", KAMIKATSU)
     resident = Chat(app, client, line, "住民")
     resident.follow()
     activity_a, _session, _token = open_activity(app, KAMIYAMA, "神山の草刈り")
@@ -234,9 +255,7 @@ def test_staff_see_only_their_own_entity(two_towns):
 
 def test_staff_of_two_entities_choose_which(app, client, line, runner, join):
     join(KAMIYAMA, KAMIKATSU)
-    both = Chat(app, client, line, "兼務")
-    both.follow()
-    make_staff(runner, both, KAMIYAMA)
+    both = staff_member(app, client, line, runner, "兼務", KAMIYAMA)
     make_staff(runner, both, KAMIKATSU)
     both.say("集計")
     assert set(both.labels()) == {"神山町（徳島県）", "上勝町（徳島県）"}

@@ -11,28 +11,29 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from bot.domain.calendar import JST
 from bot.domain.statistics import last_months, standing
 from bot.i18n import use_locale
-from bot.services import activities, checkins, downloads, entities, people, staff
-from bot.services.activities import JST
-from bot.services.registrations import end, register_basic, save_answers, set_residence
+from bot.services import activities, attendance, downloads, entities, people, staff
+from bot.services.registry import end, register_basic, save_answers, set_residence
 from bot.services.statistics import ActivityFigures, EntityStatistics, entity_statistics, statistics_csv
 from bot.store.models import Entity
 from conversations.common import MAX_TEXT
 from conversations.staff import messages
 from tests.factories import (
     FUCHU_TOKYO,
+    KAMIKATSU,
     KAMIYAMA,
     SAPPORO,
     TOKUSHIMA,
     TOKYO_CHIYODA,
     Chat,
-    make_staff,
     register_by_name,
+    staff_member,
     user_id,
 )
+from web import downloads as download_views
 
-KAMIKATSU = "363022"
 #: A fixed moment: 2026-11-27 12:00 in Japan. The 12 months are 2025-12 … 2026-11.
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=JST)
 
@@ -44,7 +45,7 @@ def jst(*parts: int) -> datetime:
 @pytest.fixture(autouse=True)
 def with_downloads(app):
     if "downloads" not in app.blueprints:
-        downloads.init_app(app)
+        download_views.init_app(app)
 
 
 # The pure parts --------------------------------------------------------------------------------
@@ -80,9 +81,9 @@ def _activity(session, entity, title, starts_at, designated=True):
 
 def _check_in(app, session, person, activity_session):
     token = activities.token(activity_session, app.config["SECRET_KEY"])
-    result = checkins.attempt(session, person, token, app.config["SECRET_KEY"],
+    result = attendance.attempt(session, person, token, app.config["SECRET_KEY"],
                               activity_session.starts_at + timedelta(minutes=10), method="link")
-    assert result.outcome is checkins.Outcome.CHECKED_IN, result
+    assert result.outcome is attendance.Outcome.CHECKED_IN, result
 
 
 @pytest.fixture
@@ -379,9 +380,7 @@ def test_furusato_stats_prints_the_figures_and_writes_the_csv(runner, db, tmp_pa
 
 def test_staff_see_the_summary_and_a_download_link(app, client, line, runner, join):
     join(KAMIYAMA, TOKUSHIMA)
-    officer = Chat(app, client, line, "神山の職員")
-    officer.follow()
-    make_staff(runner, officer, KAMIYAMA)
+    officer = staff_member(app, client, line, runner, "神山の職員", KAMIYAMA)
     visitor = Chat(app, client, line, "訪問者")
     visitor.follow()
     register_by_name(visitor, "神山")

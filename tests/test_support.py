@@ -6,15 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.domain import support as rules
 from bot.services import entities, support_measures
 from bot.store.models import SupportCategory, SupportMeasure
 from conversations.measures_admin.states import EditMeasure, RetireMeasure
 from conversations.postback import pack
-from tests.factories import KAMIYAMA, SAPPORO, TOKUSHIMA, Chat, make_staff
-from tests.test_card import make_premium, resident
+from tests.factories import (
+    KAMIYAMA,
+    SAPPORO,
+    TOKUSHIMA,
+    count,
+    kamiyama_resident,
+    make_premium,
+    make_staff,
+    staff_member,
+)
 
 TRAVEL = dict(title="帰省・来訪の交通費補助", category="travel",
               description="神山町を訪れるときの交通費を、年2回まで半額補助します。",
@@ -38,16 +46,8 @@ def measures(db, code=KAMIYAMA, current_only=True):
                 for m in session.scalars(query.order_by(SupportMeasure.id))]
 
 
-def count(db):
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(SupportMeasure))
-
-
 def admin(app, client, line, runner, code=KAMIYAMA, role="admin", name="管理者"):
-    chat = Chat(app, client, line, name=name)
-    chat.follow()
-    make_staff(runner, chat, code, role)
-    return chat
+    return staff_member(app, client, line, runner, name, code, role)
 
 
 # The rules ---------------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def test_r6_return_gift_refused_in_the_chat_and_nothing_saved(app, client, line,
     chat.say("毎年ご自宅へ発送します")
     assert "品物を送る・届ける内容は" in chat.text()
     chat.say("キャンセル")
-    assert count(db) == 0
+    assert count(db, SupportMeasure) == 0
 
 
 def test_staff_who_are_not_admins_and_residents_cannot_manage(app, client, line, db, join,
@@ -161,7 +161,7 @@ def test_staff_who_are_not_admins_and_residents_cannot_manage(app, client, line,
     assert "管理者の方だけ" in staff.text()
     staff.postback(pack(EditMeasure(measure_id)))
     assert "管理者の方だけ" in staff.text()
-    person = resident(app, client, line, join, name="住民")
+    person = kamiyama_resident(app, client, line, join, name="住民")
     person.say("施策管理")
     assert "自治体の職員の方専用" in person.text()
     person.postback(pack(RetireMeasure(measure_id)))
@@ -212,7 +212,7 @@ def test_admin_edits_a_field_and_a_return_gift_edit_is_refused(app, client, line
 
 
 def test_retire_hides_the_measure_from_residents(app, client, line, db, join, runner):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     make_premium(db, chat, KAMIYAMA)
     add(app)
     chat.say("サポート施策")
@@ -260,7 +260,7 @@ def test_r6_cli_refuses_return_gifts_with_the_reason(runner, db, change):
     result = runner.invoke(args=args)
     assert result.exit_code != 0
     assert "Refused" in result.output and "visiting" in result.output
-    assert count(db) == 0
+    assert count(db, SupportMeasure) == 0
 
 
 def test_cli_edit_to_a_return_gift_changes_nothing(app, runner, db):
@@ -280,7 +280,7 @@ def test_cli_unknown_entity_or_measure(runner):
 
 def test_premium_registrant_sees_the_measures_of_their_premium_entity(app, client, line, db,
                                                                       join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     make_premium(db, chat, KAMIYAMA)
     add(app)
     add(app, code=TOKUSHIMA, title="県立施設の県民料金", category="facility_rates",
@@ -299,7 +299,7 @@ def test_premium_registrant_sees_the_measures_of_their_premium_entity(app, clien
 
 def test_basic_registrant_sees_what_premium_would_bring_and_how_to_apply(app, client, line, db,
                                                                           join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     add(app)
     chat.say("サポート施策")
     shown = chat.text()
@@ -311,7 +311,7 @@ def test_basic_registrant_sees_what_premium_would_bring_and_how_to_apply(app, cl
 
 
 def test_support_in_english(app, client, line, db, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     add(app)
     chat.say("English")
     chat.say("Support")
@@ -326,11 +326,11 @@ def test_nothing_registered_offers_to_register(chat):
 
 
 def test_home_municipality_is_not_advertised_for_premium(app, client, line, db, join):
-    chat = resident(app, client, line, join)
+    chat = kamiyama_resident(app, client, line, join)
     with db.transaction() as session:
-        from bot.services import registrations
+        from bot.services import registry
         from tests.test_card import person_of
-        registrations.set_residence(session, person_of(session, chat),
+        registry.set_residence(session, person_of(session, chat),
                                     entities.by_code(session, KAMIYAMA))
     add(app)
     chat.say("サポート施策")

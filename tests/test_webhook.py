@@ -1,4 +1,4 @@
-"""The webhook bars of SPEC §5: signature, empty events, duplicates, unknown and malformed."""
+"""Webhook events and bad input (docs/rules.md): signature, empty events, duplicates, unknown, malformed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 from bot.store.models import Person, ProcessedEvent, SurveyAnswer
 from tests.factories import (
     Chat,
+    count,
     follow_event,
     post,
     postback_event,
@@ -23,11 +24,6 @@ from tests.factories import (
     user_id,
     webhook_body,
 )
-
-
-def count(db, model) -> int:
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_bad_signature_is_refused_and_nothing_is_stored(app, client, db, line):
@@ -324,44 +320,3 @@ def test_a_follow_stores_the_line_profile_of_new_and_known_people(app, client, d
     assert _profile(db, first_words.user_id) == (None, None, True)
     first_words.follow()
     assert _profile(db, first_words.user_id) == ("先に話した人", "ja", True)
-
-
-def test_the_registration_flow_sends_few_statements(app, client, db, line, join):
-    """A guard on the busiest flow's work (docs/benchmarks.md, "Webhook"): statements per
-    event, COMMIT included. SQLite claims the event in a statement of its own, begins with
-    BEGIN IMMEDIATE and inserts the two registrations one by one."""
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    from bot.devtools.statements import counting_statements
-    from bot.services import entities
-
-    join("363421", "360007")
-    with db.transaction() as session:
-        entities.by_code(session, "363421")  # the names and codes are read once per process
-    chat = Chat(app, client, line)
-    sent = []
-
-    def count():
-        sent[-1] += 1
-
-    flushed = []
-
-    @event.listens_for(Session, "before_flush")
-    def flush(session, _context, _instances):
-        flushed.append([type(o).__name__ for o in (*session.dirty, *session.new)])
-
-    try:
-        with counting_statements(db.engine, count):
-            for act in (chat.follow, lambda: chat.say("登録する"), lambda: chat.say("神山"),
-                        lambda: chat.tap("登録する")):
-                sent.append(0)
-                act()
-    finally:
-        event.remove(Session, "before_flush", flush)
-    assert "登録しました" in chat.text()
-    # The conversation's state comes with the person's row: written once, never read alone.
-    assert sent == {"postgresql": [2, 3, 5, 6], "sqlite": [4, 5, 7, 9]}[db.engine.dialect.name]
-    # Each change goes out as a statement of its own; the session has nothing left to flush at
-    # commit (a flush, even of values set again unchanged, costs as much CPU as a statement).
-    assert flushed == []

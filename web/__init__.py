@@ -12,9 +12,8 @@ from bot import line
 from bot.devtools import line_platform, simulator
 from bot.identity import redaction
 from bot.identity import sandbox as identity_sandbox
-from bot.services import downloads, media
 from bot.store.db import Database
-from web import card, checkin_codes, webhook
+from web import card, checkin, downloads, media, webhook
 from web.cookieless import NoSessions
 from web.identity import views as identity_views
 from web.json_bodies import BoundedJSONProvider
@@ -35,7 +34,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     line.init_app(app)
     webhook.init_app(app)
-    checkin_codes.init_app(app)
+    checkin.init_app(app)
     media.init_app(app)
     downloads.init_app(app)
     card.init_app(app)

@@ -1,6 +1,6 @@
 """The registration card's QR image: `GET /card/<token>.png` (R6).
 
-Answered from the signed token alone, like the check-in QR images (`web/checkin_codes.py`). An
+Answered from the signed token alone, like the check-in QR images (`web/checkin.py`). An
 expired or foreign token gets no image, so an old card shows nothing worth scanning.
 """
 

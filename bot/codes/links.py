@@ -22,7 +22,7 @@ def base(config: Config) -> str:
 
 
 def qr_url(config: Config, token: str) -> str:
-    """A check-in code's QR image (`web/checkin_codes.py`)."""
+    """A check-in code's QR image (`web/checkin.py`)."""
     return f"{base(config)}/qr/{token}.png"
 
 

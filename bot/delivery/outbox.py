@@ -1,4 +1,5 @@
-"""The outgoing queue: every message that is not a reply, sent by the `worker` (SPEC §5, §6).
+"""The outgoing queue: every message that is not a reply, sent by the `worker`
+(Outgoing messages, docs/rules.md).
 
 Enqueueing adds rows to the caller's session, so a message is queued exactly when the change
 that caused it commits. Each row's `X-Line-Retry-Key` is fixed here and every try repeats the

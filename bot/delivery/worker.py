@@ -17,9 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask
 
 from bot import line
 from bot.delivery import broadcasts, outbox
@@ -223,23 +221,3 @@ def judge(message: OutboxMessage, result: line.SendResult,
                               f"gave up, retry key too old: {result.detail}"), "failed")
     log.warning("outbox message %s: refused by LINE", message.id)
     return outbox.Result(message.id, OutboxStatus.FAILED, None, result.detail), "failed"
-
-
-@click.command("worker", help="Send the queued outgoing messages (the `worker` process).")
-@click.option("--once", is_flag=True, help="Send one batch, print what happened and exit.")
-@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Messages sent at the same time.")
-@click.option("--batch", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Messages leased at a time (shared by the threads).")
-@click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
-              help="With --once: act as if it were this moment (ISO, with offset), e.g. to "
-                   "send a scheduled broadcast in a scenario file.")
-@with_appcontext
-def worker_command(once: bool, threads: int, batch: int, now: datetime | None) -> None:
-    if now is not None and not once:
-        raise click.UsageError("--now goes with --once")
-    worker = Worker(current_app._get_current_object(), batch=batch, threads=threads)
-    if once:
-        click.echo(worker.run_once(now))
-    else:
-        worker.run_forever()

@@ -1,1 +1,1 @@
-"""Development and test tools: never mounted in production (SPEC §4)."""
+"""Development and test tools: mounted by `web.create_app` in demo and test mode only, never in production."""

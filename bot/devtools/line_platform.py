@@ -141,10 +141,6 @@ class LinePlatform:
         with self._lock:
             self._faults.append(fault)
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     def add_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         with self._lock:
             self._contents[message_id] = (data, content_type)

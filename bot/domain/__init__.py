@@ -1,4 +1,4 @@
-"""The rules of SPEC.md as plain Python.
+"""The rules (docs/rules.md) as plain Python.
 
 Nothing here does I/O or imports Flask, the LINE SDK or SQLAlchemy (tests check): functions
 take data and `now`, and return decisions.

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.calendar import years_later
+
 #: Check-in opens this long before a session starts and stays open this long after it ends,
 #: so people who arrive early or leave late are not turned away.
 MARGIN = timedelta(minutes=60)
@@ -78,10 +80,7 @@ def refusal(code: Code, session: SessionFacts, now: datetime) -> Refusal | None:
 
 def twelve_months_before(now: datetime) -> datetime:
     """The start of R4's period: the same day a year earlier (29 Feb → 28 Feb)."""
-    try:
-        return now.replace(year=now.year - 1)
-    except ValueError:
-        return now.replace(year=now.year - 1, day=28)
+    return years_later(now, -1)
 
 
 @dataclass(frozen=True)

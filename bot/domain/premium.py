@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.calendar import years_later
 from bot.domain.checkin import Progress
-from bot.domain.registration import PREMIUM, Held, Target
+from bot.domain.registration import PREMIUM, Held, Target, at_residence
 
 #: R7: premium registrations a person may hold, counted as `counted` says.
-CAP = 3
+MAX_PREMIUM_PLACES = 3
 
 
 class Unmet(StrEnum):
@@ -26,7 +27,7 @@ class Unmet(StrEnum):
     IDENTITY = "identity"                    # R5: My Number Card verification
     GUARDIAN = "guardian"                    # R5/R10: a minor needs a guardian's consent
     HOME = "home"                            # R5/R9: not at one's own residence municipality
-    CAP = "cap"                              # R7
+    TOO_MANY_PLACES = "cap"                  # R7: more than MAX_PREMIUM_PLACES
 
 
 #: R4 says "confirmed by a QR check-in (or by staff)": staff may accept activities the system
@@ -86,7 +87,7 @@ def counted(premium: Iterable[Held]) -> tuple[str, ...]:
     """R7: premium municipalities, plus premium prefectures without a premium municipality.
 
     So a prefecture co-registration never adds to the count, and 神山町 premium together
-    with 徳島県 applied for directly counts once.
+    with 徳島県 applied for directly counts once. Its SQL twin: jobs/judging.py `_counted`.
     """
     premium = [h for h in premium if h.kind == PREMIUM]
     with_municipality = {h.prefecture_code for h in premium if not h.is_prefecture}
@@ -101,13 +102,17 @@ def judge(target: Target, held: Sequence[Held], progress: Progress, identity: Id
 
     `held` is what the person holds now (basic and premium). A premium registration at
     `target` itself is judged as a renewal: it already counts, so R7 stays as it is.
+
+    The expiry job takes the same decision for a page of registrations at once: the figures
+    from one query (jobs/judging.py `judged_query`), the rules in bot.domain.validity
+    `renewal_holds`; tests/test_jobs.py proves they agree with this.
     """
     registered = any(h.code == target.code for h in held)
     as_premium = Held(target.code, target.prefecture_code, target.is_prefecture, PREMIUM, "direct")
     now_counted = counted(held)
     after = counted([as_premium if h.code == target.code else h for h in held]
                     + ([] if registered else [as_premium]))
-    home = not target.is_prefecture and target.code == residence_code
+    home = at_residence(target.code, residence_code)
     unmet = []
     if not target.participating:
         unmet.append(Unmet.NOT_PARTICIPATING)
@@ -121,17 +126,14 @@ def judge(target: Target, held: Sequence[Held], progress: Progress, identity: Id
         unmet.append(Unmet.GUARDIAN)
     if home:
         unmet.append(Unmet.HOME)
-    if len(after) > CAP:
-        unmet.append(Unmet.CAP)
+    if len(after) > MAX_PREMIUM_PLACES:
+        unmet.append(Unmet.TOO_MANY_PLACES)
     return Judgement(target.code, progress, identity, home, now_counted, after, tuple(unmet))
 
 
 def one_year_after(moment: datetime) -> datetime:
     """R8: premium is valid one year; 29 Feb → 28 Feb of the next year."""
-    try:
-        return moment.replace(year=moment.year + 1)
-    except ValueError:
-        return moment.replace(year=moment.year + 1, day=28)
+    return years_later(moment, 1)
 
 
 def prefecture_falls_back(prefecture_code: str, held_after: Sequence[Held],

@@ -68,6 +68,15 @@ def co_registration_to_end(prefecture_code: str, held_after: list[Held]) -> bool
                    for h in held_after)
 
 
-def counts_in_statistics(target_code: str, residence_code: str | None) -> bool:
+def at_residence(code: str, residence_code: str | None) -> bool:
+    """R9: the entity `code` is where the person lives (`residence_code`, always a
+    municipality: never a prefecture). No residence known: nowhere.
+
+    Its SQL twin, for queries over many people, is bot.services.registry.at_residence_sql.
+    """
+    return residence_code is not None and code == residence_code
+
+
+def counts_in_statistics(code: str, residence_code: str | None) -> bool:
     """R9: a registration at one's own residence municipality is not related population."""
-    return residence_code is None or target_code != residence_code
+    return not at_residence(code, residence_code)

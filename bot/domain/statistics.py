@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-#: Municipalities count by the Japanese calendar: a month starts at midnight Japan time.
-JST = ZoneInfo("Asia/Tokyo")
+from bot.domain.calendar import JST
 
 
 @dataclass(frozen=True)

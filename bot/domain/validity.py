@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from bot.domain.premium import CAP, Unmet
+from bot.domain.premium import MAX_PREMIUM_PLACES, Unmet
 
 #: Days before a premium registration's expiry when the person is reminded (R8).
 REMINDER_DAYS = (30, 7)
@@ -113,12 +113,12 @@ def renewal_unmet(facts: RenewalFacts) -> tuple[Unmet, ...]:
         unmet.append(Unmet.GUARDIAN)
     if facts.home:
         unmet.append(Unmet.HOME)
-    if facts.counted > CAP:
-        unmet.append(Unmet.CAP)
+    if facts.counted > MAX_PREMIUM_PLACES:
+        unmet.append(Unmet.TOO_MANY_PLACES)
     return tuple(unmet)
 
 
 def renewal_holds(facts: RenewalFacts) -> bool:
     return (facts.participating and facts.done >= facts.required and facts.verified
             and not (facts.minor and not facts.consented) and not facts.home
-            and facts.counted <= CAP)
+            and facts.counted <= MAX_PREMIUM_PLACES)

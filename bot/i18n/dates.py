@@ -6,8 +6,8 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
+from bot.domain.calendar import JST
 from bot.i18n import current_locale
-from bot.services.activities import JST
 
 _DAY = {"ja": "M月d日（E）", "en": "EEE d MMM"}
 _DAY_WITH_YEAR = {"ja": "y年M月d日（E）", "en": "EEE d MMM y"}

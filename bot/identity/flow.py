@@ -3,7 +3,8 @@
 start: the person consents → a `VerificationAttempt` (state, nonce, PKCE verifier) and the
 provider's URL. complete: the callback claims the attempt (its verifier is cleared in that
 same commit, so a second callback finds nothing to exchange), the code is exchanged outside
-any transaction, then the result is recorded and told to the chat through the outbox.
+any transaction, then the result is recorded and handed to the caller's `tell` in that same
+transaction, which pushes it to the chat (conversations/notices/identity.py).
 A callback in another browser than the one that consented holds the result until the
 person sends the page's code in their chat (bot/identity/confirmation.py, confirm_from_chat).
 """
@@ -11,24 +12,22 @@ person sends the page's code in their chat (bot/identity/confirmation.py, confir
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.codes import url_tokens
-from bot.delivery import outbox
-from bot.i18n import use_locale
 from bot.identity import binding, confirmation, handoff, oidc, records
 from bot.identity.provider import Provider, ProviderUnavailable, configured
 from bot.identity.records import Outcome, Recorded, Relationship, Verified
 from bot.services.people import locale_of
 from bot.store.db import database
 from bot.store.models import Entity, Person, VerificationAttempt, VerificationPurpose
-from conversations.identity import messages
 
 log = logging.getLogger(__name__)
 ATTEMPT_LIFETIME = timedelta(minutes=30)
@@ -54,6 +53,22 @@ class Result:
     premium_at_home: Entity | None = None  # the new home, where the person holds premium (R5)
     code: str | None = None          # AWAITING_CHAT: what the person sends in their chat
     line_name: str | None = None     # AWAITING_CHAT: whose chat that is
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A verification's end, for the person's chat: what became of it and what goes with it."""
+    person: Person
+    outcome: str
+    purpose: str
+    residence: Entity | None = None
+    guardian_url: str | None = None
+    premium_at_home: Entity | None = None
+
+
+#: Given each finished verification inside the transaction that records it, so the result
+#: and the message that tells of it commit together.
+Tell = Callable[[Session, Finished, datetime], None]
 
 
 class AttemptRefused(Exception):
@@ -106,7 +121,8 @@ def _attempt(session: Session, state: str) -> VerificationAttempt | None:
                           .with_for_update())
 
 
-def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str | None) -> Result:
+def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str | None,
+             tell: Tell) -> Result:
     """The provider's redirect back: `code` and `state`, or `error` and `state`.
 
     The browser that started the attempt finishes it. Another browser may finish one's own
@@ -136,7 +152,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
             return Result(EXPIRED, purpose, locale)
         if params.get("error"):
             attempt.outcome = CANCELLED if params["error"] == "access_denied" else PROVIDER_ERROR
-            _tell(session, person, attempt.outcome, purpose, now)
+            tell(session, Finished(person, attempt.outcome, purpose), now)
             return Result(attempt.outcome, purpose, locale, retry_state=attempt.state)
         state, person_id = attempt.state, person.id
 
@@ -145,7 +161,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         identity = oidc.finish(provider, params["code"], verifier, nonce, now)
     except (oidc.ProviderError, ProviderUnavailable) as error:
         log.warning("identity verification failed at the provider: %s", error)
-        failed = _record_failure(db, state, person_id, purpose, locale, now)
+        failed = _record_failure(db, state, person_id, purpose, locale, now, tell)
         return failed if bound else replace(failed, retry_state=None)  # retrying needs binding
 
     with db.transaction() as session:
@@ -168,10 +184,11 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         else:
             _release_waiting(session, person)  # an older page's code: too late
             recorded, guardian_url = _record_own(
-                session, person, Verified.of(session, provider.name, identity), consented_at, now)
+                session, person, Verified.of(session, provider.name, identity), consented_at, now,
+                app.config)
         attempt.outcome = recorded.outcome.value
-        _tell(session, person, recorded.outcome, purpose, now, recorded.residence, guardian_url,
-              recorded.premium_at_home)
+        tell(session, Finished(person, recorded.outcome, purpose, recorded.residence, guardian_url,
+                               recorded.premium_at_home), now)
         log.info("identity verification %s: %s", attempt.id, recorded.outcome.value)
         return Result(recorded.outcome.value, purpose, locale_of(person), recorded.residence,
                       guardian_url, retry_state=state if recorded.outcome in RETRYABLE else None,
@@ -179,10 +196,10 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
 
 
 def _record_own(session: Session, person: Person, verified: Verified, consented_at: datetime,
-                now: datetime) -> tuple[Recorded, str | None]:
+                now: datetime, config: Mapping[str, Any]) -> tuple[Recorded, str | None]:
     """One's own card recorded; with the guardian's link when a consent is needed."""
     recorded = records.save_verification(session, person, verified, consented_at, now)
-    guardian_url = (handoff.guardian_link(session, person, now)
+    guardian_url = (handoff.guardian_link(session, person, now, config)
                     if recorded.outcome is Outcome.NEEDS_GUARDIAN else None)
     return recorded, guardian_url
 
@@ -215,7 +232,7 @@ def _release_waiting(session: Session, person: Person) -> None:
 
 
 def confirm_from_chat(session: Session, person: Person, code: str, now: datetime,
-                      secret: str) -> Confirmed:
+                      config: Mapping[str, Any]) -> Confirmed:
     """The code from a verification page, sent in the person's own chat (the person's row
     is locked by the webhook): the held result is recorded, once."""
     waiting = _waiting(session, person)
@@ -225,7 +242,7 @@ def confirm_from_chat(session: Session, person: Person, code: str, now: datetime
     if attempt.confirm_by <= now:
         confirmation.release(attempt, EXPIRED)
         return Confirmed(EXPIRED)
-    if not confirmation.matches(attempt, code, secret):
+    if not confirmation.matches(attempt, code, config["SECRET_KEY"]):
         attempt.confirmation_tries += 1
         left = confirmation.MAX_TRIES - attempt.confirmation_tries
         if left <= 0:
@@ -233,7 +250,7 @@ def confirm_from_chat(session: Session, person: Person, code: str, now: datetime
         log.info("identity verification %s: a wrong code in the chat", attempt.id)
         return Confirmed(confirmation.WRONG_CODE, tries_left=max(left, 0))
     verified = confirmation.release(attempt)
-    recorded, guardian_url = _record_own(session, person, verified, attempt.created_at, now)
+    recorded, guardian_url = _record_own(session, person, verified, attempt.created_at, now, config)
     attempt.outcome = recorded.outcome.value
     log.info("identity verification %s: %s (confirmed in the chat)", attempt.id,
              recorded.outcome.value)
@@ -242,23 +259,10 @@ def confirm_from_chat(session: Session, person: Person, code: str, now: datetime
 
 
 def _record_failure(db, state: str, person_id: int, purpose: str, locale: str,
-                    now: datetime) -> Result:
+                    now: datetime, tell: Tell) -> Result:
     with db.transaction() as session:
         attempt = _attempt(session, state)
         attempt.outcome = PROVIDER_ERROR
-        _tell(session, session.get(Person, person_id), PROVIDER_ERROR, purpose, now)
+        tell(session, Finished(session.get(Person, person_id), PROVIDER_ERROR, purpose), now)
     return Result(PROVIDER_ERROR, purpose, locale, retry_state=state)
 
-
-def _tell(session: Session, person: Person, outcome: str, purpose: str, now: datetime,
-          residence: Entity | None = None, guardian_url: str | None = None,
-          premium_at_home: Entity | None = None) -> None:
-    """The result in the person's chat (for a guardian's visit: only the consent itself)."""
-    if not person.following or not person.line_user_id:
-        return
-    if purpose == VerificationPurpose.GUARDIAN and outcome != Outcome.GUARDIAN_CONSENTED:
-        return  # the guardian sees the page; the minor hears only of a consent
-    with use_locale(locale_of(person)):
-        chat = messages.result(outcome, residence, guardian_url, premium_at_home)
-    if chat:
-        outbox.push(session, person.line_user_id, chat, now)

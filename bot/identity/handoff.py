@@ -9,9 +9,10 @@ ID token and LINE's verify endpoint tells us the user (bot/line/__init__.py).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,17 +33,21 @@ class TicketRefused(Exception):
         self.reason, self.status = reason, status
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TICKET_SALT)
+Config = Mapping[str, Any]
 
 
-def issue(session: Session, person: Person, purpose: VerificationPurpose, now: datetime) -> str:
+def _serializer(config: Config) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(config["SECRET_KEY"], salt=TICKET_SALT)
+
+
+def issue(session: Session, person: Person, purpose: VerificationPurpose, now: datetime,
+          config: Config) -> str:
     """A new ticket for this person, signed for a link."""
     ticket = VerificationTicket(id=secrets.token_urlsafe(24), person_id=person.id,
                                 purpose=purpose.value, created_at=now,
                                 expires_at=now + LIFETIME[purpose])
     session.add(ticket)
-    return _serializer().dumps(ticket.id)
+    return _serializer(config).dumps(ticket.id)
 
 
 #: The path tells the two kinds of link apart for people and tests; the ticket decides.
@@ -56,29 +61,31 @@ PATHS = {VerificationPurpose.SELF: "/identity/start/", VerificationPurpose.GUARD
 OPEN_OUTSIDE_LINE = "openExternalBrowser=1"
 
 
-def ticket_url(signed: str, purpose: VerificationPurpose = VerificationPurpose.SELF) -> str:
-    return f"{base_url(current_app.config)}{PATHS[purpose]}{signed}?{OPEN_OUTSIDE_LINE}"
+def ticket_url(config: Config, signed: str,
+               purpose: VerificationPurpose = VerificationPurpose.SELF) -> str:
+    return f"{base_url(config)}{PATHS[purpose]}{signed}?{OPEN_OUTSIDE_LINE}"
 
 
-def verification_link(session: Session, person: Person, now: datetime) -> str:
+def verification_link(session: Session, person: Person, now: datetime, config: Config) -> str:
     """The https URL of the person's verification page, for a URI button in the chat."""
-    liff_id = current_app.config.get("IDENTITY_LIFF_ID")
+    liff_id = config.get("IDENTITY_LIFF_ID")
     if liff_id:
         return f"https://liff.line.me/{liff_id}"
-    return ticket_url(issue(session, person, VerificationPurpose.SELF, now))
+    return ticket_url(config, issue(session, person, VerificationPurpose.SELF, now, config))
 
 
-def guardian_link(session: Session, minor: Person, now: datetime) -> str:
+def guardian_link(session: Session, minor: Person, now: datetime, config: Config) -> str:
     """A link the minor passes on to a guardian, who may be on another device."""
-    return ticket_url(issue(session, minor, VerificationPurpose.GUARDIAN, now),
+    return ticket_url(config, issue(session, minor, VerificationPurpose.GUARDIAN, now, config),
                       VerificationPurpose.GUARDIAN)
 
 
-def open_ticket(session: Session, signed: str, now: datetime, lock: bool = False) -> VerificationTicket:
+def open_ticket(session: Session, signed: str, now: datetime, config: Config,
+                lock: bool = False) -> VerificationTicket:
     """The ticket behind a link if it is ours, unused and in time; else TicketRefused."""
     longest = max(LIFETIME.values())
     try:
-        ticket_id = _serializer().loads(signed, max_age=int(longest.total_seconds()))
+        ticket_id = _serializer(config).loads(signed, max_age=int(longest.total_seconds()))
     except BadSignature:  # SignatureExpired is one
         raise TicketRefused("invalid", 404) from None
     query = select(VerificationTicket).where(VerificationTicket.id == str(ticket_id))

@@ -8,7 +8,9 @@ must never send: it is there to prove that the service drops it (R13).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from bot.domain.calendar import years_later
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,7 @@ class Persona:
 
 
 def _years_ago(today: date, years: int, days_more: int) -> date:
-    from datetime import timedelta
-
-    try:
-        anniversary = today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        anniversary = today.replace(year=today.year - years, day=28)
-    return anniversary - timedelta(days=days_more)
+    return years_later(today, -years) - timedelta(days=days_more)
 
 
 def personas(today: date) -> dict[str, Persona]:

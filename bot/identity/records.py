@@ -9,16 +9,17 @@ Never kept: the address itself, the 12-digit number, PINs, certificates, tokens,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.calendar import is_minor, today_in_japan
 from bot.identity.address import municipality_for
 from bot.identity.oidc import Identity
-from bot.services import registrations
+from bot.services import registry
 from bot.store.models import (
     Entity,
     GuardianConsent,
@@ -29,8 +30,6 @@ from bot.store.models import (
 
 #: The wording of the consent page the person agreed to; bump it when that text changes.
 CONSENT_VERSION = "2026-12"
-ADULT_AGE = 18  # since 2022-04-01 (R10)
-JST = timezone(timedelta(hours=9))
 
 
 class Relationship(StrEnum):
@@ -65,18 +64,6 @@ class Recorded:
     #: The verified home, when the person holds premium there: it stays until it expires,
     #: but cannot be renewed (R5). Said on the page and in the chat; nothing changes now.
     premium_at_home: Entity | None = None
-
-
-def today_in_japan(now: datetime) -> date:
-    return now.astimezone(JST).date()
-
-
-def age_on(birth_date: date, today: date) -> int:
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
-def is_minor(birth_date: date | None, today: date) -> bool:
-    return birth_date is not None and age_on(birth_date, today) < ADULT_AGE
 
 
 def verification_of(session: Session, person: Person) -> IdentityVerification | None:
@@ -162,7 +149,7 @@ def save_verification(session: Session, person: Person, verified: Verified,
         return Recorded(Outcome.SUBJECT_TAKEN)
     at_home = None
     if municipality is not None:
-        registrations.set_residence(session, person, municipality)
+        registry.set_residence(session, person, municipality)
         at_home = municipality if _premium_at(session, person, municipality) else None
     minor = is_minor(verified.birth_date, today_in_japan(now))
     if minor and consent_of(session, person) is None:
@@ -172,7 +159,7 @@ def save_verification(session: Session, person: Person, verified: Verified,
 
 def _premium_at(session: Session, person: Person, entity: Entity) -> bool:
     return any(r.entity_id == entity.id and r.kind == RegistrationKind.PREMIUM
-               for r in registrations.active(session, person))
+               for r in registry.active(session, person))
 
 
 def save_guardian_consent(session: Session, minor: Person, provider: str, guardian: Identity,

@@ -180,9 +180,6 @@ class LineGateway:
     def set_default_rich_menu(self, rich_menu_id: str) -> None:
         self.api.set_default_rich_menu(rich_menu_id)
 
-    def rich_menu_ids(self) -> list[str]:
-        return [menu.rich_menu_id for menu in self.api.get_rich_menu_list().richmenus]
-
     def rich_menus(self) -> dict[str, str]:
         """Every rich menu of the channel: id → name."""
         return {menu.rich_menu_id: menu.name for menu in self.api.get_rich_menu_list().richmenus}

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from linebot.v3.messaging import (
     PostbackAction,
     RichMenuArea,
@@ -25,11 +22,8 @@ from linebot.v3.messaging import (
     RichMenuSize,
 )
 from PIL import Image, ImageDraw, ImageFont
-from sqlalchemy import select
 
 from bot import line
-from bot.store.db import database
-from bot.store.models import Person, Staff
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 4, 2
@@ -383,38 +377,3 @@ def link_staff_menu(gateway: line.LineGateway, user_id: str) -> bool:
 def unlink_staff_menu(gateway: line.LineGateway, user_id: str) -> None:
     """Back to the residents' menu, everyone's default."""
     gateway.unlink_rich_menu(user_id)
-
-
-def staff_user_ids() -> list[str]:
-    """The LINE user IDs of everyone who is staff somewhere now."""
-    with database().transaction() as session:
-        return list(session.scalars(
-            select(Person.line_user_id).distinct().join(Staff, Staff.person_id == Person.id)
-            .where(Staff.removed_at.is_(None), Person.line_user_id.is_not(None))))
-
-
-# CLI -----------------------------------------------------------------------------------------
-
-@click.group("richmenu", help="The residents' and the staff's rich menus.")
-def richmenu_cli():
-    pass
-
-
-@richmenu_cli.command("deploy", help="Create both menus, make the residents' the default, "
-                                     "link staff to theirs, remove older ones.")
-@with_appcontext
-def deploy_command():
-    gateway = line.gateway(current_app)
-    staff = staff_user_ids()
-    deployed = deploy(gateway, staff)
-    click.echo(f"Rich menu {deployed.residents} is the default at {gateway.host}.")
-    click.echo(f"Staff menu {deployed.staff} is linked to {len(staff)} staff.")
-
-
-@richmenu_cli.command("image", help="Write a menu image to OUT (a PNG), to look at it.")
-@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--menu", "which", type=click.Choice(sorted(MENUS)), default="residents",
-              show_default=True)
-def image_command(out: Path, which: str):
-    out.write_bytes(menu_image(MENUS[which]))
-    click.echo(f"Wrote {out} ({WIDTH}×{HEIGHT}).")

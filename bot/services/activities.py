@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,13 +18,6 @@ from bot.store.models import (
     Entity,
     Person,
 )
-
-#: Activities happen in Japan; dates and times typed by staff are Japan time.
-JST = ZoneInfo("Asia/Tokyo")
-
-
-def local(day: date, at: time) -> datetime:
-    return datetime.combine(day, at, JST)
 
 
 def create(session: Session, entity: Entity, *, title: str, category: str, designated: bool,

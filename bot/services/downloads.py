@@ -1,25 +1,23 @@
 """Files staff download from a link in the chat: signed, expiring, for one staff member.
 
 `download_url` signs what to produce (a kind, the entity, an optional object) and who asked;
-`GET /downloads/<token>` checks the signature and age, that the person is still staff of the
-entity, and serves what the kind's producer makes. Features add kinds with `register_download`.
+`produce` checks that the person is still staff of the entity and makes the file with the
+kind's producer. `web/downloads.py` serves it at `GET /downloads/<token>`, and registers the
+producers with `register_download` when the app starts.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, send_file
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from bot.codes import links
 from bot.services import entities, staff
-from bot.store.db import database
 from bot.store.models import Entity, Person
 
 SALT = "furusato.download.v1"
@@ -36,7 +34,6 @@ class Download:
 
 
 _registry: dict[str, Download] = {}
-blueprint = Blueprint("downloads", __name__)
 
 
 class NotFound(LookupError):
@@ -98,64 +95,34 @@ def read(token: str, secret: str, now: datetime) -> Grant | None:
     return Grant(kind, code, person_id, object_id, expires_in)
 
 
-# The view --------------------------------------------------------------------------------------
+# Producing -------------------------------------------------------------------------------------
 
-REFUSALS = {
-    "invalid": (403, "このリンクは期限切れか、正しくありません。LINEのトークで「集計」、または"
-                     "「アンケート一覧」の「結果」から新しいリンクを受け取ってください。",
-                "This link has expired or is not valid. For a new one, send \"Figures\", or tap "
-                "\"Results\" under \"Surveys\", in the LINE chat."),
-    "not_staff": (403, "このファイルは、この団体の職員の方だけがダウンロードできます。",
-                  "Only staff of this municipality can download this file."),
-    "not_found": (404, "ファイルが見つかりません。", "No such file."),
-}
+class Refused(Exception):
+    """Nothing to serve: `reason` is "not_staff" or "not_found"."""
 
-PAGE = """<!doctype html>
-<html lang="ja"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>furusato</title></head>
-<body><p>{ja}</p><p lang="en">{en}</p></body></html>
-"""
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _private(response: Response) -> Response:
-    # The link is a credential until it expires: never cached, never sent on as a referrer.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+@dataclass(frozen=True)
+class File:
+    filename: str
+    data: bytes
+    mimetype: str
 
 
-def _refusal(reason: str) -> Response:
-    status, ja, en = REFUSALS[reason]
-    return _private(Response(PAGE.format(ja=ja, en=en), status, mimetype="text/html"))
-
-
-@blueprint.get("/downloads/<token>")
-def download(token: str):
-    now = datetime.now(UTC)
-    grant = read(token, current_app.config["SECRET_KEY"], now)
-    if grant is None:
-        return _refusal("invalid")
-    with database().transaction() as session:
-        entity = entities.by_code(session, grant.entity_code)
-        person = session.get(Person, grant.person_id)
-        if entity is None or person is None or staff.role_at(session, person, entity.code) is None:
-            return _refusal("not_staff")
-        registered = _registry.get(grant.kind)
-        if registered is None:
-            return _refusal("not_found")
-        try:
-            filename, data = registered.producer(session, entity, grant.object_id, now)
-        except NotFound:
-            return _refusal("not_found")
-    response = send_file(io.BytesIO(data), mimetype=registered.mimetype, as_attachment=True,
-                         download_name=filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return _private(response)
-
-
-def init_app(app: Flask) -> None:
-    from bot.services import statistics
-
-    register_download("statistics", statistics.csv_download)
-    app.register_blueprint(blueprint)
+def produce(session: Session, grant: Grant, now: datetime) -> File:
+    """What the grant allows, made now for a person still staff of its entity (else Refused)."""
+    entity = entities.by_code(session, grant.entity_code)
+    person = session.get(Person, grant.person_id)
+    if entity is None or person is None or staff.role_at(session, person, entity.code) is None:
+        raise Refused("not_staff")
+    registered = _registry.get(grant.kind)
+    if registered is None:
+        raise Refused("not_found")
+    try:
+        filename, data = registered.producer(session, entity, grant.object_id, now)
+    except NotFound:
+        raise Refused("not_found") from None
+    return File(filename, data, registered.mimetype)

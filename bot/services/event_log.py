@@ -1,4 +1,4 @@
-"""Webhook events already handled: each `webhookEventId` is acted on once (SPEC §5)."""
+"""Webhook events already handled: each `webhookEventId` is acted on once (Webhook events, docs/rules.md)."""
 
 from __future__ import annotations
 

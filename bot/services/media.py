@@ -1,4 +1,4 @@
-"""Images staff attach to broadcasts: stored once, served to LINE over HTTPS.
+"""Images staff attach to broadcasts: stored once, served to LINE over HTTPS (web/media.py).
 
 LINE fetches an image message's picture from our URL; the ID is random, so the URL cannot
 be guessed, and the picture is re-encoded (no EXIF location or camera data is kept).
@@ -10,18 +10,15 @@ import io
 import secrets
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from bot.codes import url_tokens
-from bot.store.db import database
 from bot.store.models import Entity, Media
 
 _ID_LENGTH = Media.id.type.length
 
 ORIGINAL_PX, PREVIEW_PX = 2048, 480
-blueprint = Blueprint("media", __name__)
 
 
 class NotAnImage(ValueError):
@@ -50,30 +47,14 @@ def store(session: Session, entity: Entity, data: bytes, now: datetime) -> Media
     return media
 
 
-def _serve(media_id: str, preview: bool) -> Response:
-    data = None
-    if url_tokens.could_be_ours(media_id, _ID_LENGTH):
-        with database().transaction() as session:
-            media = session.get(Media, media_id)
-            data = None if media is None else (media.preview if preview else media.original)
-    if data is None:
-        return Response("Not found\n", 404, mimetype="text/plain")
-    response = Response(data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "public, max-age=604800, immutable"
-    return response
+def could_be_id(media_id: str) -> bool:
+    """Whether `media_id` has the shape of the IDs `store` makes: nothing else is looked up."""
+    return url_tokens.could_be_ours(media_id, _ID_LENGTH)
 
 
-@blueprint.get("/media/<media_id>.jpg")
-def original(media_id: str):
-    return _serve(media_id, preview=False)
-
-
-@blueprint.get("/media/<media_id>/preview.jpg")
-def preview(media_id: str):
-    return _serve(media_id, preview=True)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(blueprint)
-
-
+def image(session: Session, media_id: str, preview: bool) -> bytes | None:
+    """The stored picture (or its preview), or None."""
+    media = session.get(Media, media_id)
+    if media is None:
+        return None
+    return media.preview if preview else media.original

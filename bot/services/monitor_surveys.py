@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.domain import monitor_surveys as rules
 from bot.domain.audience import Audience
+from bot.domain.calendar import JST
 from bot.i18n import SOURCE_LOCALE, _, use_locale
 from bot.services import downloads
-from bot.services.activities import JST
 from bot.services.audience import includes
 from bot.store.models import (
     Entity,
@@ -264,6 +264,3 @@ def csv_download(session: Session, entity: Entity, object_id: int | None,
         raise downloads.NotFound(object_id)
     return f"furusato-survey-{survey.id}-{now.astimezone(JST):%Y-%m-%d}.csv", survey_csv(session, survey)
 
-
-# Served at /downloads/<token> to the entity's active staff (bot.downloads checks who asks).
-downloads.register_download("survey", csv_download)

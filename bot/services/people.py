@@ -5,20 +5,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.i18n import SOURCE_LOCALE, locale_from_language_tag
+from bot.line import Profile
 from bot.services import event_log
 from bot.store.db import persistent
-from bot.store.driver_sql import DriverStatement
 from bot.store.models import Person
-
-if TYPE_CHECKING:
-    from bot.line import Profile
 
 
 def lock(session: Session, line_user_id: str, now: datetime, *, access: bool = False,
@@ -82,11 +78,11 @@ def arrive(session: Session, webhook_event_id: str, line_user_id: str, now: date
         if not event_log.claim(session, webhook_event_id, now):
             return None
         return lock(session, line_user_id, now, access=True, profile=profile)
-    rows = _claim_and_upsert().run(session, {
+    row = session.execute(_claim_and_upsert(), {
         "webhook_event_id": webhook_event_id, "processed_at": now,
         "line_user_id": line_user_id, "now": now, "last_access_at": now,
-        **named(profile)})
-    return persistent(session, Person, rows[0]) if rows else None
+        **named(profile)}).first()
+    return persistent(session, Person, row) if row else None
 
 
 @cache
@@ -106,7 +102,7 @@ def _claim_and_upsert():
         index_elements=[table.c.line_user_id],
         set_={"last_access_at": insert.excluded.last_access_at})
     # Core rows: `persistent` makes the person of one.
-    return DriverStatement(upsert.returning(*table.c))
+    return upsert.returning(*table.c)
 
 
 def find(session: Session, line_user_id: str) -> Person | None:

@@ -3,7 +3,8 @@
 Premium upgrades the person's basic registration at an entity in place (R8: valid one year)
 and carries the prefecture's registration along (R2). Every change locks the person's row
 first, so two applications of one person run one after the other and R7's cap holds under
-concurrency. Messages to people other than the one in the chat go through the outbox.
+concurrency. Returns what changed; the messages that tell people and staff are built and
+pushed by the callers (conversations/notices/premium.py).
 """
 
 from __future__ import annotations
@@ -12,19 +13,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from linebot.v3.messaging.models import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from bot.delivery import outbox
 from bot.domain import premium as rules
+from bot.domain.calendar import today_in_japan
 from bot.domain.checkin import Progress, twelve_months_before
-from bot.i18n import _, use_locale
-from bot.i18n.names import place
 from bot.identity import records
-from bot.services import checkins, entities, registrations, staff
-from bot.services.activities import JST
-from bot.services.people import locale_of
+from bot.services import attendance, entities, registry, staff
 from bot.store.models import (
     CheckIn,
     Entity,
@@ -37,7 +33,6 @@ from bot.store.models import (
     RegistrationKind,
     RegistrationStatus,
 )
-from conversations.common import quick_reply, say, text
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +70,13 @@ class Granted:
 
 
 @dataclass
+class Queued:
+    request: PremiumRequest
+    #: False when the request was pending already: its staff were told of it then.
+    new: bool
+
+
+@dataclass
 class Reverted:
     registration: Registration
     #: The prefecture's premium co-registration that fell back to basic with it (R2), if any.
@@ -89,7 +91,7 @@ def lock_person(session: Session, person: Person) -> None:
 # Judging ---------------------------------------------------------------------------------------
 
 def identity_of(session: Session, person: Person, now: datetime) -> rules.Identity:
-    found = records.status(session, person, now.astimezone(JST).date())
+    found = records.status(session, person, today_in_japan(now))
     return rules.Identity(found.verified, found.minor, found.guardian_consented)
 
 
@@ -100,11 +102,11 @@ def judge(session: Session, person: Person, entity: Entity, now: datetime, *,
     `counted_until`: count R4 over the 12 months before this moment instead of before `now` —
     a premium registration's expiry, to show what the judgement at expiry will see.
     """
-    current = registrations.active(session, person)
-    residence = registrations.home_code(session, person)  # a verified address decides (R9)
-    progress = (checkins.progress(session, person, entity, now) if counted_until is None
+    current = registry.active(session, person)
+    residence = registry.home_code(session, person)  # a verified address decides (R9)
+    progress = (attendance.progress(session, person, entity, now) if counted_until is None
                 else progress_until(session, person, entity, counted_until))
-    return rules.judge(registrations.target(entity), registrations.held(current), progress,
+    return rules.judge(registry.target(entity), registry.held(current), progress,
                        identity_of(session, person, now), residence)
 
 
@@ -113,23 +115,15 @@ def progress_until(session: Session, person: Person, entity: Entity,
     """R4 in the 12 months before `until` (an expiry), as the expiry job counts it
     (jobs/judging.py): check-ins after `until` belong to the next year."""
     row = session.execute(
-        checkins.designated_check_ins(entity, twelve_months_before(until))
+        attendance.designated_check_ins(entity, twelve_months_before(until))
         .where(CheckIn.person_id == person.id, CheckIn.checked_in_at <= until)
         .group_by(CheckIn.person_id)).first()
     return Progress(row.done if row else 0, entity.required_activities)
 
 
 def registration_at(session: Session, person: Person, entity: Entity) -> Registration | None:
-    return next((r for r in registrations.active(session, person) if r.entity_id == entity.id),
+    return next((r for r in registry.active(session, person) if r.entity_id == entity.id),
                 None)
-
-
-def premium_places(session: Session, person: Person) -> list[Registration]:
-    """The premium registrations that count toward R7, in the order they were granted."""
-    current = registrations.active(session, person)
-    codes = set(rules.counted(registrations.held(current)))
-    return sorted((r for r in current if r.entity.code in codes),
-                  key=lambda r: (r.premium_since or r.registered_at, r.id))
 
 
 def pending_request(session: Session, person: Person, entity: Entity) -> PremiumRequest | None:
@@ -201,7 +195,7 @@ def _co_register(session: Session, person: Person, municipality: Entity, now: da
         co_registration = Registration(
             person_id=person.id, entity_id=prefecture.id, entity=prefecture,
             status=RegistrationStatus.ACTIVE, origin=Origin.CO_REGISTRATION, registered_at=now,
-            counted_in_statistics=True)
+            counted_in_statistics=True)  # a prefecture is nobody's residence (R9)
         _make_premium(co_registration, now, until, Origin.CO_REGISTRATION)
         session.add(co_registration)
         return co_registration
@@ -247,7 +241,7 @@ def revert_to_basic(session: Session, registration: Registration, now: datetime,
     if not entity.is_prefecture:
         prefecture = prefecture_registration(session, person, entity)
         if prefecture is not None and prefecture.kind == RegistrationKind.PREMIUM:
-            after = registrations.held(registrations.active(session, person))
+            after = registry.held(registry.active(session, person))
             if rules.prefecture_falls_back(entity.prefecture_code, after,
                                            prefecture.premium_origin == Origin.DIRECT):
                 _make_basic(prefecture)
@@ -267,8 +261,8 @@ def would_fall_back(session: Session, registration: Registration) -> Registratio
     prefecture = prefecture_registration(session, person, entity)
     if prefecture is None or prefecture.kind != RegistrationKind.PREMIUM:
         return None
-    others = [r for r in registrations.active(session, person) if r.id != registration.id]
-    falls_back = rules.prefecture_falls_back(entity.prefecture_code, registrations.held(others),
+    others = [r for r in registry.active(session, person) if r.id != registration.id]
+    falls_back = rules.prefecture_falls_back(entity.prefecture_code, registry.held(others),
                                              prefecture.premium_origin == Origin.DIRECT)
     return prefecture if falls_back else None
 
@@ -286,30 +280,32 @@ def _withdraw_pending(session: Session, registration: Registration, now: datetim
 # Staff review (renewal mode `manual`) ----------------------------------------------------------
 
 def request_review(session: Session, registration: Registration, purpose: str,
-                   judgement: Judgement, now: datetime) -> PremiumRequest:
-    """Queue the request for the entity's staff and tell them; one pending per person and entity."""
+                   judgement: Judgement, now: datetime) -> Queued:
+    """Queue the request for the entity's staff; one pending per person and entity."""
     existing = session.scalar(select(PremiumRequest).where(
         PremiumRequest.person_id == registration.person_id,
         PremiumRequest.entity_id == registration.entity_id,
         PremiumRequest.status == PremiumRequestStatus.PENDING))
     if existing is not None:
-        return existing
+        return Queued(existing, new=False)
     request = PremiumRequest(
         person_id=registration.person_id, entity_id=registration.entity_id,
         registration_id=registration.id, purpose=purpose, status=PremiumRequestStatus.PENDING,
         judgement=judgement.to_json(), requested_at=now)
     session.add(request)
     session.flush()
-    for member in staff.members(session, registration.entity):
-        user_id = member.person.line_user_id
-        if user_id and member.person_id != registration.person_id:  # not their own (decide)
-            with use_locale(locale_of(member.person)):
-                outbox.push(session, user_id, staff_notice(registration.entity, purpose), now)
-    return request
+    return Queued(request, new=True)
+
+
+def reviewers(session: Session, request: PremiumRequest) -> list[Person]:
+    """The entity's staff who can be told of `request` in LINE: never the person who made it,
+    who may not decide it (OwnRequest)."""
+    return [member.person for member in staff.members(session, request.entity)
+            if member.person.line_user_id and member.person_id != request.person_id]
 
 
 def pending_of(session: Session, entity: Entity) -> list[PremiumRequest]:
-    """The entity's queue, oldest first: only ever one entity's requests (SPEC §5)."""
+    """The entity's queue, oldest first: only ever one entity's requests (Authorisation, docs/rules.md)."""
     return list(session.scalars(
         select(PremiumRequest)
         .options(joinedload(PremiumRequest.person), joinedload(PremiumRequest.registration))
@@ -338,7 +334,7 @@ def stored_judgement(request: PremiumRequest) -> Judgement | None:
 
 def decide(session: Session, request: PremiumRequest, staff_person: Person, approved: bool,
            reason: str | None, now: datetime) -> PremiumRequest:
-    """Apply a member of staff's decision and tell the person through the outbox.
+    """Apply a member of staff's decision (the caller tells the person).
 
     Approving an application grants premium, approving a renewal renews it: every rule but
     the activities (which staff may confirm themselves, R4) is judged again and may refuse
@@ -374,40 +370,4 @@ def decide(session: Session, request: PremiumRequest, staff_person: Person, appr
     request.decided_by_person_id = staff_person.id
     request.reason = reason[:500] if reason else None
     session.flush()
-    if person.line_user_id:
-        with use_locale(locale_of(person)):
-            outbox.push(session, person.line_user_id,
-                        decision_notice(session, request, approved, reason, now), now)
     return request
-
-
-# What the outbox carries -------------------------------------------------------------------------
-
-def staff_notice(entity: Entity, purpose: str) -> list[Message]:
-    body = (_("{place}へのプレミアム登録の申請が届きました。") if purpose == PremiumRequestPurpose.APPLICATION
-            else _("{place}のプレミアム登録の更新が審査待ちです。")).format(place=place(entity))
-    return [text(body + "\n" + _("「審査」で内容を確認し、承認または却下してください。"),
-                 [say(_("審査"))])]
-
-
-def decision_notice(session: Session, request: PremiumRequest, approved: bool,
-                    reason: str | None, now: datetime) -> list[Message]:
-    from bot.services.card import registration_card, valid_until
-
-    where = place(request.entity)
-    renewal = request.purpose == PremiumRequestPurpose.RENEWAL
-    if approved:
-        until = request.registration.premium_until
-        body = (_("{place}のプレミアム登録の更新が承認されました。") if renewal
-                else _("{place}のプレミアム登録が承認されました。")).format(place=where)
-        if until is not None:
-            body += "\n" + _("有効期限：{date}").format(date=valid_until(until))
-        # Read later than the QR code's 10 minutes: a card without it, a fresh one on request.
-        card = registration_card(session, request.person, now, with_qr=False)
-        card.quick_reply = quick_reply([say(_("登録証"))])
-        return [text(body), card]
-    body = (_("{place}のプレミアム登録の更新は承認されませんでした。ベーシック登録に戻りました。")
-            if renewal else _("{place}のプレミアム登録の申請は承認されませんでした。")).format(place=where)
-    if reason:
-        body += "\n" + _("理由：{reason}").format(reason=reason)
-    return [text(body, [say(_("プレミアム登録")), say(_("登録状況"))])]

@@ -16,11 +16,13 @@ from sqlalchemy import and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain import checkin as checkin_rules
+from bot.domain.calendar import JST
 from bot.domain.relationship_survey import RELATIONSHIP
-from bot.domain.statistics import JST, last_months, standing
+from bot.domain.statistics import last_months, standing
 from bot.i18n import SOURCE_LOCALE, _, _l, current_locale, use_locale
-from bot.services import checkins
+from bot.services import attendance
 from bot.services.entities import prefecture_row
+from bot.services.registry import at_residence_sql
 from bot.store.models import (
     Activity,
     ActivitySession,
@@ -37,7 +39,8 @@ from bot.store.models import (
 
 KIND_LABELS = {RegistrationKind.BASIC: _l("ベーシック"), RegistrationKind.PREMIUM: _l("プレミアム")}
 ORIGIN_LABELS = {Origin.DIRECT: _l("直接の登録"), Origin.CO_REGISTRATION: _l("市区町村からの同時登録")}
-# The same words as the survey's buttons (conversations/registration), so the same translations.
+# The relationship survey's answers, as its buttons (conversations/registration) and the
+# statistics name them.
 RELATIONSHIP_LABELS = {
     "birthplace": _l("出身地"),
     "former_residence": _l("以前住んでいた"),
@@ -157,13 +160,15 @@ def _new_by_month(session: Session, entity: Entity, now: datetime) -> dict[str, 
 
 
 def _not_resident(entity: Entity):
-    """The check-in's person does not live in the entity (R9); a prefecture has no such people."""
-    return ~exists().where(Person.id == CheckIn.person_id, Person.residence_entity_id == entity.id)
+    """The check-in's person does not live in the entity (R9), as the registrations' own
+    `counted_in_statistics` says: where the person lives, as recorded on the person."""
+    return ~exists().where(Person.id == CheckIn.person_id,
+                           at_residence_sql(entity.id, Person.residence_entity_id))
 
 
 def _designated_done(entity: Entity, since: datetime, now: datetime):
     """Per person: designated activities done here in the period, as R4 counts them."""
-    return (checkins.designated_check_ins(entity, since)
+    return (attendance.designated_check_ins(entity, since)
             .where(CheckIn.checked_in_at <= now, _not_resident(entity))
             .group_by(CheckIn.person_id)
             .subquery())

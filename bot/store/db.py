@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TypeVar
 
+from flask import current_app
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -176,6 +177,4 @@ class Database:
 
 
 def database(app=None) -> Database:
-    from flask import current_app
-
     return (app or current_app).extensions["db"]

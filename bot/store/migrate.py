@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 
 from bot.store.db import Database
 
@@ -35,7 +36,5 @@ def revision(db: Database, message: str, autogenerate: bool = True) -> None:
 
 
 def current(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -1,4 +1,4 @@
-"""Database models: the tables of SPEC §2–3 that the bot keeps."""
+"""Database models: the tables of the rules (docs/rules.md) that the bot keeps."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _enum(enum_type: type[StrEnum]) -> String:
 
 
 class Entity(Base):
-    """A registration target: a municipality or a prefecture (SPEC §2)."""
+    """A registration target: a municipality or a prefecture (Entities, docs/rules.md)."""
 
     __tablename__ = "entity"
 
@@ -163,7 +163,7 @@ class SurveyAnswer(Base):
 
 
 class ProcessedEvent(Base):
-    """Webhook events already handled, keyed by LINE's webhookEventId (SPEC §5)."""
+    """Webhook events already handled, keyed by LINE's webhookEventId (Webhook events, docs/rules.md)."""
 
     __tablename__ = "processed_event"
 
@@ -177,7 +177,7 @@ class StaffRole(StrEnum):
 
 
 class Staff(Base):
-    """A person who acts for an entity in the chat (SPEC §1: municipality staff)."""
+    """A person who acts for an entity in the chat: municipality staff (自治体職員)."""
 
     __tablename__ = "staff"
 
@@ -309,10 +309,11 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(Base):
-    """A message that is not a reply, written in the same transaction as its cause (SPEC §5).
+    """A message that is not a reply, written in the same transaction as its cause.
 
-    The `worker` process sends it. The retry key is fixed here, so a resend after a crash or a
-    timeout is the identical request and LINE accepts it at most once.
+    The `worker` process sends it (Outgoing messages, docs/rules.md). The retry key is fixed
+    here, so a resend after a crash or a timeout is the identical request and LINE accepts it
+    at most once.
     """
 
     __tablename__ = "outbox_message"
@@ -342,7 +343,7 @@ class BroadcastStatus(StrEnum):
 
 
 class Broadcast(Base):
-    """Information an entity's staff send to an audience of its registrants (R11, SPEC §1)."""
+    """Information an entity's staff send to an audience of its registrants (R11)."""
 
     __tablename__ = "broadcast"
 

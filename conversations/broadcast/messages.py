@@ -100,8 +100,6 @@ def accepted(broadcast: Broadcast, scheduled: bool, now: datetime) -> list[Messa
     return [text(body, [say(_("送信状況")), say(_("お知らせを送る"))])]
 
 
-
-
 def status_name(status: str, pending: int = 0) -> str:
     """The broadcast's state as staff think of it: a queued one is "sending" until the
     last of its messages has left."""

@@ -24,7 +24,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class News(StrEnum):
+class BroadcastState(StrEnum):
     TEXT = "news.text"
     EXTRA = "news.extra"
     AUDIENCE = "news.audience"

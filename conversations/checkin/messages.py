@@ -8,7 +8,7 @@ from bot.domain.checkin import Progress, Refusal, window
 from bot.i18n import _, ngettext
 from bot.i18n.dates import moment, span
 from bot.i18n.names import place
-from bot.services.checkins import Attended, Outcome, Result
+from bot.services.attendance import Attended, Outcome, Result
 from bot.store.models import Entity
 from conversations.checkin.states import NotNow, RegisterAndCheckIn
 from conversations.common import confirm, menu_actions, say, tap, text
@@ -73,13 +73,6 @@ def offer_registration(result: Result, token: str) -> list[Message]:
     return [confirm(question, tap(_("登録して参加"), RegisterAndCheckIn(token),
                                   display=_("登録してチェックインする")),
                     tap(_("やめる"), NotNow(token)))]
-
-
-def registered_first(entity: Entity, co_registered: Entity | None) -> str:
-    body = _("{place}にベーシック登録しました。").format(place=place(entity))
-    if co_registered is not None:
-        body += "\n" + _("{prefecture}にも同時に登録しました。").format(prefecture=place(co_registered))
-    return body
 
 
 def not_checked_in() -> list[Message]:

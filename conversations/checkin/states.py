@@ -15,7 +15,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Check(StrEnum):
+class CheckInState(StrEnum):
     REGISTER = "checkin.register"
 
 

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from bot.codes import checkin_codes
-from bot.services import checkins, registrations
-from bot.services.checkins import Outcome
+from bot.services import attendance, registry
+from bot.services.attendance import Outcome
 from bot.store.models import CheckInMethod
 from conversations.checkin import messages
-from conversations.checkin.states import Check, NotNow, RegisterAndCheckIn
+from conversations.checkin.states import CheckInState, NotNow, RegisterAndCheckIn
 from conversations.common import text
-from conversations.engine import Context, Photo, Step, Turn
+from conversations.engine import Context, Photo, Step
+from conversations.registration import messages as registration_messages
 
 
 def on_code(ctx: Context, token: str, method: str = CheckInMethod.LINK) -> Step:
-    result = checkins.attempt(ctx.session, ctx.person, token, ctx.config["SECRET_KEY"], ctx.now,
+    result = attendance.attempt(ctx.session, ctx.person, token, ctx.config["SECRET_KEY"], ctx.now,
                               method)
     if result.outcome is Outcome.NEEDS_REGISTRATION:
         if not result.entity.participating:
             return Step(messages.outcome(result))
         ctx.restart()
-        return Step(messages.offer_registration(result, ctx.token), next=Check.REGISTER,
+        return Step(messages.offer_registration(result, ctx.token), next=CheckInState.REGISTER,
                     data={"code": token, "method": method})
     return Step(messages.outcome(result))
 
@@ -36,19 +37,17 @@ def on_photo(ctx: Context, photo: Photo) -> Step:
 
 
 def on_register(ctx: Context, postback: RegisterAndCheckIn) -> Step:
-    if ctx.state_name != Check.REGISTER:
-        return Step.staying(prompt(ctx))
     token, method = ctx.data["code"], ctx.data["method"]
-    result = checkins.attempt(ctx.session, ctx.person, token, ctx.config["SECRET_KEY"], ctx.now,
+    result = attendance.attempt(ctx.session, ctx.person, token, ctx.config["SECRET_KEY"], ctx.now,
                               method)
     if result.outcome is not Outcome.NEEDS_REGISTRATION:
         return Step(messages.outcome(result))  # e.g. the window closed meanwhile
-    done = registrations.register_basic(ctx.session, ctx.person, result.entity, ctx.now)
+    done = registry.register_basic(ctx.session, ctx.person, result.entity, ctx.now)
     co = done.co_registration.entity if done.co_registration else None
-    result = checkins.attempt(ctx.session, ctx.person, token, ctx.config["SECRET_KEY"], ctx.now,
+    result = attendance.attempt(ctx.session, ctx.person, token, ctx.config["SECRET_KEY"], ctx.now,
                               method)
     replies = messages.outcome(result)
-    first = messages.registered_first(result.entity, co)
+    first = registration_messages.registered_basic(result.entity, co)
     return Step([text(first), *replies])
 
 
@@ -56,12 +55,8 @@ def on_not_now(ctx: Context, postback: NotNow) -> Step:
     return Step(messages.not_checked_in())
 
 
-def on_input(ctx: Context, turn: Turn) -> Step | None:
-    return None  # the question is answered with its buttons
-
-
-def prompt(ctx: Context) -> list:
-    result = checkins.attempt(ctx.session, ctx.person, ctx.data["code"],
+def ask_register(ctx: Context) -> list:
+    result = attendance.attempt(ctx.session, ctx.person, ctx.data["code"],
                               ctx.config["SECRET_KEY"], ctx.now, ctx.data["method"])
     if result.outcome is Outcome.NEEDS_REGISTRATION:
         return messages.offer_registration(result, ctx.token)
@@ -69,7 +64,7 @@ def prompt(ctx: Context) -> list:
 
 
 def my_activities(ctx: Context) -> Step:
-    done = checkins.history(ctx.session, ctx.person)
-    standing = {entity.id: checkins.progress(ctx.session, ctx.person, entity, ctx.now)
+    done = attendance.history(ctx.session, ctx.person)
+    standing = {entity.id: attendance.progress(ctx.session, ctx.person, entity, ctx.now)
                 for entity, _attended in done}
     return Step(messages.history(done, standing))

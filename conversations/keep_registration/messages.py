@@ -9,8 +9,8 @@ from linebot.v3.messaging.models import Message
 
 from bot.i18n import _
 from bot.i18n.names import place
-from bot.services.card import valid_until
 from bot.store.models import Registration
+from conversations.card import valid_until
 from conversations.common import listing, say, tap, text
 from conversations.keep_registration.states import KeepRegistration
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services import registrations
+from bot.services import registry
 from bot.store.models import RegistrationKind
 from conversations.engine import Context, Step
 from conversations.keep_registration import messages
@@ -14,6 +14,6 @@ def keep(ctx: Context, _postback: KeepRegistration) -> Step:
 
     Whatever the person was doing goes on: their conversation state is left as it is.
     """
-    basic = [r for r in registrations.active(ctx.session, ctx.person)
+    basic = [r for r in registry.active(ctx.session, ctx.person)
              if r.kind == RegistrationKind.BASIC]
     return Step.staying(messages.kept(basic))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linebot.v3.messaging.models import FlexMessage, Message
+from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.domain import support as rules
 from bot.i18n import _
 from bot.i18n.names import place
 from bot.store.models import Entity, Staff, SupportMeasure
 from conversations.common import MAX_ALT_TEXT, cancel_button, clip, confirm, say, tap, text
+from conversations.measures_admin.draft import MeasureDraft
 from conversations.measures_admin.states import (
     AddMeasure,
     ConfirmRetire,
@@ -26,6 +27,10 @@ from conversations.support.messages import CATEGORY_LABELS, category_name, measu
 
 MAX_BUBBLES = 12
 GREEN = "#06C755"
+
+
+def _what_next() -> list[Action]:
+    return [say(_("施策管理")), say(_("ヘルプ"))]
 
 
 def field_name(field: str) -> str:
@@ -115,8 +120,8 @@ def summary(title: str, category: str, description: str, how_to_use: str) -> str
                       description, _("使い方：{how}").format(how=how_to_use)])
 
 
-def confirm_measure(draft: dict, token: str) -> list[Message]:
-    body = summary(draft["title"], draft["category"], draft["description"], draft["how_to_use"])
+def confirm_measure(draft: MeasureDraft, token: str) -> list[Message]:
+    body = summary(draft.title, draft.category, draft.description, draft.how_to_use)
     return [text(_("この内容で登録します。") + "\n\n" + body),
             confirm(_("登録しますか？登録すると、プレミアム登録者に表示されます。"),
                     tap(_("登録する"), SaveMeasure(token), display=_("施策を登録する")),
@@ -125,7 +130,7 @@ def confirm_measure(draft: dict, token: str) -> list[Message]:
 
 def saved(measure: SupportMeasure) -> list[Message]:
     return [text(_("「{title}」を登録しました。").format(title=measure.title),
-                 [say(_("施策管理")), say(_("ヘルプ"))])]
+                 _what_next())]
 
 
 def ask_field(measure: SupportMeasure, token: str) -> list[Message]:
@@ -143,7 +148,7 @@ def ask_value(field: str, current: str) -> list[Message]:
 
 def updated(measure: SupportMeasure) -> list[Message]:
     return [text(_("「{title}」を更新しました。").format(title=measure.title) + "\n\n"
-                 + measure_block(measure), [say(_("施策管理")), say(_("ヘルプ"))])]
+                 + measure_block(measure), _what_next())]
 
 
 def confirm_retire(measure: SupportMeasure, token: str) -> list[Message]:
@@ -155,16 +160,16 @@ def confirm_retire(measure: SupportMeasure, token: str) -> list[Message]:
 
 def retired(measure: SupportMeasure) -> list[Message]:
     return [text(_("「{title}」を終了しました。住民の方には表示されなくなりました。").format(
-        title=measure.title), [say(_("施策管理")), say(_("ヘルプ"))])]
+        title=measure.title), _what_next())]
 
 
 def kept() -> list[Message]:
-    return [text(_("変更はしませんでした。"), [say(_("施策管理")), say(_("ヘルプ"))])]
+    return [text(_("変更はしませんでした。"), _what_next())]
 
 
 def not_found() -> list[Message]:
     return [text(_("この施策は見つかりませんでした（終了したか、あなたの団体の施策ではありません）。"),
-                 [say(_("施策管理")), say(_("ヘルプ"))])]
+                 _what_next())]
 
 
 def add_help() -> str:

@@ -26,7 +26,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Measures(StrEnum):
+class MeasureState(StrEnum):
     TITLE = "measures.title"
     CATEGORY = "measures.category"
     DESCRIPTION = "measures.description"

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from bot.domain import support as rules
 from bot.i18n import typed_as
 from bot.services import staff, support_measures
 from bot.store.models import Entity, SupportMeasure
-from conversations.engine import Context, Step, Text, Turn
+from conversations.engine import Context, Step, Text
 from conversations.measures_admin import messages
+from conversations.measures_admin.draft import MeasureDraft, PickedMeasure
 from conversations.measures_admin.states import (
     AddMeasure,
     ConfirmRetire,
     EditField,
     EditMeasure,
     KeepMeasure,
-    Measures,
     MeasuresFor,
+    MeasureState,
     PickCategory,
     RetireMeasure,
     SaveMeasure,
 )
 from conversations.staff import messages as staff_messages
 from conversations.support.messages import CATEGORY_LABELS
-
-TEXT_FIELDS = ("title", "description", "how_to_use")
-
 
 # Who may act -----------------------------------------------------------------------------------
 
@@ -53,9 +54,19 @@ def _owned(ctx: Context, measure_id: int) -> SupportMeasure | None:
     return None
 
 
-def _draft_measure(ctx: Context) -> SupportMeasure | None:
-    entity = _admin_entity(ctx, ctx.data.get("entity"))
-    return support_measures.find(ctx.session, entity, ctx.data.get("id", 0)) if entity else None
+def _draft(ctx: Context) -> MeasureDraft:
+    return ctx.draft(MeasureDraft)
+
+
+def _picked(ctx: Context) -> PickedMeasure:
+    return ctx.draft(PickedMeasure)
+
+
+def _picked_measure(ctx: Context) -> SupportMeasure | None:
+    """The measure picked from the list, while it is current and the person its admin."""
+    picked = _picked(ctx)
+    entity = _admin_entity(ctx, picked.entity)
+    return support_measures.find(ctx.session, entity, picked.id) if entity else None
 
 
 # The list --------------------------------------------------------------------------------------
@@ -83,91 +94,76 @@ def on_add(ctx: Context, postback: AddMeasure) -> Step:
     if entity is None:
         return _refused(ctx)
     ctx.restart()
-    return Step(messages.ask_title(entity), next=Measures.TITLE, data={"entity": entity.code})
+    return Step(messages.ask_title(entity), next=MeasureState.TITLE,
+                data=MeasureDraft(entity=entity.code))
 
 
-def _typed(turn: Turn, one_line: bool = False) -> str | None:
-    if not isinstance(turn, Text):
-        return None
-    return " ".join(turn.text.split()) if one_line else turn.text.strip()
+def _one_line(turn: Text) -> str:
+    return " ".join(turn.text.split())
 
 
-def on_title(ctx: Context, turn: Turn) -> Step | None:
-    title = _typed(turn, one_line=True)
-    if title is None:
-        return None
+def on_title(ctx: Context, turn: Text) -> Step:
+    title = _one_line(turn)
     refused = rules.field_refusal(title, rules.MAX_TITLE)
     if refused is not None:
         return Step.staying(messages.refused(refused))
-    return Step(messages.ask_category(ctx.token), next=Measures.CATEGORY,
-                data={**ctx.data, "title": title})
+    return Step(messages.ask_category(ctx.token), next=MeasureState.CATEGORY,
+                data=replace(_draft(ctx), title=title))
 
 
-def _category_typed(typed: str) -> str | None:
-    return next((code for code, msgid in CATEGORY_LABELS.items() if typed_as(typed, msgid)), None)
-
-
-def on_category_typed(ctx: Context, turn: Turn) -> Step | None:
+def _read_category(ctx: Context, turn: Text, chosen: Callable[[Context, str], Step]) -> Step | None:
     """The buttons are the catalogue; a typed name of one counts, a return gift is refused."""
-    typed = _typed(turn, one_line=True)
-    if typed is None:
-        return None
-    code = _category_typed(typed)
+    typed = _one_line(turn)
+    code = next((code for code, msgid in CATEGORY_LABELS.items() if typed_as(typed, msgid)), None)
     if code is not None:
-        return _category_chosen(ctx, code)
+        return chosen(ctx, code)
     if rules.category_refusal(typed) is rules.Refusal.RETURN_GIFT or rules.gift_refusal(typed):
         return Step.staying(messages.category_refused(ctx.token))
     return None
 
 
+def _add_category(ctx: Context, code: str) -> Step:
+    return Step(messages.ask_description(), next=MeasureState.DESCRIPTION,
+                data=replace(_draft(ctx), category=code))
+
+
 def on_category(ctx: Context, postback: PickCategory) -> Step:
-    if ctx.state_name not in (Measures.CATEGORY, Measures.EDIT_CATEGORY) \
-            or postback.v not in rules.CATEGORIES:
-        return Step.staying(prompt(ctx))
-    return _category_chosen(ctx, postback.v)
+    if postback.v not in rules.CATEGORIES:
+        return Step.staying(ask_category(ctx))
+    return _add_category(ctx, postback.v)
 
 
-def _category_chosen(ctx: Context, code: str) -> Step:
-    if ctx.state_name == Measures.EDIT_CATEGORY:
-        return _apply_edit(ctx, "category", code)
-    return Step(messages.ask_description(), next=Measures.DESCRIPTION,
-                data={**ctx.data, "category": code})
+def on_category_typed(ctx: Context, turn: Text) -> Step | None:
+    return _read_category(ctx, turn, _add_category)
 
 
-def on_description(ctx: Context, turn: Turn) -> Step | None:
-    description = _typed(turn)
-    if description is None:
-        return None
+def on_description(ctx: Context, turn: Text) -> Step:
+    description = turn.text.strip()
     refused = rules.field_refusal(description)
     if refused is not None:
         return Step.staying(messages.refused(refused))
-    return Step(messages.ask_how(), next=Measures.HOW, data={**ctx.data, "description": description})
+    return Step(messages.ask_how(), next=MeasureState.HOW,
+                data=replace(_draft(ctx), description=description))
 
 
-def on_how(ctx: Context, turn: Turn) -> Step | None:
-    how_to_use = _typed(turn)
-    if how_to_use is None:
-        return None
-    draft = {**ctx.data, "how_to_use": how_to_use}
+def on_how(ctx: Context, turn: Text) -> Step:
+    draft = replace(_draft(ctx), how_to_use=turn.text.strip())
     # All fields together: produce in the title and delivery in "how to use" is a return gift.
-    refused = rules.measure_refusal(draft["title"], draft["category"], draft["description"],
-                                    how_to_use)
+    refused = rules.measure_refusal(draft.title, draft.category, draft.description, draft.how_to_use)
     if refused is not None:
         return Step.staying(messages.refused(refused))
-    return Step(messages.confirm_measure(draft, ctx.token), next=Measures.CONFIRM, data=draft)
+    return Step(messages.confirm_measure(draft, ctx.token), next=MeasureState.CONFIRM, data=draft)
 
 
 def on_save(ctx: Context, postback: SaveMeasure) -> Step:
-    if ctx.state_name != Measures.CONFIRM:
-        return Step.staying(prompt(ctx))
-    entity = _admin_entity(ctx, ctx.data.get("entity"))
+    draft = _draft(ctx)
+    entity = _admin_entity(ctx, draft.entity)
     if entity is None:
         return _refused(ctx)
-    draft = ctx.data
     try:
         measure = support_measures.add(
-            ctx.session, entity, title=draft["title"], category=draft["category"],
-            description=draft["description"], how_to_use=draft["how_to_use"], by=ctx.person,
+            ctx.session, entity, title=draft.title, category=draft.category,
+            description=draft.description, how_to_use=draft.how_to_use, by=ctx.person,
             now=ctx.now)
     except support_measures.MeasureRefused as refusal:
         return Step(messages.refused(refusal.reason))
@@ -183,32 +179,44 @@ def on_edit(ctx: Context, postback: EditMeasure) -> Step:
     if measure is None:
         return Step(messages.not_found())
     ctx.restart()
-    return Step(messages.ask_field(measure, ctx.token), next=Measures.EDIT_FIELD,
-                data={"entity": measure.entity.code, "id": measure.id})
+    return Step(messages.ask_field(measure, ctx.token), next=MeasureState.EDIT_FIELD,
+                data=PickedMeasure(entity=measure.entity.code, id=measure.id))
 
 
 def on_field(ctx: Context, postback: EditField) -> Step:
-    if ctx.state_name != Measures.EDIT_FIELD or postback.f not in support_measures.FIELDS:
-        return Step.staying(prompt(ctx))
-    measure = _draft_measure(ctx)
+    if postback.f not in support_measures.FIELDS:
+        return Step.staying(ask_field(ctx))
+    measure = _picked_measure(ctx)
     if measure is None:
         return Step(messages.not_found())
     if postback.f == "category":
-        return Step(messages.ask_category(ctx.token), next=Measures.EDIT_CATEGORY, data=ctx.data)
+        return Step(messages.ask_category(ctx.token), next=MeasureState.EDIT_CATEGORY,
+                    data=_picked(ctx))
     return Step(messages.ask_value(postback.f, getattr(measure, postback.f)),
-                next=Measures.EDIT_VALUE, data={**ctx.data, "field": postback.f})
+                next=MeasureState.EDIT_VALUE, data=replace(_picked(ctx), field=postback.f))
 
 
-def on_edit_value(ctx: Context, turn: Turn) -> Step | None:
-    field = ctx.data.get("field")
-    value = _typed(turn, one_line=field == "title")
-    if value is None:
-        return None
-    return _apply_edit(ctx, field, value)
+def on_edit_value(ctx: Context, turn: Text) -> Step:
+    field = _picked(ctx).field
+    return _apply_edit(ctx, field, _one_line(turn) if field == "title" else turn.text.strip())
+
+
+def _edit_category(ctx: Context, code: str) -> Step:
+    return _apply_edit(ctx, "category", code)
+
+
+def on_edit_category(ctx: Context, postback: PickCategory) -> Step:
+    if postback.v not in rules.CATEGORIES:
+        return Step.staying(ask_edit_category(ctx))
+    return _edit_category(ctx, postback.v)
+
+
+def on_edit_category_typed(ctx: Context, turn: Text) -> Step | None:
+    return _read_category(ctx, turn, _edit_category)
 
 
 def _apply_edit(ctx: Context, field: str, value: str) -> Step:
-    measure = _draft_measure(ctx)
+    measure = _picked_measure(ctx)
     if measure is None:
         return Step(messages.not_found())
     try:
@@ -227,14 +235,14 @@ def on_retire(ctx: Context, postback: RetireMeasure) -> Step:
     if measure is None:
         return Step(messages.not_found())
     ctx.restart()
-    return Step(messages.confirm_retire(measure, ctx.token), next=Measures.RETIRE,
-                data={"entity": measure.entity.code, "id": measure.id})
+    return Step(messages.confirm_retire(measure, ctx.token), next=MeasureState.RETIRE,
+                data=PickedMeasure(entity=measure.entity.code, id=measure.id))
 
 
 def on_confirm_retire(ctx: Context, postback: ConfirmRetire) -> Step:
-    if ctx.state_name != Measures.RETIRE or ctx.data.get("id") != postback.id:
-        return Step.staying(prompt(ctx))
-    measure = _draft_measure(ctx)
+    if _picked(ctx).id != postback.id:
+        return Step.staying(ask_retire(ctx))
+    measure = _picked_measure(ctx)
     if measure is None:
         return Step(messages.not_found())
     support_measures.retire(measure, ctx.now)
@@ -245,33 +253,51 @@ def on_keep(ctx: Context, postback: KeepMeasure) -> Step:
     return Step(messages.kept())
 
 
-# Asking again ----------------------------------------------------------------------------------
+# The questions, asked again --------------------------------------------------------------------
 
-def buttons_only(ctx: Context, turn: Turn) -> Step | None:
-    return None  # the engine answers with this state's help and question
+def _adding(ctx: Context) -> Entity | None:
+    """The entity the measure is added to, while the person is still its admin."""
+    return _admin_entity(ctx, _draft(ctx).entity)
 
 
-def prompt(ctx: Context) -> list:
-    name = ctx.state_name
-    if name in (Measures.TITLE, Measures.CATEGORY, Measures.DESCRIPTION, Measures.HOW,
-                Measures.CONFIRM):
-        entity = _admin_entity(ctx, ctx.data.get("entity"))
-        if entity is None:
-            return messages.admin_only()
-        return {
-            Measures.TITLE: lambda: messages.ask_title(entity),
-            Measures.CATEGORY: lambda: messages.ask_category(ctx.token),
-            Measures.DESCRIPTION: messages.ask_description,
-            Measures.HOW: messages.ask_how,
-            Measures.CONFIRM: lambda: messages.confirm_measure(ctx.data, ctx.token),
-        }[name]()
-    measure = _draft_measure(ctx)
+def ask_title(ctx: Context) -> list:
+    entity = _adding(ctx)
+    return messages.ask_title(entity) if entity else messages.admin_only()
+
+
+def ask_category(ctx: Context) -> list:
+    return messages.ask_category(ctx.token) if _adding(ctx) else messages.admin_only()
+
+
+def ask_description(ctx: Context) -> list:
+    return messages.ask_description() if _adding(ctx) else messages.admin_only()
+
+
+def ask_how(ctx: Context) -> list:
+    return messages.ask_how() if _adding(ctx) else messages.admin_only()
+
+
+def ask_confirm(ctx: Context) -> list:
+    return messages.confirm_measure(_draft(ctx), ctx.token) if _adding(ctx) else messages.admin_only()
+
+
+def ask_field(ctx: Context) -> list:
+    measure = _picked_measure(ctx)
+    return messages.ask_field(measure, ctx.token) if measure else messages.not_found()
+
+
+def ask_value(ctx: Context) -> list:
+    measure = _picked_measure(ctx)
     if measure is None:
         return messages.not_found()
-    if name == Measures.EDIT_FIELD:
-        return messages.ask_field(measure, ctx.token)
-    if name == Measures.EDIT_VALUE:
-        return messages.ask_value(ctx.data["field"], getattr(measure, ctx.data["field"]))
-    if name == Measures.EDIT_CATEGORY:
-        return messages.ask_category(ctx.token)
-    return messages.confirm_retire(measure, ctx.token)
+    field = _picked(ctx).field
+    return messages.ask_value(field, getattr(measure, field))
+
+
+def ask_edit_category(ctx: Context) -> list:
+    return messages.ask_category(ctx.token) if _picked_measure(ctx) else messages.not_found()
+
+
+def ask_retire(ctx: Context) -> list:
+    measure = _picked_measure(ctx)
+    return messages.confirm_retire(measure, ctx.token) if measure else messages.not_found()

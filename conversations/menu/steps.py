@@ -6,7 +6,7 @@ from linebot.v3.messaging.models import Action
 
 from bot.i18n import LOCALES, use_locale
 from bot.i18n.names import place
-from bot.services import registrations, staff
+from bot.services import registry, staff
 from bot.services.people import locale_of
 from conversations.common import menu_actions, text
 from conversations.engine import Context, Step
@@ -56,4 +56,4 @@ def change_home(ctx: Context, postback: ChangeHome) -> Step:
 
 
 def local_information(ctx: Context) -> Step:
-    return Step(messages.local_information(registrations.active(ctx.session, ctx.person)))
+    return Step(messages.local_information(registry.active(ctx.session, ctx.person)))

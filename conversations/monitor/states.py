@@ -23,6 +23,7 @@ stateDiagram-v2
     [*] --> close: 締め切る (アンケート一覧)
     close --> [*]: はい / いいえ
 ```
+(The state keeps the survey being written, then the saved one being sent: `drafts.py`.)
 
 Residents answer one question at a time, from the invitation's button:
 
@@ -47,7 +48,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Monitor(StrEnum):
+class SurveyWritingState(StrEnum):
     TITLE = "monitor.title"
     KIND = "monitor.kind"
     QUESTION = "monitor.question"
@@ -61,7 +62,7 @@ class Monitor(StrEnum):
     CLOSE = "monitor.close"
 
 
-class Answering(StrEnum):
+class SurveyAnsweringState(StrEnum):
     CHOICE = "monitor_answer.choice"       # single choice and 1–5 ratings: one tap
     MULTIPLE = "monitor_answer.multiple"   # ✓ toggles, then 次へ
     TEXT = "monitor_answer.text"           # typed

@@ -1,30 +1,34 @@
 """Monitor survey steps: staff write, send, list, close and read surveys; residents answer.
 
 Every staff step that touches a survey finds it through the person's staff roles, so staff of
-A never reach B's surveys (SPEC §5). Residents reach a survey only from its invitation button,
-and only if it was sent to them (`monitor_surveys.refusal`).
+A never reach B's surveys (Authorisation, docs/rules.md). Residents reach a survey only from
+its invitation button, and only if it was sent to them (`monitor_surveys.refusal`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from functools import wraps
+
+from linebot.v3.messaging.models import Message
+
 from bot.delivery import broadcasts
 from bot.domain import monitor_surveys as rules
-from bot.domain.audience import KINDS
 from bot.domain.audience import Audience as Who
 from bot.domain.relationship_survey import RELATIONSHIP, toggle
 from bot.i18n import _, fold, typed_as
 from bot.services import audience, downloads, monitor_surveys, staff
 from bot.store.models import Entity, MonitorQuestion, MonitorResponse, MonitorSurvey, Staff, SurveyStatus
-from conversations.broadcast.steps import find_prefectures
-from conversations.engine import Context, Step, Text, Turn
+from conversations import audience as choosing
+from conversations.engine import Context, Step, Text
 from conversations.menu import messages as menu_messages
 from conversations.monitor import messages
+from conversations.monitor.draft import SurveyAnswering, SurveySending, SurveyWriting
 from conversations.monitor.states import (
-    Answering,
     Close,
     ConfirmClose,
     KeepOpen,
-    Monitor,
     MoreQuestions,
     NextQuestion,
     Pick,
@@ -36,7 +40,9 @@ from conversations.monitor.states import (
     SendNow,
     ShowResults,
     StartAnswering,
+    SurveyAnsweringState,
     SurveyFor,
+    SurveyWritingState,
     TiesPicked,
 )
 from conversations.staff import messages as staff_messages
@@ -57,8 +63,8 @@ def start(ctx: Context, code: str | None = None) -> Step:
     if not isinstance(role, Staff):
         return role
     ctx.restart()
-    return Step(messages.ask_title(role.entity), next=Monitor.TITLE,
-                data={"entity": role.entity.code, "questions": []})
+    return Step(messages.ask_title(role.entity), next=SurveyWritingState.TITLE,
+                data=SurveyWriting(role.entity.code))
 
 
 def survey_list(ctx: Context, code: str | None = None) -> Step:
@@ -77,12 +83,6 @@ def on_for(ctx: Context, postback: SurveyFor) -> Step:
     return chosen(ctx, postback.code)
 
 
-def _entity(ctx: Context) -> Entity | None:
-    """The entity of what is being written, while the person is still its staff."""
-    role = staff.role_at(ctx.session, ctx.person, ctx.data.get("entity", ""))
-    return role.entity if role else None
-
-
 def _owned(ctx: Context, survey_id: int) -> MonitorSurvey | None:
     """The survey if the person is staff of its entity, else None."""
     for role in staff.roles_of(ctx.session, ctx.person):
@@ -94,84 +94,151 @@ def _owned(ctx: Context, survey_id: int) -> MonitorSurvey | None:
 
 # Writing the questions -------------------------------------------------------------------------
 
-def _questions(data: dict) -> list[rules.Question]:
-    return [rules.Question(rules.Kind(q["kind"]), q["text"], tuple(q["choices"]))
-            for q in data["questions"]]
+def _entity(ctx: Context, draft: SurveyWriting) -> Entity | None:
+    """The entity of the survey being written, while the person is still its staff."""
+    role = staff.role_at(ctx.session, ctx.person, draft.entity)
+    return role.entity if role else None
 
 
-def on_title(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
+def _writing(ask: Callable[[Context, SurveyWriting, Entity], list[Message]]):
+    """A writing step's question, asked again only to the entity's staff."""
+    @wraps(ask)
+    def prompt(ctx: Context) -> list[Message]:
+        draft = ctx.draft(SurveyWriting)
+        entity = _entity(ctx, draft)
+        return ask(ctx, draft, entity) if entity is not None else staff_messages.staff_only()
+    return prompt
+
+
+@_writing
+def ask_title(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
+    return messages.ask_title(entity)
+
+
+@_writing
+def ask_kind(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
+    return messages.ask_kind(len(draft.questions) + 1, ctx.token)
+
+
+@_writing
+def ask_question(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
+    return messages.ask_question(len(draft.questions) + 1, draft.kind)
+
+
+@_writing
+def ask_choices(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
+    return messages.ask_choices()
+
+
+@_writing
+def ask_more(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
+    return messages.ask_more(draft.title, draft.written, ctx.token)
+
+
+def on_title(ctx: Context, turn: Text) -> Step:
     title = rules.clean(turn.text)
     if not 0 < len(title) <= rules.MAX_TITLE:
         return Step.staying(messages.title_problem())
-    return Step(messages.ask_kind(1, ctx.token), next=Monitor.KIND, data={**ctx.data, "title": title})
+    return Step(messages.ask_kind(1, ctx.token), next=SurveyWritingState.KIND,
+                data=replace(ctx.draft(SurveyWriting), title=title))
 
 
 def on_kind(ctx: Context, postback: PickKind) -> Step:
-    if ctx.state_name != Monitor.KIND or postback.k not in set(rules.Kind):
-        return ask_again(ctx)
-    number = len(ctx.data["questions"]) + 1
-    return Step(messages.ask_question(number, postback.k), next=Monitor.QUESTION,
-                data={**ctx.data, "kind": postback.k})
+    if postback.k not in set(rules.Kind):
+        return Step.staying(ask_kind(ctx))
+    draft = ctx.draft(SurveyWriting)
+    return Step(messages.ask_question(len(draft.questions) + 1, postback.k),
+                next=SurveyWritingState.QUESTION, data=replace(draft, kind=postback.k))
 
 
-def on_question(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
+def on_question(ctx: Context, turn: Text) -> Step:
     typed = rules.clean(turn.text)
     if not 0 < len(typed) <= rules.MAX_QUESTION_TEXT:
         return Step.staying(messages.question_problem())
-    kind = rules.Kind(ctx.data["kind"])
+    draft = ctx.draft(SurveyWriting)
+    kind = rules.Kind(draft.kind)
     if kind.has_choices:
-        return Step(messages.ask_choices(), next=Monitor.CHOICES, data={**ctx.data, "text": typed})
-    return _add(ctx, rules.Question(kind, typed))
+        return Step(messages.ask_choices(), next=SurveyWritingState.CHOICES,
+                    data=replace(draft, text=typed))
+    return _add(ctx, draft, rules.Question(kind, typed))
 
 
-def on_choices(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
+def on_choices(ctx: Context, turn: Text) -> Step:
     choices = rules.parse_choices(turn.text)
     if isinstance(choices, rules.ChoiceProblem):
         return Step.staying(messages.choices_problem(choices))
-    return _add(ctx, rules.Question(rules.Kind(ctx.data["kind"]), ctx.data["text"], choices))
+    draft = ctx.draft(SurveyWriting)
+    return _add(ctx, draft, rules.Question(rules.Kind(draft.kind), draft.text, choices))
 
 
-def _add(ctx: Context, question: rules.Question) -> Step:
-    data = {key: value for key, value in ctx.data.items() if key not in ("kind", "text")}
-    data["questions"] = [*data["questions"], {"kind": question.kind.value, "text": question.text,
-                                              "choices": list(question.choices)}]
-    return Step(messages.ask_more(data["title"], _questions(data), ctx.token), next=Monitor.MORE,
-                data=data)
+def _add(ctx: Context, draft: SurveyWriting, question: rules.Question) -> Step:
+    draft = draft.adding(question)
+    return Step(messages.ask_more(draft.title, draft.written, ctx.token), next=SurveyWritingState.MORE,
+                data=draft)
 
 
 def on_more(ctx: Context, postback: MoreQuestions) -> Step:
-    if ctx.state_name != Monitor.MORE:
-        return ask_again(ctx)
-    count = len(ctx.data["questions"])
+    draft = ctx.draft(SurveyWriting)
+    count = len(draft.questions)
     if postback.add and count < rules.MAX_QUESTIONS:
-        return Step(messages.ask_kind(count + 1, ctx.token), next=Monitor.KIND, data=ctx.data)
-    entity = _entity(ctx)
+        return Step(messages.ask_kind(count + 1, ctx.token), next=SurveyWritingState.KIND, data=draft)
+    entity = _entity(ctx, draft)
     if entity is None:
         return Step(staff_messages.staff_only())
-    survey = monitor_surveys.create(ctx.session, entity, ctx.data["title"], _questions(ctx.data), ctx.now,
-                            by=ctx.person)
-    return Step(messages.preview(survey, ctx.token), next=Monitor.PREVIEW,
-                data={"entity": entity.code, "survey": survey.id})
+    survey = monitor_surveys.create(ctx.session, entity, draft.title, draft.written, ctx.now,
+                                    by=ctx.person)
+    return Step(messages.preview(survey, ctx.token), next=SurveyWritingState.PREVIEW,
+                data=SurveySending(survey.id))
 
 
 # Who receives it -------------------------------------------------------------------------------
 
-def _draft(ctx: Context) -> MonitorSurvey | None:
-    """The draft being sent, while the person is staff of its entity."""
-    survey = _owned(ctx, ctx.data.get("survey", 0))
+def _draft(ctx: Context, sending: SurveySending) -> MonitorSurvey | None:
+    """The saved draft being sent, while the person is staff of its entity."""
+    survey = _owned(ctx, sending.survey)
     return survey if survey is not None and survey.status == SurveyStatus.DRAFT else None
 
 
+def _sending(ask: Callable[[Context, SurveySending, MonitorSurvey], list[Message]]):
+    """A sending step's question, asked again while the draft is still there to send."""
+    @wraps(ask)
+    def prompt(ctx: Context) -> list[Message]:
+        sending = ctx.draft(SurveySending)
+        survey = _draft(ctx, sending)
+        return ask(ctx, sending, survey) if survey is not None else messages.not_found()
+    return prompt
+
+
+@_sending
+def show_preview(ctx: Context, sending: SurveySending, survey: MonitorSurvey) -> list[Message]:
+    return messages.preview(survey, ctx.token)
+
+
+@_sending
+def ask_audience(ctx: Context, sending: SurveySending, survey: MonitorSurvey) -> list[Message]:
+    return messages.ask_audience(ctx.token)
+
+
+@_sending
+def ask_ties(ctx: Context, sending: SurveySending, survey: MonitorSurvey) -> list[Message]:
+    return messages.ask_ties(sending.ties, ctx.token)
+
+
+@_sending
+def ask_prefectures(ctx: Context, sending: SurveySending, survey: MonitorSurvey) -> list[Message]:
+    return messages.ask_prefectures()
+
+
+@_sending
+def confirm_send(ctx: Context, sending: SurveySending, survey: MonitorSurvey) -> list[Message]:
+    who = Who.from_json(sending.who)
+    return messages.confirm_send(survey, who, audience.count(ctx.session, survey.entity, who),
+                                 ctx.token)
+
+
 def on_send(ctx: Context, postback: Send) -> Step:
-    if ctx.state_name != Monitor.PREVIEW:
-        return ask_again(ctx)
-    return Step(messages.ask_audience(ctx.token), next=Monitor.AUDIENCE, data=ctx.data)
+    return Step(messages.ask_audience(ctx.token), next=SurveyWritingState.AUDIENCE,
+                data=ctx.draft(SurveySending))
 
 
 def on_send_draft(ctx: Context, postback: SendDraft) -> Step:
@@ -183,65 +250,59 @@ def on_send_draft(ctx: Context, postback: SendDraft) -> Step:
     if survey.status != SurveyStatus.DRAFT:
         return Step(messages.not_a_draft(survey))
     ctx.restart()
-    return Step(messages.ask_audience(ctx.token), next=Monitor.AUDIENCE,
-                data={"entity": survey.entity.code, "survey": survey.id})
+    return Step(messages.ask_audience(ctx.token), next=SurveyWritingState.AUDIENCE,
+                data=SurveySending(survey.id))
 
 
 def on_audience(ctx: Context, postback: PickAudience) -> Step:
-    if ctx.state_name != Monitor.AUDIENCE:
-        return ask_again(ctx)
+    sending = ctx.draft(SurveySending)
     if postback.kind == "ties":
-        return Step(messages.ask_ties([], ctx.token), next=Monitor.TIES, data={**ctx.data, "ties": []})
+        return Step(messages.ask_ties([], ctx.token), next=SurveyWritingState.TIES,
+                    data=replace(sending, ties=[]))
     if postback.kind == "home":
-        return Step(messages.ask_prefectures(), next=Monitor.PREFECTURES, data=ctx.data)
-    kinds = {"all": KINDS, "basic": ("basic",), "premium": ("premium",)}.get(postback.kind)
-    if kinds is None:
-        return ask_again(ctx)
-    return _confirm(ctx, Who(tuple(kinds)))
+        return Step(messages.ask_prefectures(), next=SurveyWritingState.PREFECTURES, data=sending)
+    who = choosing.by_kind(postback.kind)
+    if who is None:
+        return Step.staying(ask_audience(ctx))
+    return _confirm(ctx, sending, who)
 
 
 def on_tie(ctx: Context, postback: PickTie) -> Step:
-    if ctx.state_name != Monitor.TIES:
-        return ask_again(ctx)
-    chosen = toggle(ctx.data.get("ties", []), RELATIONSHIP, postback.v)
-    return Step(messages.ask_ties(chosen, ctx.token), next=Monitor.TIES,
-                data={**ctx.data, "ties": chosen})
+    sending = ctx.draft(SurveySending)
+    chosen = toggle(sending.ties, RELATIONSHIP, postback.v)
+    return Step(messages.ask_ties(chosen, ctx.token), next=SurveyWritingState.TIES,
+                data=replace(sending, ties=chosen))
 
 
 def on_ties_picked(ctx: Context, postback: TiesPicked) -> Step:
-    if ctx.state_name != Monitor.TIES:
-        return ask_again(ctx)
-    ties = ctx.data.get("ties", [])
-    if not ties:
-        return ask_again(ctx)
-    return _confirm(ctx, Who(relationships=tuple(ties)))
+    sending = ctx.draft(SurveySending)
+    if not sending.ties:
+        return Step.staying(ask_ties(ctx))
+    return _confirm(ctx, sending, Who(relationships=tuple(sending.ties)))
 
 
-def on_prefectures(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
-    codes = find_prefectures(turn.text)
+def on_prefectures(ctx: Context, turn: Text) -> Step:
+    codes = choosing.find_prefectures(turn.text)
     if not codes:
         return Step.staying(messages.no_prefecture_found())
-    return _confirm(ctx, Who(prefectures=tuple(codes)))
+    return _confirm(ctx, ctx.draft(SurveySending), Who(prefectures=tuple(codes)))
 
 
-def _confirm(ctx: Context, who: Who) -> Step:
-    survey = _draft(ctx)
+def _confirm(ctx: Context, sending: SurveySending, who: Who) -> Step:
+    survey = _draft(ctx, sending)
     if survey is None:
         return Step(messages.not_found())
     count = audience.count(ctx.session, survey.entity, who)
-    return Step(messages.confirm_send(survey, who, count, ctx.token), next=Monitor.CONFIRM,
-                data={**ctx.data, "who": who.to_json()})
+    return Step(messages.confirm_send(survey, who, count, ctx.token), next=SurveyWritingState.CONFIRM,
+                data=replace(sending, who=who.to_json()))
 
 
 def on_send_now(ctx: Context, postback: SendNow) -> Step:
-    if ctx.state_name != Monitor.CONFIRM:
-        return ask_again(ctx)
-    survey = _draft(ctx)
+    sending = ctx.draft(SurveySending)
+    survey = _draft(ctx, sending)
     if survey is None:
         return Step(messages.not_found())
-    who = Who.from_json(ctx.data["who"])
+    who = Who.from_json(sending.who)
     monitor_surveys.open_survey(survey, who, ctx.now)
     broadcasts.create(ctx.session, survey.entity, [messages.invitation(survey).to_dict()],
                       _("アンケート：{title}").format(title=survey.title), who, ctx.now, ctx.now,
@@ -273,13 +334,18 @@ def on_close(ctx: Context, postback: Close) -> Step:
     if survey.status != SurveyStatus.OPEN:
         return Step(messages.already_closed(survey))
     ctx.restart()
-    return Step(messages.confirm_close(survey, ctx.token), next=Monitor.CLOSE,
+    return Step(messages.confirm_close(survey, ctx.token), next=SurveyWritingState.CLOSE,
                 data={"survey": survey.id})
 
 
+def ask_close(ctx: Context) -> list[Message]:
+    survey = _owned(ctx, ctx.data["survey"])
+    return messages.confirm_close(survey, ctx.token) if survey else messages.not_found()
+
+
 def on_confirm_close(ctx: Context, postback: ConfirmClose) -> Step:
-    if ctx.state_name != Monitor.CLOSE or ctx.data.get("survey") != postback.id:
-        return ask_again(ctx)
+    if ctx.data.get("survey") != postback.id:
+        return Step.staying(ask_close(ctx))
     survey = _owned(ctx, postback.id)
     if survey is None:
         return Step(messages.not_found())
@@ -293,8 +359,10 @@ def on_keep_open(ctx: Context, postback: KeepOpen) -> Step:
 
 # Answering -------------------------------------------------------------------------------------
 
-STATE_OF_KIND = {rules.Kind.SINGLE: Answering.CHOICE, rules.Kind.RATING: Answering.CHOICE,
-                 rules.Kind.MULTIPLE: Answering.MULTIPLE, rules.Kind.TEXT: Answering.TEXT}
+STATE_OF_KIND = {rules.Kind.SINGLE: SurveyAnsweringState.CHOICE,
+                 rules.Kind.RATING: SurveyAnsweringState.CHOICE,
+                 rules.Kind.MULTIPLE: SurveyAnsweringState.MULTIPLE,
+                 rules.Kind.TEXT: SurveyAnsweringState.TEXT}
 
 
 def on_start_answering(ctx: Context, postback: StartAnswering) -> Step:
@@ -308,8 +376,8 @@ def on_start_answering(ctx: Context, postback: StartAnswering) -> Step:
                else monitor_surveys.Refusal.NOT_OPEN)
     if isinstance(outcome, monitor_surveys.Refusal):
         return Step.staying(messages.refused(outcome, survey))
-    if ctx.state_name in set(Answering) and ctx.data.get("response") == outcome.id:
-        return Step.staying(prompt(ctx))  # tapped again while answering: the same question
+    if ctx.data.get("response") == outcome.id:  # only the answering steps keep a response
+        return Step.staying(ask_current_question(ctx))  # tapped again while answering: the same question
     question = monitor_surveys.next_question(ctx.session, survey, outcome)
     if question is None:  # nothing left after the last answer
         monitor_surveys.complete(outcome, ctx.now)
@@ -323,42 +391,46 @@ def _ask(ctx: Context, survey: MonitorSurvey, response: MonitorResponse,
     asked = messages.ask(question, len(survey.questions), [], ctx.token)
     return Step([messages.started(survey, question), *asked] if intro else asked,
                 next=STATE_OF_KIND[rules.Kind(question.kind)],
-                data={"survey": survey.id, "response": response.id, "q": question.id, "chosen": []})
+                data=SurveyAnswering(survey.id, response.id, question.id))
 
 
 def _asked(ctx: Context) -> tuple[MonitorSurvey, MonitorResponse, MonitorQuestion]:
     """The survey, response and question the person is answering now."""
-    survey = ctx.session.get(MonitorSurvey, ctx.data["survey"])
-    response = ctx.session.get(MonitorResponse, ctx.data["response"])
-    question = next(q for q in survey.questions if q.id == ctx.data["q"])
+    answering = ctx.draft(SurveyAnswering)
+    survey = ctx.session.get(MonitorSurvey, answering.survey)
+    response = ctx.session.get(MonitorResponse, answering.response)
+    question = next(q for q in survey.questions if q.id == answering.question)
     return survey, response, question
 
 
-def _is_current(ctx: Context, question_id: int) -> bool:
-    """An answer to the question asked now (not to an earlier one whose button is still there)."""
-    return ctx.state_name in set(Answering) and ctx.data.get("q") == question_id
+def ask_current_question(ctx: Context) -> list[Message]:
+    """The question being answered, with the choices ticked so far."""
+    survey, _response, question = _asked(ctx)
+    return messages.ask(question, len(survey.questions), ctx.draft(SurveyAnswering).chosen, ctx.token)
 
 
 def on_pick(ctx: Context, postback: Pick) -> Step:
-    if not _is_current(ctx, postback.q):
-        return ask_again(ctx)
-    survey, response, question = _asked(ctx)
+    answering = ctx.draft(SurveyAnswering)
+    if answering.question != postback.q:  # an earlier question's button, still on screen
+        return Step.staying(ask_current_question(ctx))
+    survey, _response, question = _asked(ctx)
     rule = monitor_surveys.rule(question)
     if rule.kind == rules.Kind.MULTIPLE:
-        chosen = rules.toggle(ctx.data["chosen"], rule, postback.v)
+        chosen = rules.toggle(answering.chosen, rule, postback.v)
         return Step(messages.ask(question, len(survey.questions), chosen, ctx.token),
-                    next=ctx.state_name, data={**ctx.data, "chosen": chosen})
+                    next=SurveyAnsweringState.MULTIPLE, data=replace(answering, chosen=chosen))
     value = rules.encode(rule, postback.v)
     if value is None:
-        return ask_again(ctx)
+        return Step.staying(ask_current_question(ctx))
     return _advance(ctx, value)
 
 
 def on_next(ctx: Context, postback: NextQuestion) -> Step:
-    if not _is_current(ctx, postback.q):
-        return ask_again(ctx)
+    answering = ctx.draft(SurveyAnswering)
+    if answering.question != postback.q:  # an earlier question's button, still on screen
+        return Step.staying(ask_current_question(ctx))
     _survey, _response, question = _asked(ctx)
-    chosen = [] if postback.skip else ctx.data["chosen"]
+    chosen = [] if postback.skip else answering.chosen
     return _advance(ctx, rules.encode(monitor_surveys.rule(question), chosen) if chosen else None)
 
 
@@ -385,9 +457,7 @@ def _typed_choice(question: MonitorQuestion, typed: str) -> int | None:
     return next((i for i, choice in enumerate(question.choices) if fold(choice) == folded), None)
 
 
-def on_choice_input(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
+def on_choice_typed(ctx: Context, turn: Text) -> Step | None:
     if typed_as(turn.text, "スキップ"):
         return _advance(ctx, None)
     _survey, _response, question = _asked(ctx)
@@ -395,8 +465,8 @@ def on_choice_input(ctx: Context, turn: Turn) -> Step | None:
     return on_pick(ctx, Pick(question.id, index, ctx.token)) if index is not None else None
 
 
-def on_text_answer(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text) or not turn.text.strip():
+def on_text_answer(ctx: Context, turn: Text) -> Step | None:
+    if not turn.text.strip():
         return None
     if typed_as(turn.text, "スキップ"):
         return _advance(ctx, None)
@@ -404,65 +474,3 @@ def on_text_answer(ctx: Context, turn: Turn) -> Step | None:
     # Longer text is cut, as the hint says (the webhook reads no more than this anyway).
     typed = turn.text.strip()[:rules.MAX_FREE_TEXT]
     return _advance(ctx, rules.encode(monitor_surveys.rule(question), typed))
-
-
-# Asking again ----------------------------------------------------------------------------------
-
-def buttons_only(ctx: Context, turn: Turn) -> Step | None:
-    return None
-
-
-def ask_again(ctx: Context) -> Step:
-    """Repeat the question of the state the person is in (an old button, a tap out of turn)."""
-    if ctx.current is None:  # a state this version no longer has
-        return Step(menu_messages.not_understood(None))
-    return Step.staying(ctx.current.prompt(ctx))
-
-
-def prompt(ctx: Context) -> list:
-    """The question of the state the person is in, asked again."""
-    name = ctx.state_name
-    if name in set(Answering):
-        survey, _response, question = _asked(ctx)
-        return messages.ask(question, len(survey.questions), ctx.data["chosen"], ctx.token)
-    if name == Monitor.CLOSE:
-        survey = _owned(ctx, ctx.data["survey"])
-        return messages.confirm_close(survey, ctx.token) if survey else messages.not_found()
-    return _writing_prompt(ctx, name)
-
-
-def _writing_prompt(ctx: Context, name: str) -> list:
-    data = ctx.data
-    if name in (Monitor.PREVIEW, Monitor.AUDIENCE, Monitor.TIES, Monitor.PREFECTURES,
-                Monitor.CONFIRM):
-        return _sending_prompt(ctx, name)
-    entity = _entity(ctx)
-    if entity is None:
-        return staff_messages.staff_only()
-    number = len(data["questions"]) + 1
-    if name == Monitor.TITLE:
-        return messages.ask_title(entity)
-    if name == Monitor.KIND:
-        return messages.ask_kind(number, ctx.token)
-    if name == Monitor.QUESTION:
-        return messages.ask_question(number, data["kind"])
-    if name == Monitor.CHOICES:
-        return messages.ask_choices()
-    return messages.ask_more(data["title"], _questions(data), ctx.token)
-
-
-def _sending_prompt(ctx: Context, name: str) -> list:
-    survey = _draft(ctx)
-    if survey is None:
-        return messages.not_found()
-    if name == Monitor.PREVIEW:
-        return messages.preview(survey, ctx.token)
-    if name == Monitor.AUDIENCE:
-        return messages.ask_audience(ctx.token)
-    if name == Monitor.TIES:
-        return messages.ask_ties(ctx.data.get("ties", []), ctx.token)
-    if name == Monitor.PREFECTURES:
-        return messages.ask_prefectures()
-    who = Who.from_json(ctx.data["who"])
-    return messages.confirm_send(survey, who, audience.count(ctx.session, survey.entity, who),
-                                 ctx.token)

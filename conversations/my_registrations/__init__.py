@@ -9,7 +9,7 @@ from conversations.my_registrations.states import (
     DeleteAll,
     Keep,
     Leave,
-    Mine,
+    MyRegistrationsState,
 )
 
 MY_REGISTRATIONS = Conversation(
@@ -17,10 +17,12 @@ MY_REGISTRATIONS = Conversation(
     commands=(Command((N_("登録状況"), N_("登録の確認")), steps.show),),
     states={
         # Confirmations take only their buttons: anything typed is re-asked.
-        Mine.CONFIRM_LEAVE: State(steps.ask_leave, messages.confirm_help,
-                                  postbacks={ConfirmLeave: steps.on_confirm_leave}),
-        Mine.CONFIRM_DELETE: State(steps.ask_delete, messages.confirm_help,
-                                   postbacks={ConfirmDelete: steps.on_confirm_delete}),
+        MyRegistrationsState.CONFIRM_LEAVE: State(
+            steps.ask_leave, messages.confirm_help,
+            postbacks={ConfirmLeave: steps.on_confirm_leave}),
+        MyRegistrationsState.CONFIRM_DELETE: State(
+            steps.ask_delete, messages.confirm_help,
+            postbacks={ConfirmDelete: steps.on_confirm_delete}),
     },
     postbacks={Leave: steps.on_leave, DeleteAll: steps.on_delete, Keep: steps.on_keep},
 )

@@ -17,7 +17,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Mine(StrEnum):
+class MyRegistrationsState(StrEnum):
     CONFIRM_LEAVE = "mine.confirm_leave"
     CONFIRM_DELETE = "mine.confirm_delete"
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.domain.checkin import twelve_months_before
-from bot.domain.premium import CAP, Judgement, Unmet
+from bot.domain.premium import MAX_PREMIUM_PLACES, Judgement, Unmet
 from bot.i18n import _
-from bot.i18n.names import place, place_labels
-from bot.services.card import valid_until
+from bot.i18n.names import place
 from bot.store.models import Entity, Registration, RenewalMode
+from conversations.card import valid_until
 from conversations.common import (
     MAX_ALT_TEXT,
     cancel_button,
@@ -25,6 +25,7 @@ from conversations.common import (
     tap,
     text,
 )
+from conversations.places import place_labels
 from conversations.premium.states import Apply, ConfirmGiveUp, KeepPremium, NotNow, PickPlace
 
 OK, MISSING = "✅", "❌"
@@ -168,12 +169,12 @@ def home_line(entity: Entity, judgement: Judgement) -> str:
 def cap_line(judgement: Judgement, names: dict[str, str]) -> str:
     now = [names.get(code, code) for code in judgement.counted_now]
     after = len(judgement.counted_after)
-    if Unmet.CAP in judgement.unmet:
+    if Unmet.TOO_MANY_PLACES in judgement.unmet:
         return f"{MISSING} " + _("プレミアム登録は1人{cap}か所までです。いまの{n}か所：{names}").format(
-            cap=CAP, n=len(now), names=listing(now)) + "\n" + _(
+            cap=MAX_PREMIUM_PLACES, n=len(now), names=listing(now)) + "\n" + _(
             "　どれかのプレミアム登録をやめると申し込めます（「登録状況」から）。"
             "都道府県のプレミアム登録は、その都道府県の市区町村にプレミアム登録があれば数に入りません。")
-    line = f"{OK} " + _("プレミアム登録の数：申し込むと{n}か所（上限{cap}か所）").format(n=after, cap=CAP)
+    line = f"{OK} " + _("プレミアム登録の数：申し込むと{n}か所（上限{cap}か所）").format(n=after, cap=MAX_PREMIUM_PLACES)
     if now:
         line += "\n" + _("　いま：{names}").format(names=listing(now))
     replaced = [names.get(code, code) for code in judgement.replaced]

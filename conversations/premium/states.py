@@ -22,7 +22,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Applying(StrEnum):
+class PremiumState(StrEnum):
     CHOOSE = "premium.choose"
     CONFIRM = "premium.confirm"
     CONFIRM_GIVE_UP = "premium.confirm_give_up"

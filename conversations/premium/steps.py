@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.domain import premium as rules
 from bot.i18n.dates import day
 from bot.i18n.names import place
-from bot.services import entities, premium, registrations
-from bot.services.card import registration_card, valid_until
+from bot.identity import handoff
+from bot.services import entities, premium, registry
 from bot.store.models import (
     Entity,
     Origin,
@@ -15,22 +15,24 @@ from bot.store.models import (
     RegistrationKind,
     RenewalMode,
 )
+from conversations.card import registration_card, valid_until
 from conversations.common import menu_actions, text
-from conversations.engine import Context, Step, Turn
+from conversations.engine import Context, Step
+from conversations.notices import premium as notices
 from conversations.premium import messages
 from conversations.premium.states import (
     Apply,
-    Applying,
     ConfirmGiveUp,
     GiveUp,
     KeepPremium,
     NotNow,
     PickPlace,
+    PremiumState,
 )
 
 
 def _basic(ctx: Context) -> list[Registration]:
-    return [r for r in registrations.active(ctx.session, ctx.person)
+    return [r for r in registry.active(ctx.session, ctx.person)
             if r.kind == RegistrationKind.BASIC]
 
 
@@ -63,7 +65,7 @@ def start(ctx: Context) -> Step:
     """「プレミアム登録」: where the person is premium, how its renewal stands; then the one
     basic registration straight away, or a choice."""
     ctx.restart()
-    current = registrations.active(ctx.session, ctx.person)
+    current = registry.active(ctx.session, ctx.person)
     if not current:
         return Step(messages.nothing_to_apply_for())
     status = _status(ctx, _own_premium(current))
@@ -71,7 +73,7 @@ def start(ctx: Context) -> Step:
     if not basic:
         return Step(status or messages.all_premium(current, _until))
     applying = (explain(ctx, basic[0].entity) if len(basic) == 1
-                else Step(messages.choose(basic, ctx.token), next=Applying.CHOOSE))
+                else Step(messages.choose(basic, ctx.token), next=PremiumState.CHOOSE))
     return Step(status + applying.replies, next=applying.next, data=applying.data)
 
 
@@ -82,12 +84,10 @@ def _names(ctx: Context, judgement: premium.Judgement) -> dict[str, str]:
 
 def _verification_url(ctx: Context, judgement: premium.Judgement) -> str | None:
     """The person's own verification page, or the link a minor passes on to a guardian."""
-    from bot.identity.handoff import guardian_link, verification_link
-
     if premium.Unmet.IDENTITY in judgement.unmet:
-        return verification_link(ctx.session, ctx.person, ctx.now)
+        return handoff.verification_link(ctx.session, ctx.person, ctx.now, ctx.config)
     if premium.Unmet.GUARDIAN in judgement.unmet:
-        return guardian_link(ctx.session, ctx.person, ctx.now)
+        return handoff.guardian_link(ctx.session, ctx.person, ctx.now, ctx.config)
     return None
 
 
@@ -106,7 +106,7 @@ def explain(ctx: Context, entity: Entity) -> Step:
     names = _names(ctx, judgement)
     if judgement.ok or _staff_may_confirm(entity, judgement):
         return Step(_ask_confirm(ctx, entity, judgement, names),
-                    next=Applying.CONFIRM, data={"code": entity.code})
+                    next=PremiumState.CONFIRM, data={"code": entity.code})
     return Step(messages.not_yet(entity, judgement, names, _verification_url(ctx, judgement),
                                  others=len(_basic(ctx)) > 1))
 
@@ -126,17 +126,15 @@ def _ask_confirm(ctx: Context, entity: Entity, judgement: premium.Judgement,
 
 
 def on_pick(ctx: Context, postback: PickPlace) -> Step:
-    if ctx.state_name != Applying.CHOOSE:
-        return Step.staying(prompt(ctx))
     entity = entities.by_code(ctx.session, postback.code)
     if entity is None:  # not a code we offered: the choice on screen stays open
-        return Step.staying(prompt(ctx))
+        return Step.staying(ask_choice(ctx))
     return explain(ctx, entity)
 
 
 def on_apply(ctx: Context, postback: Apply) -> Step:
-    if ctx.state_name != Applying.CONFIRM or ctx.data.get("code") != postback.code:
-        return Step.staying(prompt(ctx))
+    if ctx.data.get("code") != postback.code:
+        return Step.staying(ask_apply(ctx))
     entity = entities.by_code(ctx.session, postback.code)
     if entity is None:
         return start(ctx)
@@ -148,7 +146,7 @@ def on_apply(ctx: Context, postback: Apply) -> Step:
         return explain(ctx, entity)
     except premium.AlreadyPremium:
         return explain(ctx, entity)
-    card = registration_card(ctx.session, ctx.person, ctx.now)
+    card = registration_card(ctx.session, ctx.person, ctx.now, ctx.config)
     return Step([messages.granted(granted.registration, granted.co_registration,
                                   _until(granted.registration)), card])
 
@@ -161,8 +159,9 @@ def _request(ctx: Context, entity: Entity) -> Step:
     if not (judgement.ok or _staff_may_confirm(entity, judgement)) or registration is None \
             or registration.kind != RegistrationKind.BASIC:
         return explain(ctx, entity)
-    premium.request_review(ctx.session, registration, PremiumRequestPurpose.APPLICATION,
-                           judgement, ctx.now)
+    queued = premium.request_review(ctx.session, registration, PremiumRequestPurpose.APPLICATION,
+                                    judgement, ctx.now)
+    notices.tell_reviewers(ctx.session, queued, ctx.now)
     return Step(messages.requested(entity, activities_to_confirm=not judgement.ok))
 
 
@@ -174,7 +173,7 @@ def on_not_now(ctx: Context, postback: NotNow) -> Step:
 
 def _given_up_able(ctx: Context, registration_id: int) -> Registration | None:
     """The person's own premium, applied for directly: a co-registration follows its town."""
-    registration = registrations.owned_active(ctx.session, ctx.person, registration_id)
+    registration = registry.owned_active(ctx.session, ctx.person, registration_id)
     if registration is None or registration.kind != RegistrationKind.PREMIUM \
             or registration.premium_origin == Origin.CO_REGISTRATION:
         return None
@@ -196,13 +195,13 @@ def on_give_up(ctx: Context, postback: GiveUp) -> Step:
     if registration is None:
         return Step(messages.not_premium())
     ctx.restart()
-    return Step(_confirm_give_up(ctx, registration), next=Applying.CONFIRM_GIVE_UP,
+    return Step(_confirm_give_up(ctx, registration), next=PremiumState.CONFIRM_GIVE_UP,
                 data={"id": registration.id})
 
 
 def on_confirm_give_up(ctx: Context, postback: ConfirmGiveUp) -> Step:
-    if ctx.state_name != Applying.CONFIRM_GIVE_UP or ctx.data.get("id") != postback.id:
-        return Step.staying(prompt(ctx))
+    if ctx.data.get("id") != postback.id:
+        return Step.staying(ask_give_up(ctx))
     registration = _given_up_able(ctx, postback.id)
     if registration is None:
         return Step(messages.not_premium())
@@ -214,24 +213,30 @@ def on_keep_premium(ctx: Context, postback: KeepPremium) -> Step:
     return Step(messages.premium_kept())
 
 
-def buttons_only(ctx: Context, turn: Turn) -> Step | None:
-    return None  # a choice or a confirmation is answered with its buttons; the engine re-asks
+def ask_choice(ctx: Context) -> list:
+    basic = _basic(ctx)
+    if basic:
+        return messages.choose(basic, ctx.token)
+    return _nothing_asked()
 
 
-def prompt(ctx: Context) -> list:
-    if ctx.state_name == Applying.CHOOSE:
-        basic = _basic(ctx)
-        if basic:
-            return messages.choose(basic, ctx.token)
-    if ctx.state_name == Applying.CONFIRM:
-        entity = entities.by_code(ctx.session, ctx.data.get("code", ""))
-        if entity is not None:
-            judgement = premium.judge(ctx.session, ctx.person, entity, ctx.now)
-            if judgement.ok or _staff_may_confirm(entity, judgement):
-                return _ask_confirm(ctx, entity, judgement, _names(ctx, judgement))
-            return explain(ctx, entity).replies  # something changed: what is missing now
-    if ctx.state_name == Applying.CONFIRM_GIVE_UP:
-        registration = _given_up_able(ctx, ctx.data.get("id", 0))
-        if registration is not None:
-            return _confirm_give_up(ctx, registration)
+def ask_apply(ctx: Context) -> list:
+    entity = entities.by_code(ctx.session, ctx.data.get("code", ""))
+    if entity is None:
+        return _nothing_asked()
+    judgement = premium.judge(ctx.session, ctx.person, entity, ctx.now)
+    if judgement.ok or _staff_may_confirm(entity, judgement):
+        return _ask_confirm(ctx, entity, judgement, _names(ctx, judgement))
+    return explain(ctx, entity).replies  # something changed: what is missing now
+
+
+def ask_give_up(ctx: Context) -> list:
+    registration = _given_up_able(ctx, ctx.data.get("id", 0))
+    if registration is None:
+        return _nothing_asked()
+    return _confirm_give_up(ctx, registration)
+
+
+def _nothing_asked() -> list:
+    """What the question was about is gone (given up, ended meanwhile): how to go on."""
     return [text(messages.choose_help(), menu_actions())]

@@ -9,12 +9,12 @@ from typing import NamedTuple
 from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.domain.checkin import twelve_months_before
-from bot.domain.premium import CAP, Judgement, Unmet
+from bot.domain.premium import MAX_PREMIUM_PLACES, Judgement, Unmet
 from bot.i18n import _, _l, ngettext
 from bot.i18n.dates import day, moment
 from bot.i18n.names import place
-from bot.services.card import valid_until
 from bot.store.models import Entity, PremiumRequest, PremiumRequestPurpose, Staff
+from conversations.card import valid_until
 from conversations.common import MAX_ALT_TEXT, cancel_button, clip, listing, tap, text
 from conversations.premium_review.states import Approve, Decline, ReviewFor
 from conversations.staff.messages import staff_actions
@@ -28,7 +28,7 @@ UNMET_LABELS = {
     Unmet.IDENTITY: _l("本人確認"),
     Unmet.GUARDIAN: _l("保護者の同意"),
     Unmet.HOME: _l("お住まいの市区町村"),
-    Unmet.CAP: _l("3か所の上限"),
+    Unmet.TOO_MANY_PLACES: _l("3か所の上限"),
 }
 
 
@@ -74,7 +74,7 @@ def judgement_lines(judgement: Judgement, period: tuple[datetime, datetime]) -> 
     if judgement.home:
         lines.append(_("お住まいの市区町村です（プレミアム登録はできません）"))
     lines.append(_("プレミアム登録の数：承認すると{n}か所（上限{cap}か所）").format(
-        n=len(judgement.counted_after), cap=CAP))
+        n=len(judgement.counted_after), cap=MAX_PREMIUM_PLACES))
     lines.append(_("判定：{verdict}").format(verdict=verdict(judgement)))
     return lines
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Reviewing(StrEnum):
+class ReviewState(StrEnum):
     REASON = "premium_review.reason"
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.services import premium, staff
 from bot.services.card import verified_name
 from bot.store.models import PremiumRequest, PremiumRequestStatus
-from conversations.engine import Context, Step, Text, Turn
+from conversations.engine import Context, Step, Text
+from conversations.notices import premium as notices
 from conversations.premium_review import messages
-from conversations.premium_review.states import Approve, Decline, ReviewFor, Reviewing
+from conversations.premium_review.states import Approve, Decline, ReviewFor, ReviewState
 from conversations.staff import messages as staff_messages
 from conversations.staff.roles import acting
 
@@ -66,6 +67,7 @@ def on_approve(ctx: Context, postback: Approve) -> Step:
         premium.decide(ctx.session, request, ctx.person, True, None, ctx.now)
     except premium.PremiumRefused as refused:
         return Step(messages.cannot_approve(name, refused.unmet))
+    notices.tell_decision(ctx.session, request, ctx.now)
     if request.status == PremiumRequestStatus.WITHDRAWN:
         return Step(messages.withdrawn(name))
     return Step(messages.approved(request, name))
@@ -80,14 +82,12 @@ def on_decline(ctx: Context, postback: Decline) -> Step:
     if request.person_id == ctx.person.id:
         return Step(messages.own_request())
     ctx.restart()
-    return Step(messages.ask_reason(applicant(ctx, request)), next=Reviewing.REASON,
+    return Step(messages.ask_reason(applicant(ctx, request)), next=ReviewState.REASON,
                 data={"id": request.id})
 
 
-def on_reason(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
-    reason = " ".join(turn.text.split())
+def on_reason(ctx: Context, typed: Text) -> Step:
+    reason = " ".join(typed.text.split())
     if not 0 < len(reason) <= MAX_REASON:
         return Step.staying(messages.reason_problem(MAX_REASON))
     request = _own_request(ctx, ctx.data.get("id", 0))
@@ -95,12 +95,13 @@ def on_reason(ctx: Context, turn: Turn) -> Step | None:
         return Step(messages.not_found())
     name = applicant(ctx, request)
     premium.decide(ctx.session, request, ctx.person, False, reason, ctx.now)
+    notices.tell_decision(ctx.session, request, ctx.now)
     if request.status == PremiumRequestStatus.WITHDRAWN:
         return Step(messages.withdrawn(name))
     return Step(messages.declined(request, name))
 
 
-def prompt(ctx: Context) -> list:
+def ask_reason(ctx: Context) -> list:
     request = _own_request(ctx, ctx.data.get("id", 0))
     if request is None:
         return messages.not_found()

@@ -8,7 +8,8 @@ from linebot.v3.messaging.models import Action, Message
 
 from bot.domain import relationship_survey
 from bot.i18n import _, _l, ngettext
-from bot.i18n.names import place, place_labels, short_name
+from bot.i18n.names import place, short_name
+from bot.services.statistics import RELATIONSHIP_LABELS
 from bot.store.models import Entity
 from conversations.common import (
     PAGE_SIZE,
@@ -24,6 +25,7 @@ from conversations.common import (
     tap,
     text,
 )
+from conversations.places import place_labels
 from conversations.registration.states import (
     Answer,
     ConfirmRegistration,
@@ -36,17 +38,7 @@ from conversations.registration.states import (
 )
 
 CHOICE_LABELS = {
-    "relationship": {
-        "birthplace": _l("出身地"),
-        "former_residence": _l("以前住んでいた"),
-        "family": _l("家族・親族がいる"),
-        "work_study": _l("仕事・学校で通った"),
-        "furusato_nozei": _l("ふるさと納税をした"),
-        "repeat_visits": _l("何度も訪れている"),
-        "two_region": _l("二地域居住をしている"),
-        "volunteering": _l("ボランティア・災害支援"),
-        "interest": _l("関心がある"),
-    },
+    "relationship": RELATIONSHIP_LABELS,  # the statistics name the answers in the same words
     "frequency": {
         "monthly": _l("月に1回以上"),
         "several_a_year": _l("年に数回"),
@@ -181,10 +173,16 @@ def declined() -> list[Message]:
     return [text(_("登録はしませんでした。"), menu_actions())]
 
 
-def registered(entity: Entity, co_registered: Entity | None) -> Message:
+def registered_basic(entity: Entity, co_registered: Entity | None) -> str:
+    """Where the person is now registered (and co-registered, R2): also said at a check-in."""
     body = _("{place}にベーシック登録しました。").format(place=place(entity))
     if co_registered is not None:
         body += "\n" + _("{prefecture}にも同時に登録しました。").format(prefecture=place(co_registered))
+    return body
+
+
+def registered(entity: Entity, co_registered: Entity | None) -> Message:
+    body = registered_basic(entity, co_registered)
     body += "\n\n" + _("続けて、つながりについて3つだけ質問します。答えたくない質問は"
                        "「スキップ」で飛ばせます。")
     return text(body)

@@ -15,17 +15,29 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from conversations.engine import Draft
 from conversations.postback import Postback, postback
 
 
-class Reg(StrEnum):
+class RegistrationState(StrEnum):
     SEARCH = "registration.search"
     CONFIRM = "registration.confirm"
     RELATIONSHIP = "registration.relationship"
     FREQUENCY = "registration.frequency"
     HELPING = "registration.helping"
+
+
+@dataclass
+class SurveyDraft(Draft):
+    """The relationship survey after registering: which registration it is about, and what
+    is ticked so far in the question open (its state says which question that is)."""
+    registration: int
+    #: The registered entity's code, named in every question.
+    code: str
+    chosen: list[str] = field(default_factory=list)
 
 
 @postback("reg.prefs")

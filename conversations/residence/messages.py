@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from linebot.v3.messaging.models import Action, Message
 
 from bot.i18n import _
-from bot.i18n.names import place, place_labels
+from bot.i18n.names import place
 from bot.store.models import Entity
 from conversations.common import cancel_button, share_location, tap, text
+from conversations.places import place_labels
 from conversations.residence.states import PickHome, SkipHome
 
 

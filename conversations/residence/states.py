@@ -10,13 +10,22 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
+from conversations.engine import Draft
 from conversations.postback import Postback, postback
 
 
-class Home(StrEnum):
+class ResidenceState(StrEnum):
     SEARCH = "residence.search"
+
+
+@dataclass
+class HomeQuestion(Draft):
+    """The question open: asked as the last one after registering (`after_registration`,
+    then the registration card follows) or from the settings (None)."""
+    after_registration: int | None = None
 
 
 @postback("home.pick")

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from linebot.v3.messaging.models import Action, DatetimePickerAction, FlexMessage, ImageMessage, Message
 
+from bot.domain.calendar import today_in_japan
 from bot.i18n import _, _l
 from bot.i18n.dates import span
 from bot.i18n.names import place
-from bot.services.activities import JST
 from bot.services.statistics import RELATIONSHIP_LABELS, ActivityFigures, EntityStatistics, prefecture_name
 from bot.store.models import Activity, ActivitySession, ActivityStatus, Entity, Staff
 from conversations.common import (
@@ -27,6 +27,7 @@ from conversations.common import (
     text,
 )
 from conversations.postback import pack
+from conversations.staff.draft import ActivityDraft
 from conversations.staff.states import (
     Category,
     CodeKind,
@@ -166,19 +167,19 @@ def ask_more(windows: Sequence[tuple[datetime, datetime]], token: str) -> list[M
                   tap(_("日程はこれで全部"), MoreDays(0, token)), cancel_button()])]
 
 
-def summary(draft: dict, windows: Sequence[tuple[datetime, datetime]]) -> str:
-    lines = [_("活動名：{title}").format(title=draft["title"]),
-             _("種類：{category}").format(category=category_name(draft["category"])),
-             _("指定活動：{yes}").format(yes=_("はい") if draft["designated"] else _("いいえ")),
-             _("場所：{place}").format(place=draft["place"]),
-             _("QRコード：{kind}").format(kind=_("画面表示（30秒ごとに更新）") if draft["rotating"]
+def summary(draft: ActivityDraft) -> str:
+    lines = [_("活動名：{title}").format(title=draft.title),
+             _("種類：{category}").format(category=category_name(draft.category)),
+             _("指定活動：{yes}").format(yes=_("はい") if draft.designated else _("いいえ")),
+             _("場所：{place}").format(place=draft.place),
+             _("QRコード：{kind}").format(kind=_("画面表示（30秒ごとに更新）") if draft.rotating
                                           else _("印刷用")),
-             _("日程：")] + [bullet(span(s, e)) for s, e in windows]
+             _("日程：")] + [bullet(span(s, e)) for s, e in draft.sessions]
     return "\n".join(lines)
 
 
-def ask_confirm(draft: dict, windows, token: str) -> list[Message]:
-    return [text(summary(draft, windows) + "\n\n" + _("この内容で作成しますか？"),
+def ask_confirm(draft: ActivityDraft, token: str) -> list[Message]:
+    return [text(summary(draft) + "\n\n" + _("この内容で作成しますか？"),
                  [tap(_("作成する"), Create(token)), cancel_button()])]
 
 
@@ -280,7 +281,7 @@ MAX_ACTIVITIES = 10
 def figures(entity: Entity, stats: EntityStatistics, download_link: str) -> list[Message]:
     """A summary that reads on a phone; the link downloads every figure as CSV (1 hour)."""
     lines = [_("{place}の集計（{day}現在）").format(
-                 place=place(entity), day=day_label(stats.now.astimezone(JST).date())),
+                 place=place(entity), day=day_label(today_in_japan(stats.now))),
              "",
              _("■ 登録者（お住まいの方を除く）"),
              _("ベーシック：{n}人").format(n=stats.by_kind["basic"]),

@@ -20,7 +20,7 @@ from enum import StrEnum
 from conversations.postback import Postback, postback
 
 
-class Staffing(StrEnum):
+class ActivityState(StrEnum):
     TITLE = "staff.title"
     CATEGORY = "staff.category"
     DESIGNATED = "staff.designated"

@@ -1,20 +1,23 @@
-"""Staff steps. Every one that touches an entity asks `staff.role_at` first (SPEC §5)."""
+"""Staff steps. Every one that touches an entity asks `staff.role_at` first (Authorisation, docs/rules.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot.codes import links
+from bot.domain.calendar import japan_time, today_in_japan
 from bot.line import richmenu
 from bot.services import activities, downloads, staff, statistics
-from bot.services.activities import JST
 from bot.store.models import ActivityCategory, ActivityStatus, Entity, Staff
 from conversations.common import text
-from conversations.engine import Context, Step, Text, Turn
+from conversations.engine import Context, Step, Text
 from conversations.staff import messages
+from conversations.staff.draft import ActivityDraft
 from conversations.staff.parse import parse_date, parse_time
 from conversations.staff.roles import acting
 from conversations.staff.states import (
+    ActivityState,
     Category,
     CodeKind,
     ConfirmFinish,
@@ -23,11 +26,13 @@ from conversations.staff.states import (
     Finish,
     ForEntity,
     KeepOpen,
+    MenuActivityList,
+    MenuFigures,
+    MenuNewActivity,
     MoreDays,
     PickDay,
     PickTime,
     ShowCodes,
-    Staffing,
 )
 
 MAX_TITLE = 60
@@ -58,8 +63,8 @@ def new_activity(ctx: Context, code: str | None = None) -> Step:
     if isinstance(role, Step):
         return role
     ctx.restart()
-    return Step(messages.ask_title(role.entity), next=Staffing.TITLE,
-                data={"entity": role.entity.code, "windows": []})
+    return Step(messages.ask_title(role.entity), next=ActivityState.TITLE,
+                data=ActivityDraft(entity=role.entity.code))
 
 
 def activity_list(ctx: Context, code: str | None = None) -> Step:
@@ -86,6 +91,18 @@ def figures(ctx: Context, code: str | None = None) -> Step:
 ACTIONS = {"new": new_activity, "list": activity_list, "stats": figures}
 
 
+def on_new_activity(ctx: Context, postback: MenuNewActivity) -> Step:
+    return new_activity(ctx)
+
+
+def on_activity_list(ctx: Context, postback: MenuActivityList) -> Step:
+    return activity_list(ctx)
+
+
+def on_figures(ctx: Context, postback: MenuFigures) -> Step:
+    return figures(ctx)
+
+
 def on_for_entity(ctx: Context, postback: ForEntity) -> Step:
     action = ACTIONS.get(postback.a)
     if action is None:
@@ -95,142 +112,146 @@ def on_for_entity(ctx: Context, postback: ForEntity) -> Step:
 
 # Creating an activity ------------------------------------------------------------------------
 
+def _draft(ctx: Context) -> ActivityDraft:
+    return ctx.draft(ActivityDraft)
+
+
 def _entity(ctx: Context) -> Entity | None:
     """The draft's entity, while the person is still its staff."""
-    role = staff.role_at(ctx.session, ctx.person, ctx.data.get("entity", ""))
+    role = staff.role_at(ctx.session, ctx.person, _draft(ctx).entity)
     return role.entity if role else None
 
 
 def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(JST).date()
+    return today_in_japan(ctx.now)
 
 
-def on_title(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
+def on_title(ctx: Context, turn: Text) -> Step:
     title = " ".join(turn.text.split())
     if not 0 < len(title) <= MAX_TITLE:
         return Step.staying(messages.title_problem())
-    return Step(messages.ask_category(ctx.token), next=Staffing.CATEGORY,
-                data={**ctx.data, "title": title})
+    return Step(messages.ask_category(ctx.token), next=ActivityState.CATEGORY,
+                data=replace(_draft(ctx), title=title))
 
 
 def on_category(ctx: Context, postback: Category) -> Step:
-    if ctx.state_name != Staffing.CATEGORY or postback.v not in set(ActivityCategory):
-        return Step.staying(prompt(ctx))
-    return Step(messages.ask_designated(ctx.token), next=Staffing.DESIGNATED,
-                data={**ctx.data, "category": postback.v})
+    if postback.v not in set(ActivityCategory):
+        return Step.staying(ask_category(ctx))
+    return Step(messages.ask_designated(ctx.token), next=ActivityState.DESIGNATED,
+                data=replace(_draft(ctx), category=postback.v))
 
 
 def on_designated(ctx: Context, postback: Designated) -> Step:
-    if ctx.state_name != Staffing.DESIGNATED:
-        return Step.staying(prompt(ctx))
-    return Step(messages.ask_day(_today(ctx), ctx.token), next=Staffing.DAY,
-                data={**ctx.data, "designated": bool(postback.yes)})
+    return Step(messages.ask_day(_today(ctx), ctx.token), next=ActivityState.DAY,
+                data=replace(_draft(ctx), designated=bool(postback.yes)))
 
 
 def _day(ctx: Context, typed: str) -> Step:
+    draft = _draft(ctx)
     chosen = parse_date(typed, _today(ctx))
     if chosen is None or chosen < _today(ctx):
         return Step.staying(messages.ask_day(_today(ctx), ctx.token, again=True,
-                                             adding=_adding(ctx)))
-    return Step(messages.ask_time("start", ctx.token, adding=_adding(ctx)), next=Staffing.START,
-                data={**ctx.data, "day": chosen.isoformat()})
+                                             adding=draft.adding_day))
+    return Step(messages.ask_time("start", ctx.token, adding=draft.adding_day),
+                next=ActivityState.START, data=replace(draft, day=chosen.isoformat()))
 
 
-def on_day_typed(ctx: Context, turn: Turn) -> Step | None:
-    return _day(ctx, turn.text) if isinstance(turn, Text) else None
+def on_day_typed(ctx: Context, turn: Text) -> Step:
+    return _day(ctx, turn.text)
 
 
 def on_day_picked(ctx: Context, postback: PickDay) -> Step:
-    if ctx.state_name != Staffing.DAY:
-        return Step.staying(prompt(ctx))
     return _day(ctx, ctx.params.get("date", ""))
 
 
-def _time(ctx: Context, typed: str) -> Step:
-    which = "start" if ctx.state_name == Staffing.START else "end"
+def _start(ctx: Context, typed: str) -> Step:
+    draft = _draft(ctx)
     chosen = parse_time(typed)
     if chosen is None:
-        return Step.staying(messages.ask_time(which, ctx.token, again=True, adding=_adding(ctx)))
-    day = date.fromisoformat(ctx.data["day"])
-    moment = activities.local(day, chosen)
-    if which == "start":
-        return Step(messages.ask_time("end", ctx.token, adding=_adding(ctx)), next=Staffing.END,
-                    data={**ctx.data, "start": moment.isoformat()})
-    starts_at = datetime.fromisoformat(ctx.data["start"])
-    if moment <= starts_at:
+        return Step.staying(messages.ask_time("start", ctx.token, again=True,
+                                              adding=draft.adding_day))
+    moment = japan_time(date.fromisoformat(draft.day or ""), chosen)
+    return Step(messages.ask_time("end", ctx.token, adding=draft.adding_day), next=ActivityState.END,
+                data=replace(draft, start=moment.isoformat()))
+
+
+def on_start_typed(ctx: Context, turn: Text) -> Step:
+    return _start(ctx, turn.text)
+
+
+def on_start_picked(ctx: Context, postback: PickTime) -> Step:
+    return _start(ctx, ctx.params.get("time", ""))
+
+
+def _end(ctx: Context, typed: str) -> Step:
+    draft = _draft(ctx)
+    chosen = parse_time(typed)
+    if chosen is None:
+        return Step.staying(messages.ask_time("end", ctx.token, again=True, adding=draft.adding_day))
+    moment = japan_time(date.fromisoformat(draft.day or ""), chosen)
+    if moment <= datetime.fromisoformat(draft.start or ""):
         return Step.staying([text(messages.end_before_start()),
-                             *messages.ask_time("end", ctx.token, adding=_adding(ctx))])
-    windows = [*ctx.data["windows"], [ctx.data["start"], moment.isoformat()]]
-    data = {**ctx.data, "windows": windows}
-    if "place" in ctx.data:  # an added day: place and kind are already known
-        return Step(messages.ask_more(_windows(data), ctx.token), next=Staffing.MORE, data=data)
-    return Step(messages.ask_place(), next=Staffing.PLACE, data=data)
+                             *messages.ask_time("end", ctx.token, adding=draft.adding_day)])
+    given = replace(draft, windows=[*draft.windows, [draft.start, moment.isoformat()]],
+                    day=None, start=None, adding_day=False)
+    if draft.adding_day:  # place and kind are known from the first day
+        return Step(messages.ask_more(given.sessions, ctx.token), next=ActivityState.MORE, data=given)
+    return Step(messages.ask_place(), next=ActivityState.PLACE, data=given)
 
 
-def on_time_typed(ctx: Context, turn: Turn) -> Step | None:
-    return _time(ctx, turn.text) if isinstance(turn, Text) else None
+def on_end_typed(ctx: Context, turn: Text) -> Step:
+    return _end(ctx, turn.text)
 
 
-def on_time_picked(ctx: Context, postback: PickTime) -> Step:
-    if ctx.state_name not in (Staffing.START, Staffing.END):
-        return Step.staying(prompt(ctx))
-    return _time(ctx, ctx.params.get("time", ""))
+def on_end_picked(ctx: Context, postback: PickTime) -> Step:
+    return _end(ctx, ctx.params.get("time", ""))
 
 
-def on_place(ctx: Context, turn: Turn) -> Step | None:
-    if not isinstance(turn, Text):
-        return None
+def on_place(ctx: Context, turn: Text) -> Step | None:
     where = " ".join(turn.text.split())[:MAX_PLACE]
     if not where:
         return None
-    return Step(messages.ask_kind(ctx.token), next=Staffing.KIND, data={**ctx.data, "place": where})
+    return Step(messages.ask_kind(ctx.token), next=ActivityState.KIND,
+                data=replace(_draft(ctx), place=where))
 
 
 def on_kind(ctx: Context, postback: CodeKind) -> Step:
-    if ctx.state_name != Staffing.KIND:
-        return Step.staying(prompt(ctx))
-    data = {**ctx.data, "rotating": bool(postback.rotating)}
-    return Step(messages.ask_more(_windows(data), ctx.token), next=Staffing.MORE, data=data)
-
-
-def _adding(ctx: Context) -> bool:
-    """A further day is being asked for (place and kind are known from the first)."""
-    return "place" in ctx.data
+    draft = replace(_draft(ctx), rotating=bool(postback.rotating))
+    return Step(messages.ask_more(draft.sessions, ctx.token), next=ActivityState.MORE, data=draft)
 
 
 def on_more(ctx: Context, postback: MoreDays) -> Step:
-    # 「日程はこれで全部」 is also offered while a further day is half given: drop that half.
-    giving_up_a_day = (not postback.add and _adding(ctx)
-                       and ctx.state_name in (Staffing.DAY, Staffing.START, Staffing.END))
-    if ctx.state_name != Staffing.MORE and not giving_up_a_day:
-        return Step.staying(prompt(ctx))
-    data = {key: value for key, value in ctx.data.items() if key not in ("day", "start")}
-    if postback.add and len(data["windows"]) < MAX_SESSIONS:
-        return Step(messages.ask_day(_today(ctx), ctx.token, adding=True), next=Staffing.DAY,
-                    data=data)
-    return Step(messages.ask_confirm(data, _windows(data), ctx.token), next=Staffing.CONFIRM,
-                data=data)
+    draft = _draft(ctx)
+    if postback.add and len(draft.windows) < MAX_SESSIONS:
+        return Step(messages.ask_day(_today(ctx), ctx.token, adding=True), next=ActivityState.DAY,
+                    data=replace(draft, adding_day=True))
+    return _confirm(ctx, draft)
+
+
+def on_enough_days(ctx: Context, postback: MoreDays) -> Step:
+    """「日程はこれで全部」 offered while a further day is half given: that half is dropped."""
+    draft = _draft(ctx)
+    if postback.add or not draft.adding_day:  # 別の日を追加 of an older question: ask this one
+        assert ctx.current is not None  # answered only in the states that list it
+        return Step.staying(ctx.current.prompt(ctx))
+    return _confirm(ctx, replace(draft, day=None, start=None, adding_day=False))
+
+
+def _confirm(ctx: Context, draft: ActivityDraft) -> Step:
+    return Step(messages.ask_confirm(draft, ctx.token), next=ActivityState.CONFIRM, data=draft)
 
 
 def on_create(ctx: Context, postback: Create) -> Step:
-    if ctx.state_name != Staffing.CONFIRM:
-        return Step.staying(prompt(ctx))
     entity = _entity(ctx)
     if entity is None:
         return Step(messages.staff_only())
-    draft = ctx.data
+    draft = _draft(ctx)
     activity = activities.create(
-        ctx.session, entity, title=draft["title"], category=draft["category"],
-        designated=draft["designated"], place=draft["place"], windows=_windows(draft),
+        ctx.session, entity, title=draft.title, category=draft.category,
+        designated=draft.designated, place=draft.place, windows=draft.sessions,
         now=ctx.now, created_by=ctx.person,
-        rotate_seconds=ROTATE_SECONDS if draft["rotating"] else None)
+        rotate_seconds=ROTATE_SECONDS if draft.rotating else None)
     return Step([messages.created(activity), *_codes(ctx, activity)][:5])
-
-
-def _windows(data: dict) -> list[tuple[datetime, datetime]]:
-    return [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e in data["windows"]]
 
 
 def _codes(ctx: Context, activity) -> list:
@@ -244,6 +265,49 @@ def _codes(ctx: Context, activity) -> list:
         printed.append((session, links.qr_url(ctx.config, token), links.poster_url(ctx.config, token, "pdf"),
                         links.poster_url(ctx.config, token, "png")))
     return messages.codes(activity, printed, [])
+
+
+# The questions, asked again ------------------------------------------------------------------
+
+def ask_title(ctx: Context) -> list:
+    entity = _entity(ctx)
+    return messages.ask_title(entity) if entity else messages.staff_only()
+
+
+def ask_category(ctx: Context) -> list:
+    return messages.ask_category(ctx.token)
+
+
+def ask_designated(ctx: Context) -> list:
+    return messages.ask_designated(ctx.token)
+
+
+def ask_day(ctx: Context) -> list:
+    return messages.ask_day(_today(ctx), ctx.token, adding=_draft(ctx).adding_day)
+
+
+def ask_start(ctx: Context) -> list:
+    return messages.ask_time("start", ctx.token, adding=_draft(ctx).adding_day)
+
+
+def ask_end(ctx: Context) -> list:
+    return messages.ask_time("end", ctx.token, adding=_draft(ctx).adding_day)
+
+
+def ask_place(ctx: Context) -> list:
+    return messages.ask_place()
+
+
+def ask_kind(ctx: Context) -> list:
+    return messages.ask_kind(ctx.token)
+
+
+def ask_more(ctx: Context) -> list:
+    return messages.ask_more(_draft(ctx).sessions, ctx.token)
+
+
+def ask_confirm(ctx: Context) -> list:
+    return messages.ask_confirm(_draft(ctx), ctx.token)
 
 
 # The list's buttons --------------------------------------------------------------------------
@@ -278,12 +342,12 @@ def on_finish(ctx: Context, postback: Finish) -> Step:
         return Step(messages.already_finished(activity))
     ctx.restart()
     return Step(messages.confirm_finish(activity, postback.status, ctx.token),
-                next=Staffing.FINISH, data={"id": activity.id, "status": postback.status})
+                next=ActivityState.FINISH, data={"id": activity.id, "status": postback.status})
 
 
 def on_confirm_finish(ctx: Context, postback: ConfirmFinish) -> Step:
-    if ctx.state_name != Staffing.FINISH or ctx.data.get("id") != postback.id:
-        return Step.staying(prompt(ctx))
+    if ctx.data.get("id") != postback.id:
+        return Step.staying(ask_finish(ctx))
     activity = _owned(ctx, postback.id)
     if activity is None:
         return Step(messages.not_found())
@@ -296,35 +360,8 @@ def on_keep_open(ctx: Context, postback: KeepOpen) -> Step:
     return Step(messages.kept_open())
 
 
-def buttons_only(ctx: Context, turn: Turn) -> Step | None:
-    return None
-
-
-def prompt(ctx: Context) -> list:
-    """The question of the state the person is in, asked again."""
-    name = ctx.state_name
-    if name == Staffing.TITLE:
-        entity = _entity(ctx)
-        return messages.ask_title(entity) if entity else messages.staff_only()
-    if name == Staffing.CATEGORY:
-        return messages.ask_category(ctx.token)
-    if name == Staffing.DESIGNATED:
-        return messages.ask_designated(ctx.token)
-    if name == Staffing.DAY:
-        return messages.ask_day(_today(ctx), ctx.token, adding=_adding(ctx))
-    if name in (Staffing.START, Staffing.END):
-        return messages.ask_time("start" if name == Staffing.START else "end", ctx.token,
-                                 adding=_adding(ctx))
-    if name == Staffing.PLACE:
-        return messages.ask_place()
-    if name == Staffing.KIND:
-        return messages.ask_kind(ctx.token)
-    if name == Staffing.MORE:
-        return messages.ask_more(_windows(ctx.data), ctx.token)
-    if name == Staffing.CONFIRM:
-        return messages.ask_confirm(ctx.data, _windows(ctx.data), ctx.token)
-    if name == Staffing.FINISH:
-        activity = _owned(ctx, ctx.data["id"])
-        if activity is not None:
-            return messages.confirm_finish(activity, ctx.data["status"], ctx.token)
-    return messages.staff_only()
+def ask_finish(ctx: Context) -> list:
+    activity = _owned(ctx, ctx.data["id"])
+    if activity is None:
+        return messages.staff_only()
+    return messages.confirm_finish(activity, ctx.data["status"], ctx.token)

@@ -11,8 +11,8 @@ from bot.domain import support as rules
 from bot.i18n import N_, _
 from bot.i18n.dates import clock
 from bot.i18n.names import place
-from bot.services.card import kind_and_validity, valid_until
 from bot.store.models import Entity, Registration, RegistrationKind, SupportMeasure
+from conversations.card import kind_and_validity, valid_until
 from conversations.common import MAX_TEXT, clip, listing, menu_actions, say, text
 from conversations.my_registrations.messages import kind_name
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.codes import card_codes
-from bot.services import registrations, staff, support_measures
-from bot.services.card import registration_card, verified_name
+from bot.services import registry, staff, support_measures
+from bot.services.card import verified_name
 from bot.store.models import Person, Registration, RegistrationKind, RegistrationStatus
+from conversations.card import registration_card
 from conversations.engine import Context, Photo, Step
 from conversations.support import messages
 
 
 def show_measures(ctx: Context) -> Step:
-    current = registrations.active(ctx.session, ctx.person)
+    current = registry.active(ctx.session, ctx.person)
     if not current:
         return Step(messages.nothing_registered())
     premium = [r for r in current if r.kind == RegistrationKind.PREMIUM]
@@ -24,7 +25,7 @@ def show_measures(ctx: Context) -> Step:
 
 
 def show_card(ctx: Context) -> Step:
-    return Step([registration_card(ctx.session, ctx.person, ctx.now)])
+    return Step([registration_card(ctx.session, ctx.person, ctx.now, ctx.config)])
 
 
 def card_token_in(photo: Photo) -> str | None:

@@ -41,6 +41,7 @@ from bot.identity.records import Relationship
 from bot.services import people
 from bot.store.db import database
 from bot.store.models import Person, VerificationPurpose, VerificationTicket
+from conversations.notices import identity as identity_notices
 from web.identity import wording
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def start(link: str):
     browser = binding.of(request) or binding.new_value()
     with database().transaction() as session:
         try:
-            ticket = handoff.open_ticket(session, link, datetime.now(UTC))
+            ticket = handoff.open_ticket(session, link, datetime.now(UTC), current_app.config)
         except handoff.TicketRefused as refusal:
             return _refused(refusal.reason, refusal.status)
         return _consent(session, ticket, browser)
@@ -142,7 +143,7 @@ def begin(link: str):
     browser = binding.of(request)
     with database().transaction() as session:
         try:
-            ticket = handoff.open_ticket(session, link, now, lock=True)
+            ticket = handoff.open_ticket(session, link, now, current_app.config, lock=True)
         except handoff.TicketRefused as refusal:
             return _refused(refusal.reason, refusal.status)
         if not binding.form_token_ok(current_app.secret_key, browser, ticket.id,
@@ -172,7 +173,7 @@ def begin(link: str):
 def callback():
     try:
         result = flow.complete(current_app._get_current_object(), request.args, datetime.now(UTC),
-                               binding.of(request))
+                               binding.of(request), tell=identity_notices.tell_result)
     except flow.AttemptRefused as refusal:
         return _refused(refusal.reason, refusal.status)
     if result.code:

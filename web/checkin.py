@@ -29,10 +29,10 @@ from bot.codes.links import ROTATING_LINK_SECONDS, ROTATING_SALT
 from bot.codes.poster import poster
 from bot.codes.qr import qr_png
 from bot.delivery import outbox
+from bot.domain.calendar import JST
 from bot.domain.checkin import Code
 from bot.i18n import use_locale
-from bot.services import activities, checkins, entities, people
-from bot.services.activities import JST
+from bot.services import activities, attendance, entities, people
 from bot.store.db import database
 from bot.store.models import Activity, ActivitySession, ActivityStatus, CheckInMethod, Entity, Staff
 from conversations.checkin.messages import outcome_text
@@ -287,7 +287,7 @@ def liff_checkin():
 
 @dataclass(frozen=True)
 class _Answer:
-    outcome: checkins.Outcome
+    outcome: attendance.Outcome
     message: str
 
 
@@ -297,12 +297,12 @@ def _check_in(app: Flask, user_id: str, token: str | None) -> _Answer:
     with database(app).transaction() as session:
         person = people.lock(session, user_id, now)
         person.last_access_at = now  # R8: a check-in is access
-        result = (checkins.attempt(session, person, token, app.config["SECRET_KEY"], now,
+        result = (attendance.attempt(session, person, token, app.config["SECRET_KEY"], now,
                                    method=CheckInMethod.LIFF)
-                  if token else checkins.Result(checkins.Outcome.INVALID))
+                  if token else attendance.Result(attendance.Outcome.INVALID))
         with use_locale(people.locale_of(person)):
             message = outcome_text(result)
-        if result.outcome is checkins.Outcome.CHECKED_IN and person.following:
+        if result.outcome is attendance.Outcome.CHECKED_IN and person.following:
             outbox.push(session, user_id, [TextMessage(text=message)], now)
     return _Answer(result.outcome, message)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -16,7 +15,7 @@ from bot.codes import checkin_codes, links
 from bot.codes.qr import decode_qr
 from bot.delivery.worker import Worker
 from bot.domain.checkin import rotation_step
-from bot.services import activities, entities, people, registrations, staff
+from bot.services import activities, entities, people, registry, staff
 from bot.store.models import (
     ActivityCategory,
     ActivitySession,
@@ -27,8 +26,8 @@ from bot.store.models import (
     Person,
     StaffRole,
 )
-from tests.factories import KAMIYAMA, SAPPORO, user_id
-from web import checkin_codes as qr_views
+from tests.factories import KAMIYAMA, SAPPORO, url_path, user_id
+from web import checkin as checkin_views
 
 LIFF_ID = "1234567890-abcdefgh"
 CHANNEL_ID = "1234567890"
@@ -39,7 +38,7 @@ HANAKO = user_id("花子liff")
 @pytest.fixture(autouse=True)
 def views(app):
     if "qr_views" not in app.blueprints:  # until create_app wires it
-        qr_views.init_app(app)
+        checkin_views.init_app(app)
     return app
 
 
@@ -71,16 +70,12 @@ def link_of(app, token: str) -> str:
     return checkin_codes.line_link(token, app.config["LINE_BOT_BASIC_ID"])
 
 
-def path(url: str) -> str:
-    return urlsplit(url).path
-
-
 # QR images -------------------------------------------------------------------------------------
 
 def test_the_qr_image_of_a_token_holds_the_line_link_and_is_cached_for_a_day(app, client, db):
     token = token_of(app, create_activity(db))
 
-    response = client.get(path(links.qr_url(app.config, token)))
+    response = client.get(url_path(links.qr_url(app.config, token)))
 
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.headers["Cache-Control"] == "public, max-age=86400"
@@ -123,7 +118,7 @@ def _detached_session(db, session_id: int) -> ActivitySession:
 def test_the_poster_png_is_an_a4_page_whose_code_opens_the_chat(app, client, db):
     token = token_of(app, create_activity(db))
 
-    response = client.get(path(links.poster_url(app.config, token, "png")))
+    response = client.get(url_path(links.poster_url(app.config, token, "png")))
 
     assert response.status_code == 200 and response.mimetype == "image/png"
     page = Image.open(io.BytesIO(response.data))
@@ -134,7 +129,7 @@ def test_the_poster_png_is_an_a4_page_whose_code_opens_the_chat(app, client, db)
 def test_the_poster_pdf_is_a_pdf(app, client, db):
     token = token_of(app, create_activity(db))
 
-    response = client.get(path(links.poster_url(app.config, token, "pdf")))
+    response = client.get(url_path(links.poster_url(app.config, token, "pdf")))
 
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
@@ -143,11 +138,11 @@ def test_the_poster_pdf_is_a_pdf(app, client, db):
 
 def test_poster_dates_are_japan_time_with_the_weekday():
     starts = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 10:00 in Japan
-    assert qr_views.poster_when(starts, starts + timedelta(hours=2)) == "2026年12月5日（土）10:00〜12:00"
-    assert qr_views.poster_when(starts, starts + timedelta(days=1)) \
+    assert checkin_views.poster_when(starts, starts + timedelta(hours=2)) == "2026年12月5日（土）10:00〜12:00"
+    assert checkin_views.poster_when(starts, starts + timedelta(days=1)) \
         == "2026年12月5日（土）10:00〜12月6日（日）10:00"
     late = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
-    assert qr_views.poster_when(late, late + timedelta(hours=12)) \
+    assert checkin_views.poster_when(late, late + timedelta(hours=12)) \
         == "2026年12月31日（木）21:00〜2027年1月1日（金）09:00"
 
 
@@ -169,7 +164,7 @@ def test_an_unknown_format_is_not_found(app, client, db):
 
 # The rotating code -----------------------------------------------------------------------------
 
-def make_staff(db, name: str, code: str = KAMIYAMA) -> int:
+def staff_person_id(db, name: str, code: str = KAMIYAMA) -> int:
     now = datetime.now(UTC)
     with db.transaction() as session:
         person = people.lock(session, user_id(name), now)
@@ -186,11 +181,11 @@ def read_code(app, png: bytes):
 
 def test_the_rotating_page_shows_the_activity_and_its_renewing_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
-    url = links.rotating_url(app.config, session_id, make_staff(db, "職員"))
+    url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
 
-    page = client.get(path(url))
+    page = client.get(url_path(url))
     before = rotation_step(datetime.now(UTC), 30)
-    image = client.get(path(url) + "/qr.png?step=1")
+    image = client.get(url_path(url) + "/qr.png?step=1")
     after = rotation_step(datetime.now(UTC), 30)
 
     assert page.status_code == 200
@@ -208,10 +203,10 @@ def test_the_rotating_code_changes_every_step(app, db):
     now = datetime.now(UTC)
     secret, basic_id = app.config["SECRET_KEY"], app.config["LINE_BOT_BASIC_ID"]
 
-    first = qr_views.rotating_png(activity_session, secret, basic_id, now)
-    same_step = qr_views.rotating_png(activity_session, secret, basic_id,
+    first = checkin_views.rotating_png(activity_session, secret, basic_id, now)
+    same_step = checkin_views.rotating_png(activity_session, secret, basic_id,
                                       datetime.fromtimestamp(rotation_step(now, 30) * 30, UTC))
-    next_step = qr_views.rotating_png(activity_session, secret, basic_id, now + timedelta(seconds=30))
+    next_step = checkin_views.rotating_png(activity_session, secret, basic_id, now + timedelta(seconds=30))
 
     assert decode_qr(first) == decode_qr(same_step)
     assert decode_qr(first) != decode_qr(next_step)
@@ -221,9 +216,9 @@ def test_the_rotating_code_changes_every_step(app, db):
 def expired_link(app, session_id: int, person_id: int) -> str:
     class TwelveHoursAgo(TimestampSigner):
         def get_timestamp(self) -> int:
-            return int(time.time()) - qr_views.ROTATING_LINK_SECONDS - 60
+            return int(time.time()) - checkin_views.ROTATING_LINK_SECONDS - 60
 
-    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=qr_views.ROTATING_SALT,
+    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=checkin_views.ROTATING_SALT,
                                         signer=TwelveHoursAgo)
     return serializer.dumps({"s": session_id, "p": person_id})
 
@@ -236,7 +231,7 @@ def expired_link(app, session_id: int, person_id: int) -> str:
 ], ids=["expired", "another secret", "tampered", "another salt"])
 def test_an_expired_or_forged_link_is_forbidden_in_both_languages(app, client, db, make):
     session_id = create_activity(db, rotate_seconds=30)
-    link = make(app, session_id, make_staff(db, "職員"))
+    link = make(app, session_id, staff_person_id(db, "職員"))
 
     page = client.get(f"/staff/rotating/{link}")
     image = client.get(f"/staff/rotating/{link}/qr.png?step=1")
@@ -248,34 +243,34 @@ def test_an_expired_or_forged_link_is_forbidden_in_both_languages(app, client, d
 
 def test_only_current_staff_of_the_entity_see_the_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
-    elsewhere = links.rotating_url(app.config, session_id, make_staff(db, "札幌の職員", SAPPORO))
-    leaving = make_staff(db, "異動する職員")
+    elsewhere = links.rotating_url(app.config, session_id, staff_person_id(db, "札幌の職員", SAPPORO))
+    leaving = staff_person_id(db, "異動する職員")
     url = links.rotating_url(app.config, session_id, leaving)
-    assert client.get(path(url)).status_code == 200
+    assert client.get(url_path(url)).status_code == 200
     with db.transaction() as session:
         staff.remove(session, staff.role_at(session, session.get(Person, leaving), KAMIYAMA),
                      datetime.now(UTC))
 
     for link in (elsewhere, url):
-        response = client.get(path(link))
+        response = client.get(url_path(link))
         assert response.status_code == 403
         assert "担当者ではない" in response.text and "not staff" in response.text
-        assert client.get(path(link) + "/qr.png?step=1").status_code == 403
+        assert client.get(url_path(link) + "/qr.png?step=1").status_code == 403
 
 
 def test_a_printed_code_has_no_rotating_page(app, client, db):
     session_id = create_activity(db)
-    response = client.get(path(links.rotating_url(app.config, session_id, make_staff(db, "職員"))))
+    response = client.get(url_path(links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))))
     assert response.status_code == 400
 
 
 def test_a_cancelled_activity_shows_no_rotating_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
-    url = links.rotating_url(app.config, session_id, make_staff(db, "職員"))
+    url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
     finish(db, session_id, ActivityStatus.CANCELLED)
 
-    assert client.get(path(url)).status_code == 410
-    assert client.get(path(url) + "/qr.png?step=1").status_code == 410
+    assert client.get(url_path(url)).status_code == 410
+    assert client.get(url_path(url) + "/qr.png?step=1").status_code == 410
 
 
 # LIFF ------------------------------------------------------------------------------------------
@@ -291,7 +286,7 @@ def register(db, line_user_id: str, code: str = KAMIYAMA) -> None:
     now = datetime.now(UTC)
     with db.transaction() as session:
         [entity] = entities.set_participation(session, [code], True)
-        registrations.register_basic(session, people.lock(session, line_user_id, now), entity, now)
+        registry.register_basic(session, people.lock(session, line_user_id, now), entity, now)
 
 
 def scan(client, line, text: str, client_id: str = CHANNEL_ID):

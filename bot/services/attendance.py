@@ -1,4 +1,5 @@
-"""Checking people in to activity sessions, and what they have done (R4, R11, R12)."""
+"""Attendance: checking people in to activity sessions, and what they have done (R4, R11,
+R12). The rules of a check-in code are bot/domain/checkin.py."""
 
 from __future__ import annotations
 

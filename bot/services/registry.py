@@ -1,18 +1,19 @@
-"""Registrations in the database: making and ending them with R2's cascade, R9, R14."""
+"""The registry: who is registered where, in the database — making and ending registrations
+with R2's cascade, where people live (R9), erasing a person (R14). The rules themselves are
+bot/domain/registration.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, false, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from bot.domain import registration as rules
 from bot.services import entities
 from bot.store.db import persistent
-from bot.store.driver_sql import DriverStatement
 from bot.store.models import (
     Entity,
     GuardianConsent,
@@ -50,7 +51,7 @@ def target(entity: Entity) -> rules.Target:
 def active(session: Session, person: Person) -> list[Registration]:
     """The person's active registrations, oldest first, each with its entity loaded."""
     found = []
-    for row in _ACTIVE.run(session, {"person_id": person.id}):
+    for row in session.execute(_ACTIVE, {"person_id": person.id}):
         registration = persistent(session, Registration, row[:_REGISTRATION_COLUMNS])
         entity = persistent(session, Entity, row[_REGISTRATION_COLUMNS:])
         if "entity" not in instance_dict(registration):  # one the session had keeps its own
@@ -63,10 +64,9 @@ def active(session: Session, person: Person) -> list[Registration]:
 # made objects by `db.persistent`: the ORM's loading set-up cost as much as the query. (Core
 # columns throughout, or SQLAlchemy runs the statement through the ORM anyway.)
 _R, _E = Registration.__table__, Entity.__table__
-_ACTIVE = DriverStatement(select(_R, _E).join(_E, _R.c.entity_id == _E.c.id)
-                          .where(_R.c.person_id == bindparam("person_id"),
-                                 _R.c.status == RegistrationStatus.ACTIVE)
-                          .order_by(_R.c.registered_at, _R.c.id))
+_ACTIVE = (select(_R, _E).join(_E, _R.c.entity_id == _E.c.id)
+           .where(_R.c.person_id == bindparam("person_id"), _R.c.status == RegistrationStatus.ACTIVE)
+           .order_by(_R.c.registered_at, _R.c.id))
 _REGISTRATION_COLUMNS = len(_R.c)
 
 
@@ -110,7 +110,8 @@ def register_basic(session: Session, person: Person, entity: Entity, now: dateti
                                                 held(current))
     if co_registered:
         new.append({"entity_id": prefecture.id, "origin": Origin.CO_REGISTRATION,
-                    "counted_in_statistics": True})
+                    "counted_in_statistics": rules.counts_in_statistics(prefecture.code,
+                                                                        residence_code)})
     inserted = [persistent(session, Registration, row) for row in session.execute(_INSERT, [
         {"person_id": person.id, "kind": kind, "status": RegistrationStatus.ACTIVE,
          "registered_at": now, **row} for row in new])] if new else []
@@ -152,7 +153,7 @@ def end(session: Session, registration: Registration, now: datetime, reason: str
 def _withdraw_requests(session: Session, which, now: datetime, reason: str) -> None:
     """Pending premium requests of ended registrations leave the staff's queue (R14).
 
-    A plain UPDATE: bot.premium imports this module, not the other way round.
+    A plain UPDATE: bot.services.premium imports this module, not the other way round.
     """
     session.execute(
         update(PremiumRequest)
@@ -180,6 +181,20 @@ def home_code(session: Session, person: Person) -> str | None:
     if verified is not None:
         return verified.code
     return person.residence.code if person.residence else None
+
+
+# SQL twins of `home_code` and bot.domain.registration.at_residence, for queries over many
+# people at once (statistics, the expiry job); tests/test_registration.py proves they agree.
+
+def home_entity_id():
+    """`home_code` as SQL: the verified address's municipality, else the declared one. The
+    query joins the person and (outer) their IdentityVerification."""
+    return func.coalesce(IdentityVerification.address_entity_id, Person.residence_entity_id)
+
+
+def at_residence_sql(entity_id, residence_entity_id):
+    """`rules.at_residence` as SQL: false, not NULL, where nobody knows where the person lives."""
+    return func.coalesce(residence_entity_id == entity_id, false())
 
 
 def set_residence(session: Session, person: Person, municipality: Entity | None) -> None:
