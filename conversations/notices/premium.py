@@ -11,7 +11,7 @@ from linebot.v3.messaging.models import Message
 from sqlalchemy.orm import Session
 
 from bot.delivery import outbox
-from bot.domain.premium import Judgement, Unmet
+from bot.domain.premium import Judgement
 from bot.i18n import _, use_locale
 from bot.i18n.names import place
 from bot.services import premium
@@ -22,26 +22,12 @@ from conversations.common import quick_reply, say, text
 from conversations.premium.messages import (
     activities_line,
     at_expiry,
-    home_line,
-    identity_line,
     renewal_rule_lines,
+    rule_lines,
     under_review_since,
 )
 
 # From the clock ---------------------------------------------------------------------------------
-
-
-def _rule_lines(entity: Entity, judgement: Judgement) -> list[str]:
-    """R4 always (the figure people watch), the other rules only where they fail."""
-    lines = [activities_line(entity, judgement)]
-    if {Unmet.IDENTITY, Unmet.GUARDIAN} & set(judgement.unmet):
-        lines.append(identity_line(judgement))
-    if judgement.home:
-        lines.append(home_line(entity, judgement))
-    if Unmet.NOT_PARTICIPATING in judgement.unmet:
-        lines.append(_("❌ {place}は現在ふるさと住民登録の受付をしていません。").format(
-            place=place(entity)))
-    return lines
 
 
 def reminder(entity: Entity, until: datetime, days: int, judgement: Judgement) -> list[Message]:
@@ -67,7 +53,8 @@ def reverted(entity: Entity, judgement: Judgement,
     if prefecture is not None:
         body += "\n" + _("{place}のプレミアム登録も、同時登録のためベーシック登録に戻りました。").format(
             place=place(prefecture))
-    body += "\n\n" + "\n".join(_rule_lines(entity, judgement)) + "\n\n" + _(
+    unmet = rule_lines(activities_line(entity, judgement), entity, judgement)
+    body += "\n\n" + "\n".join(unmet) + "\n\n" + _(
         "条件を満たせば、いつでも「プレミアム登録」からもう一度申し込めます。")
     return [text(body, [say(_("プレミアム登録")), say(_("活動履歴"))])]
 

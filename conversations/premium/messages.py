@@ -75,8 +75,13 @@ def renewal_activities_line(entity: Entity, judgement: Judgement, until: datetim
 
 
 def renewal_rule_lines(entity: Entity, judgement: Judgement, until: datetime) -> list[str]:
+    """R4 over the year before `until`, then the other rules where they fail."""
+    return rule_lines(renewal_activities_line(entity, judgement, until), entity, judgement)
+
+
+def rule_lines(activities: str, entity: Entity, judgement: Judgement) -> list[str]:
     """R4 always (the figure people watch), the other rules only where they fail."""
-    lines = [renewal_activities_line(entity, judgement, until)]
+    lines = [activities]
     if {Unmet.IDENTITY, Unmet.GUARDIAN} & set(judgement.unmet):
         lines.append(identity_line(judgement))
     if judgement.home:
