@@ -9,8 +9,8 @@ even on Ctrl+C):
 
 1. migrate, load the shipped entities, make 363421 神山町 participate, and COPY N people (LINE
    user ID `U` + 32 hex digits, following) with an active basic registration there;
-2. **queue** — in a child process, as the worker process would: `broadcasts.create(...)` (the
-   staff's confirm, committed), then `broadcasts.fan_out_page` one transaction at a time until
+2. **queue** — in a child process, as the worker process would: `fanout.create(...)` (the
+   staff's confirm, committed), then `fanout.fan_out_page` one transaction at a time until
    every recipient is in the outbox (one INSERT … SELECT per page of 20,000, one row per 500
    recipients); timed, and the process's peak RSS read from /proc/self/status (VmHWM:
    `resource.getrusage`'s ru_maxrss survives execve on Linux and would show the parent's size
@@ -22,7 +22,7 @@ even on Ctrl+C):
    the last multicast the platform accepted; each worker's peak RSS is read from /proc (VmHWM).
    The same rows are made pending again (new retry keys) for each worker count;
 4. **as in production** — W `furusato worker` processes already up and polling when staff
-   confirm; each fans due broadcasts out in a thread of its own (`broadcasts.fan_out_page`,
+   confirm; each fans due broadcasts out in a thread of its own (`fanout.fan_out_page`,
    the broadcast row locked so that one worker queues a page at a time) while its main thread
    claims and sends: confirm → all queued, and confirm → last multicast accepted.
 
@@ -228,7 +228,7 @@ def outbox_status(url: str) -> dict[str, int]:
 
 def fan_out(url: str) -> None:
     """`fanout.py --fan-out URL`: confirm a broadcast, queue every page; prints JSON figures."""
-    from bot.delivery import broadcasts
+    from bot.delivery import fanout
     from bot.domain.audience import Audience
     from bot.services import entities
     from web import create_app
@@ -247,12 +247,12 @@ def fan_out(url: str) -> None:
     with db.transaction() as session:  # the staff's confirm: the broadcast row, committed
         now = datetime.now(UTC)
         entity = entities.by_code(session, KAMIYAMA)
-        broadcast = broadcasts.create(session, entity, MESSAGES, "bench", Audience(), now, now)
+        broadcast = fanout.create(session, entity, MESSAGES, "bench", Audience(), now, now)
         broadcast_id = broadcast.id
     pages = 0
     while True:
         with db.transaction() as session:
-            more = broadcasts.fan_out_page(session, broadcast_id, datetime.now(UTC))
+            more = fanout.fan_out_page(session, broadcast_id, datetime.now(UTC))
         if not more:
             break
         pages += 1
@@ -353,7 +353,7 @@ def run_send(url: str, database: str, platform: PlatformProcess, workers: int, e
 
 def confirm(url: str) -> tuple[int, float]:
     """The staff's confirm, as the chat does it: the broadcast row, committed. (id, when)"""
-    from bot.delivery import broadcasts
+    from bot.delivery import fanout
     from bot.domain.audience import Audience
     from bot.services import entities
     from bot.store.db import Database
@@ -364,7 +364,7 @@ def confirm(url: str) -> tuple[int, float]:
         with db.transaction() as session:
             now = datetime.now(UTC)
             entity = entities.by_code(session, KAMIYAMA)
-            broadcast_id = broadcasts.create(session, entity, MESSAGES, "bench", Audience(), now,
+            broadcast_id = fanout.create(session, entity, MESSAGES, "bench", Audience(), now,
                                              now).id
         return broadcast_id, at
     finally:
@@ -374,7 +374,7 @@ def confirm(url: str) -> tuple[int, float]:
 def run_production(url: str, database: str, platform: PlatformProcess, workers: int,
                    expected: int, log: Path, threads: int, batch: int, timeout: float) -> dict:
     """As in production: the workers are up and polling when staff confirm; they fan the
-    broadcast out themselves (`Worker.run_once` → `broadcasts.fan_out_due`) and send."""
+    broadcast out themselves (`Worker.run_once` → `fanout.fan_out_due`) and send."""
     reset_outbox(url, pending_again=False)
     platform.reset()
     processes = start_workers(workers, url, platform, log, threads, batch)
@@ -441,7 +441,7 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
     import urllib3
     from sqlalchemy import select, update
 
-    from bot.delivery import broadcasts, outbox
+    from bot.delivery import fanout, outbox
     from bot.delivery.worker import Worker
     from bot.domain.audience import Audience
     from bot.services import audience, entities
@@ -462,27 +462,27 @@ def profile(url: str, size: int, platform: PlatformProcess, top: int, batch: int
                 return result
         return run
 
-    print(f"\n=== queuing: one page of {broadcasts.PAGE:,} recipients (bot/delivery/broadcasts.py "
+    print(f"\n=== queuing: one page of {fanout.PAGE:,} recipients (bot/delivery/fanout.py "
           "fan_out_page → outbox.multicast_selected, one INSERT … SELECT; rolled back) ===")
     with db.transaction() as session:
         entity = entities.by_code(session, KAMIYAMA)
         entity_id = entity.id
-    for after in (0, size // 2, max(0, size - broadcasts.PAGE)):
+    for after in (0, size // 2, max(0, size - fanout.PAGE)):
         def one_page(session, after=after):
             page = audience.page_query(session.get(type(entity), entity_id), everyone, after,
-                                       broadcasts.PAGE)
+                                       fanout.PAGE)
             return outbox.multicast_selected(session, page, MESSAGES, datetime.now(UTC), None)
         seconds = _best(rolled_back(one_page))
         print(f"  after person {after:>9,}: {seconds * 1000:6.1f} ms "
-              f"= {broadcasts.PAGE / seconds:,.0f} recipients/s")
+              f"= {fanout.PAGE / seconds:,.0f} recipients/s")
 
     # The real outbox, for the sending side.
     with db.transaction() as session:
         now = datetime.now(UTC)
-        broadcast_id = broadcasts.create(session, entity, MESSAGES, "bench", everyone, now, now).id
+        broadcast_id = fanout.create(session, entity, MESSAGES, "bench", everyone, now, now).id
     while True:
         with db.transaction() as session:
-            if not broadcasts.fan_out_page(session, broadcast_id, datetime.now(UTC)):
+            if not fanout.fan_out_page(session, broadcast_id, datetime.now(UTC)):
                 break
 
     worker = Worker(app, threads=1, batch=batch)
@@ -652,7 +652,7 @@ def report(results: list[dict]) -> None:
                         "PostgreSQL CPU s", "other cores", "peak RSS per worker MiB"], rows))
 
     print("\nAs in production — `furusato worker` processes up and polling when staff confirm; each "
-          "fans out in a thread of its own (broadcasts.fan_out_page) while it sends:")
+          "fans out in a thread of its own (fanout.fan_out_page) while it sends:")
     rows = []
     for r in results:
         for p in r["production"]:

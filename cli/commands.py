@@ -21,7 +21,7 @@ from cli.measures import measures_cli
 from cli.richmenu import richmenu_cli
 from cli.serving import run_demo, run_gunicorn
 from cli.staff import activity_cli, staff_cli
-from cli.stats import stats_cli
+from cli.statistics import stats_cli
 from cli.worker import worker_command
 from web import create_app
 

@@ -12,25 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_datetime
 from linebot.v3.messaging.models import FlexMessage, MessageAction
 from sqlalchemy.orm import Session
 
 from bot.codes import card_codes
 from bot.codes.links import card_qr_url
-from bot.domain.calendar import JST
-from bot.i18n import _, current_locale
-from bot.i18n.dates import clock
+from bot.i18n import _
+from bot.i18n.dates import clock, date_with_year
 from bot.i18n.names import place
 from bot.services import card
 from bot.store.models import Person, Registration, RegistrationKind
-from conversations.common import MAX_ALT_TEXT, clip, label, listing
+from conversations.common import FAINT_TEXT, LINE_GREEN, MAX_ALT_TEXT, MUTED_TEXT, clip, label, listing
 
-GREEN = "#06C755"
 GOLD = "#B8860B"
 #: A bubble has room for this many entities; more are named in one line below.
 MAX_LINES = 12
-_DATE_PATTERNS = {"ja": "y年M月d日", "en": "d MMM y"}
 
 
 @dataclass(frozen=True)
@@ -47,18 +43,12 @@ def holder_line(name: str | None, display_name: str | None) -> str:
     return _("{name}（LINEの表示名・本人確認前）").format(name=display_name or _("名前なし"))
 
 
-def valid_until(moment: datetime) -> str:
-    """2027年5月1日 / 1 May 2027, in Japan time."""
-    return format_datetime(moment.astimezone(JST), _DATE_PATTERNS[current_locale()],
-                           locale=current_locale())
-
-
 def kind_and_validity(registration: Registration) -> str:
     if registration.kind == RegistrationKind.PREMIUM:
         if registration.premium_until is None:
             return _("プレミアム登録")
         return _("プレミアム登録（{date}まで有効）").format(
-            date=valid_until(registration.premium_until))
+            date=date_with_year(registration.premium_until))
     return _("ベーシック登録")
 
 
@@ -85,7 +75,7 @@ def _entity_line(registration: Registration) -> dict:
     premium = registration.kind == RegistrationKind.PREMIUM
     return {"type": "box", "layout": "vertical", "margin": "md", "contents": [
         {"type": "text", "text": place(registration.entity), "weight": "bold", "wrap": True},
-        {"type": "text", "size": "sm", "wrap": True, "color": GOLD if premium else "#555555",
+        {"type": "text", "size": "sm", "wrap": True, "color": GOLD if premium else MUTED_TEXT,
          "text": kind_and_validity(registration)},
     ]}
 
@@ -95,14 +85,14 @@ def card_message(name: str | None, display_name: str | None, held: Sequence[Regi
     """The card as a Flex bubble: `held` premium first, with `qr` or how to get one."""
     body: list[dict] = [
         {"type": "text", "text": _("ふるさと住民登録証"), "weight": "bold", "size": "lg",
-         "color": GREEN, "wrap": True},
+         "color": LINE_GREEN, "wrap": True},
         {"type": "text", "text": holder_line(name, display_name), "size": "sm", "wrap": True,
          "margin": "sm"},
         {"type": "separator", "margin": "md"},
     ]
     body += [_entity_line(r) for r in held[:MAX_LINES]]
     if len(held) > MAX_LINES:
-        body.append({"type": "text", "size": "xs", "color": "#888888", "wrap": True,
+        body.append({"type": "text", "size": "xs", "color": FAINT_TEXT, "wrap": True,
                      "margin": "md", "text": _("ほか{n}件").format(n=len(held) - MAX_LINES)})
     if not held:
         body.append({"type": "text", "wrap": True, "margin": "md",
@@ -116,7 +106,7 @@ def card_message(name: str | None, display_name: str | None, held: Sequence[Regi
     if qr is None:
         body += [
             {"type": "separator", "margin": "md"},
-            {"type": "text", "size": "xs", "color": "#555555", "wrap": True, "margin": "md",
+            {"type": "text", "size": "xs", "color": MUTED_TEXT, "wrap": True, "margin": "md",
              "text": _("窓口では、その場で「登録証」と送ってください。"
                        "職員が確認するQRコード付きの登録証が届きます。")},
         ]
@@ -125,7 +115,7 @@ def card_message(name: str | None, display_name: str | None, held: Sequence[Regi
         {"type": "separator", "margin": "md"},
         {"type": "image", "url": qr.url, "size": "full",
          "aspectRatio": "1:1", "aspectMode": "fit", "margin": "md"},
-        {"type": "text", "size": "xs", "color": "#555555", "wrap": True, "margin": "md",
+        {"type": "text", "size": "xs", "color": MUTED_TEXT, "wrap": True, "margin": "md",
          "text": _("窓口でこのQRコードを職員に見せてください。{time}まで有効です"
                    "（期限が過ぎたら「登録証」と送ると新しいQRコードが届きます）。").format(
                        time=clock(qr.expires_at))},

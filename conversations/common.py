@@ -35,6 +35,15 @@ MAX_QUICK_REPLIES = 13
 MAX_TEXT = 5000
 MAX_ALT_TEXT = 1500
 MAX_CONFIRM_TEXT = 240
+#: LINE takes at most 12 bubbles in one flex carousel.
+MAX_CAROUSEL_BUBBLES = 12
+
+#: LINE's own brand green: headings and the main button of a card.
+LINE_GREEN = "#06C755"
+#: Grey for the lines under a heading: what a card is about.
+MUTED_TEXT = "#555555"
+#: Lighter grey for the small print: dates, hints, what to do next.
+FAINT_TEXT = "#888888"
 
 
 def built(model: type[M], **fields) -> M:

@@ -37,7 +37,7 @@ from conversations.premium_review import PREMIUM_REVIEW
 from conversations.registration import REGISTRATION
 from conversations.registration import messages as registration_messages
 from conversations.registration import steps as registration_steps
-from conversations.registration.states import RegistrationState
+from conversations.registration.states import RegistrationState, SearchDraft
 from conversations.residence import RESIDENCE
 from conversations.staff import STAFF
 from conversations.support import SUPPORT
@@ -160,7 +160,7 @@ def _idle(ctx: Context, turn: Turn) -> Step:
         if 0 < len(found) <= IDLE_SEARCH_LIMIT:
             ctx.restart()
             return Step(registration_messages.candidates(found, 0, ctx.token),
-                        next=RegistrationState.SEARCH, data={"query": turn.text[:100]})
+                        next=RegistrationState.SEARCH, data=SearchDraft(query=turn.text[:100]))
     return Step.staying(menu_messages.not_understood(None, menu_steps.next_actions(ctx)))
 
 

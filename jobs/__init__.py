@@ -11,9 +11,9 @@ from datetime import datetime
 
 from flask import Flask
 
-from bot.collector import app_objects_frozen
 from bot.store.db import database
 from jobs import cleanup, expiry, inactivity, reminders
+from jobs.collector import app_objects_frozen
 from jobs.framework import Job, JobRun, Summary
 
 JOBS: dict[str, Job] = {job.name: job for job in (

@@ -1,4 +1,4 @@
-"""The `clock` process: APScheduler 3 runs the jobs of bot/jobs on their schedule, in one
+"""The `clock` process: APScheduler 3 runs the jobs of jobs/ on their schedule, in one
 active clock at a time.
 
 Which clock is active is decided by the database: on PostgreSQL a session advisory lock held

@@ -43,7 +43,7 @@ def due_rows(job: JobRun):
 
 def count_outcomes(job: JobRun) -> None:
     """A dry run: what a real run would decide now, counted; nothing locked, marked or
-    changed. Pages are judged two at a time (bot.jobs.framework.pages_read_ahead)."""
+    changed. Pages are judged two at a time (jobs.framework.pages_read_ahead)."""
     where = due_rows(job)
 
     def fetch(session: Session, after, limit: int) -> list[int]:

@@ -1,5 +1,5 @@
 """Everything tests share, in one place: event builders, a chat driver, and the set-ups
-several test modules make (STYLE: event builders in one place; no test module imports another).
+several test modules make. No test module imports another: what two of them need lives here.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.delivery import broadcasts
+from bot.delivery import fanout
 from bot.store.models import Broadcast, OutboxMessage, Person
 from tests.factories import (
     KAMIKATSU,
@@ -188,7 +188,7 @@ def test_staff_of_another_entity_cannot_cancel_or_see(app, client, line, runner,
         from bot.domain.audience import Audience
         from bot.services.entities import by_code
         now = datetime.now(UTC)
-        scheduled = broadcasts.create(session, by_code(session, KAMIYAMA),
+        scheduled = fanout.create(session, by_code(session, KAMIYAMA),
                                       [{"type": "text", "text": "x"}], "x", Audience(),
                                       now + timedelta(days=1), now)
         broadcast_id = scheduled.id
@@ -212,13 +212,13 @@ def test_fan_out_is_resumable_and_never_doubles(app, client, line, runner, join,
         from bot.domain.audience import Audience
         from bot.services.entities import by_code
         now = datetime.now(UTC)
-        broadcast_id = broadcasts.create(session, by_code(session, KAMIYAMA),
+        broadcast_id = fanout.create(session, by_code(session, KAMIYAMA),
                                          [{"type": "text", "text": "少しずつ"}], "x",
                                          Audience(), now, now).id
     pages = 0
     while True:
         with db.transaction() as session:
-            more = broadcasts.fan_out_page(session, broadcast_id, datetime.now(UTC), size=2)
+            more = fanout.fan_out_page(session, broadcast_id, datetime.now(UTC), size=2)
         if not more:
             break
         pages += 1
@@ -243,7 +243,7 @@ def test_someone_who_blocks_after_the_broadcast_is_queued_is_skipped_and_not_cou
     compose(staff_chat)
     staff_chat.tap("登録者全員")
     staff_chat.tap("今すぐ送る")
-    assert broadcasts.fan_out_due(app.extensions["db"].transaction, datetime.now(UTC)) == 1
+    assert fanout.fan_out_due(app.extensions["db"].transaction, datetime.now(UTC)) == 1
     staff_chat.say("送信状況")
     assert "送信中・" in staff_chat.text() and "送信待ち：3人" in staff_chat.text()
     people[1].unfollow()  # queued already: the worker drops them when it claims the row

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.identity import records
 from bot.services import people
 from bot.store.models import GuardianConsent
-from tests.factories import PIN, actions_of
+from tests.factories import PIN, verification_uri
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,11 +45,6 @@ def page(browser):
     context.close()
 
 
-def button_uri(chat) -> str:
-    chat.say("本人確認")
-    return next(a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri")
-
-
 def sign_in(page, persona: str) -> None:
     page.wait_for_selector("#persona-form")
     page.check(f'input[name="persona"][value="{persona}"]')
@@ -63,7 +58,7 @@ def outcome(page, expected: str) -> str:
 
 
 def test_an_adult_verifies_in_the_browser(app, chat, db, page):
-    page.goto(button_uri(chat))
+    page.goto(verification_uri(chat))
     assert "同意して本人確認に進む" in page.inner_text("#proceed")
     assert "暗証番号" in page.inner_text("main")  # what is kept and what is not, before consent
     assert "LINEの「花子」さんとして本人確認します" in page.inner_text("main")  # whose account
@@ -78,7 +73,7 @@ def test_an_adult_verifies_in_the_browser(app, chat, db, page):
 
 
 def test_a_cancel_then_trying_again_in_the_browser(app, chat, page):
-    page.goto(button_uri(chat))
+    page.goto(verification_uri(chat))
     page.click("#proceed")
     sign_in(page, "cancel")
     assert "本人確認を中止しました" in outcome(page, "cancelled")
@@ -88,7 +83,7 @@ def test_a_cancel_then_trying_again_in_the_browser(app, chat, page):
 
 
 def test_a_minor_hands_the_device_to_a_guardian(app, chat, db, page):
-    page.goto(button_uri(chat))
+    page.goto(verification_uri(chat))
     page.click("#proceed")
     sign_in(page, "age17")
     assert "保護者の同意が必要です" in outcome(page, "needs_guardian")

@@ -35,13 +35,6 @@ TITLE = "棚田の草刈り"
 HANAKO = user_id("花子liff")
 
 
-@pytest.fixture(autouse=True)
-def views(app):
-    if "qr_views" not in app.blueprints:  # until create_app wires it
-        checkin_views.init_app(app)
-    return app
-
-
 def create_activity(db, *, rotate_seconds: int | None = None, code: str = KAMIYAMA,
                     starts_in: timedelta = timedelta(minutes=-30)) -> int:
     """An activity of one session whose check-in window is open now; returns the session ID."""

@@ -15,7 +15,7 @@ from bot.identity.redaction import redact
 from bot.store.db import Base
 from bot.store.models import IdentityVerification, VerificationAttempt
 from cli import walkthrough
-from tests.factories import Chat, actions_of
+from tests.factories import Chat, verification_uri
 
 TWELVE_DIGITS = re.compile(r"(?<![\w-])(\d{12}|\d{4} \d{4} \d{4})(?![\w-])")
 PIN_PATTERN = re.compile(rf"(?<![\w-]){walkthrough.SANDBOX_PIN}(?![\w-])")
@@ -23,11 +23,6 @@ PIN_PATTERN = re.compile(rf"(?<![\w-]){walkthrough.SANDBOX_PIN}(?![\w-])")
 STATIC = {"entity"}
 ALLOWED = {"id", "person_id", "provider", "subject", "assurance_level", "verified_at",
            "birth_date", "name", "address_entity_id", "consent_version", "consented_at"}
-
-
-def link(chat) -> str:
-    chat.say("本人確認")
-    return next(a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri")
 
 
 def everything_stored(db) -> str:
@@ -45,10 +40,10 @@ def test_r13_nothing_secret_is_stored_or_logged(app, client, line, db, caplog):
     caplog.set_level(logging.DEBUG)
     adult = Chat(app, client, line, name="大人")
     adult.follow()
-    assert walkthrough.verify(link(adult), "adult").outcome == "verified"
+    assert walkthrough.verify(verification_uri(adult), "adult").outcome == "verified"
     minor = Chat(app, client, line, name="未成年")
     minor.follow()
-    assert walkthrough.verify(link(minor), "age17").outcome == "needs_guardian"
+    assert walkthrough.verify(verification_uri(minor), "age17").outcome == "needs_guardian"
     Worker(app).run_once()
     [guardian_link] = walkthrough.links_in("\n".join(
         m.get("text", "") for d in line.deliveries(minor.user_id) for m in d.messages))

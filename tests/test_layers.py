@@ -1,4 +1,4 @@
-"""Imports flow one way (STYLE.md, cosmicpython's rule):
+"""Imports flow one way, from the entry points down to the rules:
 
     handlers, web, jobs, cli  →  conversations  →  bot  →  bot/domain
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from linebot.v3.messaging.models import TextMessage
 from sqlalchemy import insert, select
 
 from bot import line
-from bot.delivery import broadcasts, outbox
+from bot.delivery import fanout, outbox
 from bot.delivery.worker import RunSummary, Worker
 from bot.domain.audience import Audience
 from bot.services import entities
@@ -304,10 +305,20 @@ def test_a_multicast_of_1201_is_three_requests_of_at_most_500(app, db, line):
         row.retry_key for row in rows)
 
 
-def test_broadcast_all_uses_lines_broadcast(app, db, line):
+def queue_for_every_follower(session, messages, at: datetime) -> OutboxMessage:
+    """A row for LINE's broadcast endpoint (everyone who follows the account). The product
+    queues none yet (staff's broadcasts are multicasts to their audience); the worker sends it."""
+    row = OutboxMessage(kind=OutboxKind.BROADCAST, recipients=[],
+                        messages=[line.message_json(m) for m in messages], retry_key=str(uuid.uuid4()),
+                        status=OutboxStatus.PENDING, attempts=0, available_at=at, created_at=at)
+    session.add(row)
+    return row
+
+
+def test_a_broadcast_row_is_sent_through_lines_broadcast(app, db, line):
     line.add_user(HANAKO, "花子")
     with db.transaction() as session:
-        message = outbox.broadcast_all(session, NEWS, now())
+        message = queue_for_every_follower(session, NEWS, now())
 
     assert Worker(app).run_once() == RunSummary(sent=1)
 
@@ -394,7 +405,7 @@ def test_the_worker_process_fans_a_broadcast_out_and_sends_it_once(app, db, line
     process = start_worker(app, database_url, worker_log, "--batch", "2", "--threads", "2")
     try:
         with db.transaction() as session:
-            broadcast_id = broadcasts.create(session, kamiyama, [{"type": "text", "text": "全員へ"}],
+            broadcast_id = fanout.create(session, kamiyama, [{"type": "text", "text": "全員へ"}],
                                              "全員へ", Audience(), now(), now()).id
         wait_for(lambda: len(line.deliveries()) >= 1201, seconds=60)
     finally:

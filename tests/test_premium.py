@@ -178,7 +178,7 @@ def test_r5_r9_premium_is_refused_at_the_home_municipality(app, db, kamiyama):
 # R7: the cap of three, with the prefecture exception -----------------------------------------
 
 def premium_at(app, db, chat, code: str) -> None:
-    """Grant premium through bot.premium, as the chat does (test setup for the cap)."""
+    """Grant premium through bot.services.premium, as the chat does (test setup for the cap)."""
     now = datetime.now(UTC)
     with app.app_context(), db.transaction() as session:
         person = people.find(session, chat.user_id)

@@ -30,7 +30,7 @@ RULE_NAMED = re.compile(r"\bR(\d+)\b")
 TEST_NAME = re.compile(r"\btest_\w+")
 RULE_IN_TEST_NAME = re.compile(r"(?<=_)r(\d+)(?=_|$)")
 #: A specification outside the repository; an RFC's section is a public fact, not one.
-OUTSIDE = re.compile(r"SPEC\b|\.\./shared|shared/|(?<!RFC \d{4} )§")
+OUTSIDE = re.compile(r"SPEC\b|\bSTYLE\b|\.\./shared|shared/|(?<!RFC \d{4} )§")
 
 
 @dataclass(frozen=True)
@@ -220,4 +220,5 @@ def test_rules_are_found_in_prose_and_in_test_names():
 def test_a_reference_outside_is_found_and_an_rfc_is_not():
     assert OUTSIDE.search("(SPEC §5)") and OUTSIDE.search("see ../shared/STYLE.md")
     assert OUTSIDE.search("the bars of §5")
+    assert OUTSIDE.search("Imports flow one way (STYLE.md)") and OUTSIDE.search("(STYLE: one place)")
     assert not OUTSIDE.search("an HTTP date (RFC 9110 §10.2.3)")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import support as rules
-from bot.services import entities, support_measures
+from bot.services import entities, registry, support_measures
 from bot.store.models import SupportCategory, SupportMeasure
 from conversations.measures_admin.states import EditMeasure, RetireMeasure
 from conversations.postback import pack
@@ -21,6 +21,7 @@ from tests.factories import (
     kamiyama_resident,
     make_premium,
     make_staff,
+    person_of,
     staff_member,
 )
 
@@ -328,10 +329,7 @@ def test_nothing_registered_offers_to_register(chat):
 def test_home_municipality_is_not_advertised_for_premium(app, client, line, db, join):
     chat = kamiyama_resident(app, client, line, join)
     with db.transaction() as session:
-        from bot.services import registry
-        from tests.test_card import person_of
-        registry.set_residence(session, person_of(session, chat),
-                                    entities.by_code(session, KAMIYAMA))
+        registry.set_residence(session, person_of(session, chat), entities.by_code(session, KAMIYAMA))
     add(app)
     chat.say("サポート施策")
     assert "お住まいの市区町村のため、ここではプレミアム登録はできません" in chat.text()

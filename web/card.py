@@ -15,7 +15,7 @@ from bot.codes import card_codes
 from bot.codes.qr import qr_png
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("card_views", __name__)
+blueprint = Blueprint("card", __name__)
 
 
 def _plain(status: int, body: str) -> Response:

@@ -19,7 +19,6 @@ from functools import lru_cache
 from babel.dates import format_datetime
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from linebot.v3.messaging.models import TextMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -28,7 +27,6 @@ from bot.codes import checkin_codes
 from bot.codes.links import ROTATING_LINK_SECONDS, ROTATING_SALT
 from bot.codes.poster import poster
 from bot.codes.qr import qr_png
-from bot.delivery import outbox
 from bot.domain.calendar import JST
 from bot.domain.checkin import Code
 from bot.i18n import use_locale
@@ -36,9 +34,10 @@ from bot.services import activities, attendance, entities, people
 from bot.store.db import database
 from bot.store.models import Activity, ActivitySession, ActivityStatus, CheckInMethod, Entity, Staff
 from conversations.checkin.messages import outcome_text
+from conversations.notices import checkin as checkin_notices
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("qr_views", __name__)
+blueprint = Blueprint("checkin", __name__)
 
 #: LIFF ID tokens are JWTs of about a kilobyte; QR codes hold at most about 4,300 characters.
 MAX_ID_TOKEN, MAX_SCANNED_TEXT = 4096, 4500
@@ -210,7 +209,7 @@ def rotating_page(link: str):
     activity = activity_session.activity
     page = render_template(
         "rotating.html", refusal=None, activity=activity,
-        qr_path=url_for("qr_views.rotating_qr", link=link),
+        qr_path=url_for("checkin.rotating_qr", link=link),
         entity_name=_entity_name(activity.entity),
         when=poster_when(activity_session.starts_at, activity_session.ends_at),
         seconds=activity.rotate_seconds, server_ms=int(datetime.now(UTC).timestamp() * 1000))
@@ -302,8 +301,7 @@ def _check_in(app: Flask, user_id: str, token: str | None) -> _Answer:
                   if token else attendance.Result(attendance.Outcome.INVALID))
         with use_locale(people.locale_of(person)):
             message = outcome_text(result)
-        if result.outcome is attendance.Outcome.CHECKED_IN and person.following:
-            outbox.push(session, user_id, [TextMessage(text=message)], now)
+        checkin_notices.tell_checked_in(session, person, result, now)
     return _Answer(result.outcome, message)
 
 

@@ -102,11 +102,6 @@ def multicast_selected(session: Session, page: Select, messages: list[dict], now
     return last, count
 
 
-def broadcast_all(session: Session, messages: Messages, now: datetime) -> OutboxMessage:
-    """LINE's broadcast endpoint: everyone who follows the account (60 requests an hour)."""
-    return _enqueue(session, OutboxKind.BROADCAST, [], _as_json(messages), now, None)
-
-
 def _as_json(messages: Messages) -> list[dict]:
     if not 1 <= len(messages) <= MAX_MESSAGES:
         raise ValueError(f"LINE sends 1 to {MAX_MESSAGES} messages in one request, "
@@ -131,7 +126,7 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list
 
     PostgreSQL skips rows another worker holds (FOR UPDATE SKIP LOCKED), so workers neither
     wait for each other nor take the same row; on SQLite the transaction's write lock
-    (BEGIN IMMEDIATE, bot.db) serialises claims. The lease outlives a worker that dies while
+    (BEGIN IMMEDIATE, bot.store.db) serialises claims. The lease outlives a worker that dies while
     sending: the row is due again when it ends and is resent with the same retry key.
     Recipients who can no longer be reached are dropped here, for good.
     """

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from bot import line
-from bot.delivery import broadcasts, outbox
+from bot.delivery import fanout, outbox
 from bot.store.db import database
 from bot.store.models import OutboxMessage, OutboxStatus
 
@@ -78,7 +78,7 @@ class Worker:
         `now` pins the clock (tests and scenario files).
         """
         clock: Clock = _utcnow if now is None else (lambda: now)
-        broadcasts.fan_out_due(self.db.transaction, clock())
+        fanout.fan_out_due(self.db.transaction, clock())
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="outbox")
         return self._claim_send_record(self.batch, clock, self._pool.map)
@@ -124,11 +124,11 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 with self.db.transaction() as session:
-                    due = broadcasts.due(session, _utcnow())
+                    due = fanout.due(session, _utcnow())
                 for broadcast_id in due:
                     while not self._stopping.is_set():
                         with self.db.transaction() as session:
-                            more = broadcasts.fan_out_page(session, broadcast_id, _utcnow())
+                            more = fanout.fan_out_page(session, broadcast_id, _utcnow())
                         self._wake_senders()  # also when another worker holds the broadcast
                         if not more:
                             break

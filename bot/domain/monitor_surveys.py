@@ -1,8 +1,8 @@
 """Monitor surveys (R11) as plain rules: what staff may write, how answers are kept and summed.
 
-No I/O here: the database side is `bot.surveys`. Answers are stored as text (MonitorAnswer.value):
-a choice's index, several indexes joined by "," for multiple choice, "1"…"5" for a rating, or
-the free text itself.
+No I/O here: the database side is `bot.services.monitor_surveys`. Answers are stored as text
+(MonitorAnswer.value): a choice's index, several indexes joined by "," for multiple choice,
+"1"…"5" for a rating, or the free text itself.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from bot.domain.premium import MAX_PREMIUM_PLACES, Unmet
+from bot.domain.premium import MAX_PREMIUM_PLACES
 
 #: Days before a premium registration's expiry when the person is reminded (R8).
 REMINDER_DAYS = (30, 7)
@@ -98,27 +98,10 @@ class RenewalFacts(NamedTuple):
     counted: int
 
 
-def renewal_unmet(facts: RenewalFacts) -> tuple[Unmet, ...]:
-    """The rules a renewal fails, as bot.domain.premium.judge lists them for a registration
-    that is premium already (so R7's count stays as it is: over the cap only if it already
-    was). A few comparisons: the expiry job calls this a million times."""
-    unmet = []
-    if not facts.participating:
-        unmet.append(Unmet.NOT_PARTICIPATING)
-    if facts.done < facts.required:
-        unmet.append(Unmet.ACTIVITIES)
-    if not facts.verified:
-        unmet.append(Unmet.IDENTITY)
-    elif facts.minor and not facts.consented:
-        unmet.append(Unmet.GUARDIAN)
-    if facts.home:
-        unmet.append(Unmet.HOME)
-    if facts.counted > MAX_PREMIUM_PLACES:
-        unmet.append(Unmet.TOO_MANY_PLACES)
-    return tuple(unmet)
-
-
 def renewal_holds(facts: RenewalFacts) -> bool:
+    """Whether a renewal meets every rule bot.domain.premium.judge checks for a registration
+    that is premium already (so R7's count stays as it is: over the cap only if it already
+    was). A few comparisons: the expiry job calls this for a million rows."""
     return (facts.participating and facts.done >= facts.required and facts.verified
             and not (facts.minor and not facts.consented) and not facts.home
             and facts.counted <= MAX_PREMIUM_PLACES)

@@ -11,11 +11,18 @@ from bot.i18n import current_locale
 
 _DAY = {"ja": "M月d日（E）", "en": "EEE d MMM"}
 _DAY_WITH_YEAR = {"ja": "y年M月d日（E）", "en": "EEE d MMM y"}
+_DATE_WITH_YEAR = {"ja": "y年M月d日", "en": "d MMM y"}
 
 
 def day(moment: datetime, *, with_year: bool = False) -> str:
     patterns = _DAY_WITH_YEAR if with_year else _DAY
     return format_datetime(moment.astimezone(JST), patterns[current_locale()],
+                           locale=current_locale())
+
+
+def date_with_year(moment: datetime) -> str:
+    """2027年5月1日 / 1 May 2027, without the weekday: how a validity's end date is written."""
+    return format_datetime(moment.astimezone(JST), _DATE_WITH_YEAR[current_locale()],
                            locale=current_locale())
 
 

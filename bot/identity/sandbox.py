@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from authlib.oidc.core.util import create_half_hash
@@ -35,6 +35,7 @@ from joserfc.jwk import ECKey, KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select
 
+from bot.domain.calendar import today_in_japan
 from bot.identity import keys
 from bot.identity.personas import Persona, personas
 from bot.identity.provider import CALLBACK_PATH, SANDBOX_REALM, base_url, sandbox_issuer
@@ -45,7 +46,6 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLIENT_ALGORITHMS = ["RS256", "ES256", "ES384", "ES512"]
 PENDING_SECONDS, CODE_SECONDS, TOKEN_SECONDS = 600, 120, 300
 ASSURANCE_LEVEL = "sandbox:jpki-user-certificate"
-JST_OFFSET = 9 * 3600
 
 blueprint = Blueprint("identity_sandbox", __name__, url_prefix=SANDBOX_REALM)
 
@@ -119,8 +119,9 @@ def _tester(state: str) -> str | None:
     return None if person_id is None else f"person-{person_id}"
 
 
-def _today() -> datetime:
-    return datetime.fromtimestamp(_provider().clock() + JST_OFFSET, UTC)
+def _today() -> date:
+    """Today in Japan by the provider's clock (which the tests move): the personas' ages."""
+    return today_in_japan(datetime.fromtimestamp(_provider().clock(), UTC))
 
 
 # Discovery and keys ---------------------------------------------------------------------------
@@ -184,14 +185,14 @@ def authorize():
 
 def _picker(request_id: str, error: str | None = None, status: int = 200):
     return render_template("identity/sandbox_picker.html", request_id=request_id, error=error,
-                           personas=personas(_today().date()).values()), status
+                           personas=personas(_today()).values()), status
 
 
 @blueprint.post("/protocol/openid-connect/auth")
 def choose():
     provider = _provider()
     request_id = request.form.get("request_id", "")
-    persona = personas(_today().date()).get(request.form.get("persona", ""))
+    persona = personas(_today()).get(request.form.get("persona", ""))
     with provider.lock:
         pending = provider.pending.pop(request_id, None)
     if pending is None or pending[1] < provider.clock():

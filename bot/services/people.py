@@ -22,7 +22,7 @@ def lock(session: Session, line_user_id: str, now: datetime, *, access: bool = F
     """The person with this LINE user ID, created if new, locked until the transaction ends.
 
     Two events of one person are then handled one after the other, so conversation state
-    read here is still true when it is written back (STYLE: state under the row lock).
+    read here is still true when it is written back: state is read and written under the row lock.
     One statement: the upsert's update locks the row (waiting for a concurrent first insert
     to commit) and returns it. `access` also records `now` as the last access (R8).
     `profile` (LINE's, on follow) gives a new person their name and language in the insert,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain import premium as rules
+from bot.domain import registration as registration_rules
 from bot.domain.calendar import today_in_japan
 from bot.domain.checkin import Progress, twelve_months_before
 from bot.identity import records
@@ -192,10 +193,12 @@ def _co_register(session: Session, person: Person, municipality: Entity, now: da
     if existing is None:
         if not prefecture.participating:
             return None
+        residence_code = person.residence.code if person.residence else None
         co_registration = Registration(
             person_id=person.id, entity_id=prefecture.id, entity=prefecture,
             status=RegistrationStatus.ACTIVE, origin=Origin.CO_REGISTRATION, registered_at=now,
-            counted_in_statistics=True)  # a prefecture is nobody's residence (R9)
+            counted_in_statistics=registration_rules.counts_in_statistics(prefecture.code,
+                                                                          residence_code))
         _make_premium(co_registration, now, until, Origin.CO_REGISTRATION)
         session.add(co_registration)
         return co_registration

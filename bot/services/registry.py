@@ -270,3 +270,12 @@ def owned_active(session: Session, person: Person, registration_id: int) -> Regi
     return session.scalar(select(Registration).options(joinedload(Registration.entity)).where(
         Registration.id == registration_id, Registration.person_id == person.id,
         Registration.status == RegistrationStatus.ACTIVE))
+
+
+def active_at(session: Session, person: Person, at: list[Entity]) -> list[Registration]:
+    """The person's active registrations at these entities, in the order they were made:
+    what a card shows at the counters of the staff checking it."""
+    return list(session.scalars(select(Registration).where(
+        Registration.person_id == person.id,
+        Registration.entity_id.in_([entity.id for entity in at]),
+        Registration.status == RegistrationStatus.ACTIVE).order_by(Registration.id)))

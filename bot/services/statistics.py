@@ -20,6 +20,7 @@ from bot.domain.calendar import JST
 from bot.domain.relationship_survey import RELATIONSHIP
 from bot.domain.statistics import last_months, standing
 from bot.i18n import SOURCE_LOCALE, _, _l, current_locale, use_locale
+from bot.i18n.survey import RELATIONSHIP_LABELS
 from bot.services import attendance
 from bot.services.entities import prefecture_row
 from bot.services.registry import at_residence_sql
@@ -39,19 +40,6 @@ from bot.store.models import (
 
 KIND_LABELS = {RegistrationKind.BASIC: _l("ベーシック"), RegistrationKind.PREMIUM: _l("プレミアム")}
 ORIGIN_LABELS = {Origin.DIRECT: _l("直接の登録"), Origin.CO_REGISTRATION: _l("市区町村からの同時登録")}
-# The relationship survey's answers, as its buttons (conversations/registration) and the
-# statistics name them.
-RELATIONSHIP_LABELS = {
-    "birthplace": _l("出身地"),
-    "former_residence": _l("以前住んでいた"),
-    "family": _l("家族・親族がいる"),
-    "work_study": _l("仕事・学校で通った"),
-    "furusato_nozei": _l("ふるさと納税をした"),
-    "repeat_visits": _l("何度も訪れている"),
-    "two_region": _l("二地域居住をしている"),
-    "volunteering": _l("ボランティア・災害支援"),
-    "interest": _l("関心がある"),
-}
 STANDING_LABELS = {"1": _l("1回"), "2": _l("2回"), "3+": _l("3回以上")}
 NOT_DECLARED = "not_declared"
 
@@ -278,6 +266,6 @@ def _inert(cell: str) -> str:
 
 def csv_download(session: Session, entity: Entity, object_id: int | None,
                  now: datetime) -> tuple[str, bytes]:
-    """The producer of the "statistics" download (bot.downloads)."""
+    """The producer of the "statistics" download (bot.services.downloads)."""
     filename = f"furusato-statistics-{entity.code}-{now.astimezone(JST):%Y-%m-%d}.csv"
     return filename, statistics_csv(entity_statistics(session, entity, now))

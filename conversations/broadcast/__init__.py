@@ -3,12 +3,12 @@
 from bot.i18n import N_
 from conversations.broadcast import messages, steps
 from conversations.broadcast.states import (
-    Audience,
     BroadcastState,
     CancelScheduled,
     MenuNews,
     NewsFor,
     NoExtra,
+    PickAudience,
     PickedWhen,
     Rechoose,
     SendLater,
@@ -31,7 +31,7 @@ BROADCAST = Conversation(
                                     on_text=steps.on_extra_link, on_photo=steps.on_extra_photo,
                                     on_location=steps.on_extra_location),
         BroadcastState.AUDIENCE: State(steps.ask_audience, _help,
-                                       postbacks={Audience: steps.on_audience}),
+                                       postbacks={PickAudience: steps.on_audience}),
         BroadcastState.RELATIONSHIPS: State(steps.ask_ties, _help,
                                             postbacks={Tie: steps.on_tie, TiesDone: steps.on_ties_done}),
         BroadcastState.PREFECTURES: State(steps.ask_prefectures, _help, on_text=steps.on_prefectures),

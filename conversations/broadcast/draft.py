@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.domain.audience import Audience as Who
+from bot.domain.audience import Audience
 from conversations.engine import Draft
 
 
@@ -20,5 +20,5 @@ class BroadcastDraft(Draft):
     who: dict | None = None
 
     @property
-    def audience(self) -> Who:
-        return Who.from_json(self.who)  # type: ignore[arg-type]
+    def audience(self) -> Audience:
+        return Audience.from_json(self.who)  # type: ignore[arg-type]

@@ -7,16 +7,16 @@ from datetime import datetime
 
 from linebot.v3.messaging.models import DatetimePickerAction, Message
 
-from bot.domain.audience import Audience as Who
+from bot.domain.audience import Audience
 from bot.i18n import _
 from bot.i18n.dates import moment_seen_from
 from bot.i18n.names import place
 from bot.store.models import Broadcast, BroadcastStatus, Entity
-from conversations import audience
+from conversations import audience_choice
 from conversations.broadcast.states import (
-    Audience,
     CancelScheduled,
     NoExtra,
+    PickAudience,
     PickedWhen,
     Rechoose,
     SendLater,
@@ -53,19 +53,19 @@ def extra_problem(token: str) -> list[Message]:
 
 
 def ask_audience(token: str) -> list[Message]:
-    return audience.ask_audience(token, Audience)
+    return audience_choice.ask_audience(token, PickAudience)
 
 
 def ask_ties(chosen: Sequence[str], token: str) -> list[Message]:
-    return audience.ask_ties(chosen, token, Tie, TiesDone)
+    return audience_choice.ask_ties(chosen, token, Tie, TiesDone)
 
 
-ask_prefectures = audience.ask_prefectures
-no_prefecture_found = audience.no_prefecture_found
-describe = audience.describe
+ask_prefectures = audience_choice.ask_prefectures
+no_prefecture_found = audience_choice.no_prefecture_found
+describe = audience_choice.describe
 
 
-def preview(content: list[Message], who: Who, count: int, token: str) -> list[Message]:
+def preview(content: list[Message], who: Audience, count: int, token: str) -> list[Message]:
     note = _("↑ プレビューです（まだ送っていません）。\n対象：{who}\n人数：{n}人").format(
         who=describe(who), n=count)
     sending = [tap(_("今すぐ送る"), SendNow(token)), tap(_("日時を指定"), SendLater(token))]
@@ -124,7 +124,7 @@ def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]],
         if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.CANCELLED):
             # Not sent: who the recipients are is settled only when it is.
             lines.append(_("{status}・{when}・対象：{who}").format(
-                status=status, when=when, who=describe(Who.from_json(broadcast.audience))))
+                status=status, when=when, who=describe(Audience.from_json(broadcast.audience))))
             if broadcast.status == BroadcastStatus.SCHEDULED:
                 cancellable.append(broadcast)
         else:

@@ -46,7 +46,7 @@ class NoExtra(Postback):
 
 
 @postback("news.to")
-class Audience(Postback):
+class PickAudience(Postback):
     kind: str  # all, basic, premium, ties, home
     t: str
 

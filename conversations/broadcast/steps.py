@@ -11,23 +11,23 @@ from functools import wraps
 from linebot.v3.messaging.models import ImageMessage, Message, TextMessage
 
 from bot.codes import links
-from bot.delivery import broadcasts, outbox
-from bot.domain.audience import Audience as Who
+from bot.delivery import fanout, outbox
+from bot.domain.audience import Audience
 from bot.domain.calendar import JST, japan_time, today_in_japan
 from bot.domain.relationship_survey import RELATIONSHIP, toggle
 from bot.i18n import SOURCE_LOCALE, _, use_locale
 from bot.i18n.names import place
 from bot.services import audience, media, staff
 from bot.store.models import Entity, Staff
-from conversations import audience as choosing
+from conversations import audience_choice
 from conversations.broadcast import messages
 from conversations.broadcast.draft import BroadcastDraft
 from conversations.broadcast.states import (
-    Audience,
     BroadcastState,
     CancelScheduled,
     NewsFor,
     NoExtra,
+    PickAudience,
     PickedWhen,
     Rechoose,
     SendLater,
@@ -65,7 +65,7 @@ def status(ctx: Context, code: str | None = None) -> Step:
     if not isinstance(role, Staff):
         return role
     items = [(b, outbox.counts(ctx.session, b.id))
-             for b in broadcasts.recent(ctx.session, role.entity)]
+             for b in fanout.recent(ctx.session, role.entity)]
     return Step(messages.delivery_status(role.entity, items, ctx.now))
 
 
@@ -75,8 +75,8 @@ def on_for(ctx: Context, postback: NewsFor) -> Step:
 
 def on_cancel_scheduled(ctx: Context, postback: CancelScheduled) -> Step:
     for role in staff.roles_of(ctx.session, ctx.person):
-        found = broadcasts.find(ctx.session, role.entity, postback.id)
-        if found is not None and broadcasts.cancel(found):
+        found = fanout.find(ctx.session, role.entity, postback.id)
+        if found is not None and fanout.cancel(found):
             return Step(messages.cancelled_scheduled(found))
     return Step(messages.cannot_cancel())
 
@@ -183,14 +183,14 @@ def _to_audience(ctx: Context, draft: BroadcastDraft) -> Step:
 
 # Who receives it ---------------------------------------------------------------------------------
 
-def on_audience(ctx: Context, postback: Audience) -> Step:
+def on_audience(ctx: Context, postback: PickAudience) -> Step:
     draft = ctx.draft(BroadcastDraft)
     if postback.kind == "ties":
         return Step(messages.ask_ties([], ctx.token), next=BroadcastState.RELATIONSHIPS,
                     data=replace(draft, ties=[]))
     if postback.kind == "home":
         return Step(messages.ask_prefectures(), next=BroadcastState.PREFECTURES, data=draft)
-    who = choosing.by_kind(postback.kind)
+    who = audience_choice.by_kind(postback.kind)
     if who is None:
         return Step.staying(ask_audience(ctx))
     return _preview(ctx, draft, who)
@@ -207,14 +207,14 @@ def on_ties_done(ctx: Context, postback: TiesDone) -> Step:
     draft = ctx.draft(BroadcastDraft)
     if not draft.ties:
         return Step.staying(messages.ask_ties([], ctx.token))
-    return _preview(ctx, draft, Who(relationships=tuple(draft.ties)))
+    return _preview(ctx, draft, Audience(relationships=tuple(draft.ties)))
 
 
 def on_prefectures(ctx: Context, turn: Text) -> Step:
-    codes = choosing.find_prefectures(turn.text)
+    codes = audience_choice.find_prefectures(turn.text)
     if not codes:
         return Step.staying(messages.no_prefecture_found())
-    return _preview(ctx, ctx.draft(BroadcastDraft), Who(prefectures=tuple(codes)))
+    return _preview(ctx, ctx.draft(BroadcastDraft), Audience(prefectures=tuple(codes)))
 
 
 def on_rechoose(ctx: Context, postback: Rechoose) -> Step:
@@ -240,7 +240,7 @@ def content(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message
     return built
 
 
-def _preview(ctx: Context, draft: BroadcastDraft, who: Who | None = None) -> Step:
+def _preview(ctx: Context, draft: BroadcastDraft, who: Audience | None = None) -> Step:
     """The preview of the news to `who` (by default, the audience already chosen)."""
     if who is not None:
         draft = replace(draft, who=who.to_json())
@@ -258,7 +258,7 @@ def _send(ctx: Context, send_at: datetime, scheduled: bool) -> Step:
     if entity is None:
         return Step(staff_messages.staff_only())
     built = [m.to_dict() for m in content(ctx, draft, entity)]
-    broadcast = broadcasts.create(ctx.session, entity, built, draft.text[:60], draft.audience,
+    broadcast = fanout.create(ctx.session, entity, built, draft.text[:60], draft.audience,
                                   send_at, ctx.now, by=ctx.person)
     return Step(messages.accepted(broadcast, scheduled, ctx.now))
 

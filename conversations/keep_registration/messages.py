@@ -8,9 +8,9 @@ from datetime import datetime
 from linebot.v3.messaging.models import Message
 
 from bot.i18n import _
+from bot.i18n.dates import date_with_year
 from bot.i18n.names import place
 from bot.store.models import Registration
-from conversations.card import valid_until
 from conversations.common import listing, say, tap, text
 from conversations.keep_registration.states import KeepRegistration
 
@@ -23,7 +23,7 @@ def keep_prompt(registrations: Sequence[Registration], lapse_at: datetime) -> li
     body = _("しばらくご利用がありません。ふるさと住民登録を続けますか？\n\n"
              "{date}までにこのトークで何も操作がないと、次のベーシック登録が終了します："
              "{places}\n\n続ける場合は下の「登録を続ける」を押してください。").format(
-        date=valid_until(lapse_at), places=places(registrations))
+        date=date_with_year(lapse_at), places=places(registrations))
     return [text(body, [tap(_("登録を続ける"), KeepRegistration()), say(_("登録状況"))])]
 
 

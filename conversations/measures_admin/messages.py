@@ -10,7 +10,18 @@ from bot.domain import support as rules
 from bot.i18n import _
 from bot.i18n.names import place
 from bot.store.models import Entity, Staff, SupportMeasure
-from conversations.common import MAX_ALT_TEXT, cancel_button, clip, confirm, say, tap, text
+from conversations.common import (
+    LINE_GREEN,
+    MAX_ALT_TEXT,
+    MAX_CAROUSEL_BUBBLES,
+    MUTED_TEXT,
+    cancel_button,
+    clip,
+    confirm,
+    say,
+    tap,
+    text,
+)
 from conversations.measures_admin.draft import MeasureDraft
 from conversations.measures_admin.states import (
     AddMeasure,
@@ -24,9 +35,6 @@ from conversations.measures_admin.states import (
     SaveMeasure,
 )
 from conversations.support.messages import CATEGORY_LABELS, category_name, measure_block, refusal_text
-
-MAX_BUBBLES = 12
-GREEN = "#06C755"
 
 
 def _what_next() -> list[Action]:
@@ -53,9 +61,9 @@ def _bubble(measure: SupportMeasure) -> dict:
             "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
                 {"type": "text", "text": measure.title, "weight": "bold", "wrap": True},
                 {"type": "text", "text": category_name(measure.category), "size": "sm",
-                 "color": GREEN, "wrap": True},
+                 "color": LINE_GREEN, "wrap": True},
                 {"type": "text", "text": clip(measure.description, 200), "size": "sm",
-                 "color": "#555555", "wrap": True}]},
+                 "color": MUTED_TEXT, "wrap": True}]},
             "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
                 {"type": "button", "style": "secondary", "height": "sm",
                  "action": tap(_("編集する"), EditMeasure(measure.id),
@@ -74,10 +82,10 @@ def measure_list(entity: Entity, measures: Sequence[SupportMeasure]) -> list[Mes
                        "プレミアム登録者が現地を訪れて使うもの（交通費・宿泊費・仕事場の支援、"
                        "公共施設の住民料金、避難の受け入れなど）が対象です。").format(place=place(entity)),
                      actions)]
-    shown = measures[:MAX_BUBBLES]
+    shown = measures[:MAX_CAROUSEL_BUBBLES]
     intro = _("{place}のサポート施策は{n}件です。").format(place=place(entity), n=len(measures))
-    if len(measures) > MAX_BUBBLES:
-        intro += "\n" + _("（最初の{shown}件を表示しています）").format(shown=MAX_BUBBLES)
+    if len(measures) > MAX_CAROUSEL_BUBBLES:
+        intro += "\n" + _("（最初の{shown}件を表示しています）").format(shown=MAX_CAROUSEL_BUBBLES)
     carousel = FlexMessage.from_dict({
         "type": "flex", "altText": clip(intro, MAX_ALT_TEXT),
         "contents": {"type": "carousel", "contents": [_bubble(m) for m in shown]}})

@@ -9,7 +9,19 @@ from linebot.v3.messaging.models import Action, FlexMessage, Message
 from bot.i18n import _, current_locale
 from bot.i18n.names import place
 from bot.store.models import Registration
-from conversations.common import MAX_ALT_TEXT, clip, listing, menu_actions, say, tap, text
+from conversations.common import (
+    FAINT_TEXT,
+    LINE_GREEN,
+    MAX_ALT_TEXT,
+    MAX_CAROUSEL_BUBBLES,
+    MUTED_TEXT,
+    clip,
+    listing,
+    menu_actions,
+    say,
+    tap,
+    text,
+)
 from conversations.menu.states import ChangeHome, SetLanguage
 
 
@@ -71,19 +83,19 @@ def local_information(current: Sequence[Registration]) -> list[Message]:
         return [text(_("登録先からのお知らせは、このトークに届きます。まだ登録がないので、"
                        "まず「登録する」から登録先を選んでください。"), [say(_("登録する"))])]
     bubbles = []
-    for registration in current[:12]:
+    for registration in current[:MAX_CAROUSEL_BUBBLES]:
         entity = registration.entity
         contents = [{"type": "text", "text": place(entity), "weight": "bold", "wrap": True},
-                    {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+                    {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
                      "text": _("お知らせはこのトークに届きます。")}]
         footer = []
         if entity.community_url:
             if entity.community_premium_only and registration.kind != "premium":
-                contents.append({"type": "text", "size": "xs", "color": "#888888", "wrap": True,
+                contents.append({"type": "text", "size": "xs", "color": FAINT_TEXT, "wrap": True,
                                  "text": _("プレミアム登録者向けのコミュニティがあります。")})
             else:
                 footer.append({"type": "button", "style": "primary", "height": "sm",
-                               "color": "#06C755",
+                               "color": LINE_GREEN,
                                "action": {"type": "uri", "label": _("コミュニティに参加"),
                                           "uri": entity.community_url}})
         if entity.site_url:

@@ -7,16 +7,19 @@ from collections.abc import Sequence
 from linebot.v3.messaging.models import Action, FlexMessage, Message
 
 from bot.domain import monitor_surveys as rules
-from bot.domain.audience import Audience as Who
+from bot.domain.audience import Audience
 from bot.i18n import _, _l, ngettext
 from bot.i18n.dates import moment
 from bot.i18n.names import place
 from bot.services.monitor_surveys import Refusal, Results, rule
 from bot.store.models import Entity, MonitorQuestion, MonitorSurvey, Staff, SurveyStatus
-from conversations import audience
-from conversations.audience import describe
+from conversations import audience_choice
+from conversations.audience_choice import describe
 from conversations.common import (
+    FAINT_TEXT,
+    LINE_GREEN,
     MAX_ALT_TEXT,
+    MUTED_TEXT,
     cancel_button,
     clip,
     confirm,
@@ -62,7 +65,8 @@ def kind_name(kind: str) -> str:
     return str(KIND_LABELS[rules.Kind(kind)])
 
 
-def staff_actions() -> list[Action]:
+def survey_actions() -> list[Action]:
+    """What staff can do next about surveys, as quick replies."""
     return [say(_("アンケートを作る")), say(_("アンケート一覧")), say(_("ヘルプ"))]
 
 
@@ -147,21 +151,21 @@ def preview(survey: MonitorSurvey, token: str) -> list[Message]:
 # Who receives it -------------------------------------------------------------------------------
 
 def ask_audience(token: str) -> list[Message]:
-    return audience.ask_audience(token, PickAudience)
+    return audience_choice.ask_audience(token, PickAudience)
 
 
 def ask_ties(chosen: Sequence[str], token: str) -> list[Message]:
-    return audience.ask_ties(chosen, token, PickTie, TiesPicked)
+    return audience_choice.ask_ties(chosen, token, PickTie, TiesPicked)
 
 
-ask_prefectures = audience.ask_prefectures
-no_prefecture_found = audience.no_prefecture_found
+ask_prefectures = audience_choice.ask_prefectures
+no_prefecture_found = audience_choice.no_prefecture_found
 
 
 def invitation(survey: MonitorSurvey) -> FlexMessage:
     """What registrants receive: the survey and a button that starts answering it."""
     heading = _("{place}からアンケートのお願い").format(place=place(survey.entity))
-    body = [{"type": "text", "text": heading, "size": "sm", "color": "#555555", "wrap": True},
+    body = [{"type": "text", "text": heading, "size": "sm", "color": MUTED_TEXT, "wrap": True},
             {"type": "text", "text": survey.title, "weight": "bold", "wrap": True},
             {"type": "text", "size": "sm", "wrap": True,
              "text": _("質問は{n}問です。1問ずつ答えられ、答えたくない質問は飛ばせます。"
@@ -174,11 +178,11 @@ def invitation(survey: MonitorSurvey) -> FlexMessage:
                      "body": {"type": "box", "layout": "vertical", "spacing": "sm",
                               "contents": body},
                      "footer": {"type": "box", "layout": "vertical", "contents": [
-                         {"type": "button", "style": "primary", "color": "#06C755",
+                         {"type": "button", "style": "primary", "color": LINE_GREEN,
                           "action": button.to_dict()}]}}})
 
 
-def confirm_send(survey: MonitorSurvey, who: Who, count: int, token: str) -> list[Message]:
+def confirm_send(survey: MonitorSurvey, who: Audience, count: int, token: str) -> list[Message]:
     note = _("↑ プレビューです（まだ送っていません）。\n対象：{who}\n人数：{n}人").format(
         who=describe(who), n=count)
     actions = [tap(_("今すぐ送る"), SendNow(token)), cancel_button()]
@@ -190,12 +194,12 @@ def confirm_send(survey: MonitorSurvey, who: Who, count: int, token: str) -> lis
 
 def sent(survey: MonitorSurvey) -> list[Message]:
     return [text(_("「{title}」を送りました。回答の受付を始めます。結果は「アンケート一覧」から"
-                   "見られます。").format(title=survey.title), staff_actions())]
+                   "見られます。").format(title=survey.title), survey_actions())]
 
 
 def not_a_draft(survey: MonitorSurvey) -> list[Message]:
     return [text(_("「{title}」はすでに送ってあります。").format(title=survey.title),
-                 staff_actions())]
+                 survey_actions())]
 
 
 # The list, results, closing ----------------------------------------------------------------------
@@ -204,10 +208,10 @@ def survey_list(entity: Entity, found: Sequence[MonitorSurvey],
                 counts: dict[int, int]) -> list[Message]:
     if not found:
         return [text(_("{place}のアンケートはまだありません。「アンケートを作る」から作成できます。")
-                     .format(place=place(entity)), staff_actions())]
+                     .format(place=place(entity)), survey_actions())]
     alt = _("アンケート一覧：{titles}").format(titles=listing(s.title for s in found))
     return [text(_("{place}のアンケート（新しい順）です。").format(place=place(entity)),
-                 staff_actions()),
+                 survey_actions()),
             FlexMessage.from_dict({"type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
                                    "contents": {"type": "carousel", "contents": [
                                        _survey_bubble(s, counts.get(s.id, 0)) for s in found[:10]]}})]
@@ -215,13 +219,13 @@ def survey_list(entity: Entity, found: Sequence[MonitorSurvey],
 
 def _survey_bubble(survey: MonitorSurvey, responses: int) -> dict:
     lines = [{"type": "text", "text": survey.title, "weight": "bold", "wrap": True},
-             {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+             {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
               "text": _("{status}・{questions}・{responses}").format(
                   status=STATUS_LABELS[SurveyStatus(survey.status)],
                   questions=ngettext("質問{n}問", "質問{n}問", len(survey.questions)).format(
                       n=len(survey.questions)),
                   responses=ngettext("回答{n}件", "回答{n}件", responses).format(n=responses))},
-             {"type": "text", "size": "xs", "color": "#888888",
+             {"type": "text", "size": "xs", "color": FAINT_TEXT,
               "text": _("作成：{when}").format(when=moment(survey.created_at))}]
     if survey.status == SurveyStatus.DRAFT:
         buttons = [tap(_("送る"), SendDraft(survey.id))]
@@ -282,21 +286,21 @@ def confirm_close(survey: MonitorSurvey, token: str) -> list[Message]:
 
 def closed(survey: MonitorSurvey) -> list[Message]:
     return [text(_("「{title}」の回答の受付を締め切りました。").format(title=survey.title),
-                 [tap(_("結果"), ShowResults(survey.id)), *staff_actions()])]
+                 [tap(_("結果"), ShowResults(survey.id)), *survey_actions()])]
 
 
 def kept_open() -> list[Message]:
-    return [text(_("アンケートはそのまま受付を続けます。"), staff_actions())]
+    return [text(_("アンケートはそのまま受付を続けます。"), survey_actions())]
 
 
 def already_closed(survey: MonitorSurvey) -> list[Message]:
     return [text(_("「{title}」はすでに締め切っています。").format(title=survey.title),
-                 staff_actions())]
+                 survey_actions())]
 
 
 def not_found() -> list[Message]:
     return [text(_("このアンケートは見つかりませんでした（ほかの団体のものか、削除されたものです）。"),
-                 staff_actions())]
+                 survey_actions())]
 
 
 def creation_help() -> str:

@@ -23,7 +23,7 @@ stateDiagram-v2
     [*] --> close: 締め切る (アンケート一覧)
     close --> [*]: はい / いいえ
 ```
-(The state keeps the survey being written, then the saved one being sent: `drafts.py`.)
+(The state keeps the survey being written, then the saved one being sent: `draft.py`.)
 
 Residents answer one question at a time, from the invitation's button:
 

@@ -13,14 +13,14 @@ from functools import wraps
 
 from linebot.v3.messaging.models import Message
 
-from bot.delivery import broadcasts
+from bot.delivery import fanout
 from bot.domain import monitor_surveys as rules
-from bot.domain.audience import Audience as Who
+from bot.domain.audience import Audience
 from bot.domain.relationship_survey import RELATIONSHIP, toggle
 from bot.i18n import _, fold, typed_as
 from bot.services import audience, downloads, monitor_surveys, staff
 from bot.store.models import Entity, MonitorQuestion, MonitorResponse, MonitorSurvey, Staff, SurveyStatus
-from conversations import audience as choosing
+from conversations import audience_choice
 from conversations.engine import Context, Step, Text
 from conversations.menu import messages as menu_messages
 from conversations.monitor import messages
@@ -231,7 +231,7 @@ def ask_prefectures(ctx: Context, sending: SurveySending, survey: MonitorSurvey)
 
 @_sending
 def confirm_send(ctx: Context, sending: SurveySending, survey: MonitorSurvey) -> list[Message]:
-    who = Who.from_json(sending.who)
+    who = Audience.from_json(sending.who)
     return messages.confirm_send(survey, who, audience.count(ctx.session, survey.entity, who),
                                  ctx.token)
 
@@ -261,7 +261,7 @@ def on_audience(ctx: Context, postback: PickAudience) -> Step:
                     data=replace(sending, ties=[]))
     if postback.kind == "home":
         return Step(messages.ask_prefectures(), next=SurveyWritingState.PREFECTURES, data=sending)
-    who = choosing.by_kind(postback.kind)
+    who = audience_choice.by_kind(postback.kind)
     if who is None:
         return Step.staying(ask_audience(ctx))
     return _confirm(ctx, sending, who)
@@ -278,17 +278,17 @@ def on_ties_picked(ctx: Context, postback: TiesPicked) -> Step:
     sending = ctx.draft(SurveySending)
     if not sending.ties:
         return Step.staying(ask_ties(ctx))
-    return _confirm(ctx, sending, Who(relationships=tuple(sending.ties)))
+    return _confirm(ctx, sending, Audience(relationships=tuple(sending.ties)))
 
 
 def on_prefectures(ctx: Context, turn: Text) -> Step:
-    codes = choosing.find_prefectures(turn.text)
+    codes = audience_choice.find_prefectures(turn.text)
     if not codes:
         return Step.staying(messages.no_prefecture_found())
-    return _confirm(ctx, ctx.draft(SurveySending), Who(prefectures=tuple(codes)))
+    return _confirm(ctx, ctx.draft(SurveySending), Audience(prefectures=tuple(codes)))
 
 
-def _confirm(ctx: Context, sending: SurveySending, who: Who) -> Step:
+def _confirm(ctx: Context, sending: SurveySending, who: Audience) -> Step:
     survey = _draft(ctx, sending)
     if survey is None:
         return Step(messages.not_found())
@@ -302,9 +302,9 @@ def on_send_now(ctx: Context, postback: SendNow) -> Step:
     survey = _draft(ctx, sending)
     if survey is None:
         return Step(messages.not_found())
-    who = Who.from_json(sending.who)
+    who = Audience.from_json(sending.who)
     monitor_surveys.open_survey(survey, who, ctx.now)
-    broadcasts.create(ctx.session, survey.entity, [messages.invitation(survey).to_dict()],
+    fanout.create(ctx.session, survey.entity, [messages.invitation(survey).to_dict()],
                       _("アンケート：{title}").format(title=survey.title), who, ctx.now, ctx.now,
                       by=ctx.person)
     return Step(messages.sent(survey))

@@ -9,7 +9,20 @@ from linebot.v3.messaging.models import FlexMessage, Message
 from bot.i18n import _
 from bot.i18n.names import place
 from bot.store.models import Origin, Registration, RegistrationKind
-from conversations.common import MAX_ALT_TEXT, clip, confirm, listing, menu_actions, say, tap, text
+from conversations.common import (
+    FAINT_TEXT,
+    LINE_GREEN,
+    MAX_ALT_TEXT,
+    MAX_CAROUSEL_BUBBLES,
+    MUTED_TEXT,
+    clip,
+    confirm,
+    listing,
+    menu_actions,
+    say,
+    tap,
+    text,
+)
 from conversations.my_registrations.states import (
     ConfirmDelete,
     ConfirmLeave,
@@ -18,9 +31,6 @@ from conversations.my_registrations.states import (
     Leave,
 )
 from conversations.premium.states import GiveUp
-
-MAX_BUBBLES = 12
-GREEN = "#06C755"
 
 
 def kind_name(kind: str) -> str:
@@ -40,10 +50,10 @@ def since(registration: Registration) -> str:
 def _line(registration: Registration) -> dict:
     return {"type": "box", "layout": "vertical", "margin": "md", "contents": [
         {"type": "text", "text": place(registration.entity), "weight": "bold", "wrap": True},
-        {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+        {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
          "text": _("{kind}・{how}").format(kind=kind_name(registration.kind),
                                           how=how(registration))},
-        {"type": "text", "size": "xs", "color": "#888888", "text": since(registration)},
+        {"type": "text", "size": "xs", "color": FAINT_TEXT, "text": since(registration)},
     ]}
 
 
@@ -52,12 +62,12 @@ def registrations_card(current: Sequence[Registration]) -> FlexMessage:
     names = listing(place(r.entity) for r in current)
     alt = _("登録内容：{names}").format(names=names) if current else _("登録はありません")
     body = [{"type": "text", "text": _("あなたのふるさと住民登録"), "weight": "bold",
-             "size": "lg", "color": GREEN, "wrap": True}]
+             "size": "lg", "color": LINE_GREEN, "wrap": True}]
     body += [_line(r) for r in current[:20]]
     if not current:
         body.append({"type": "text", "text": _("登録はまだありません。"), "wrap": True})
     footer = [
-        {"type": "button", "style": "primary", "color": GREEN,
+        {"type": "button", "style": "primary", "color": LINE_GREEN,
          "action": say(_("ほかにも登録する")).to_dict()},
         {"type": "button", "style": "link", "action": say(_("登録状況")).to_dict()},
     ]
@@ -76,11 +86,11 @@ def registrations_list(current: Sequence[Registration]) -> list[Message]:
                        "お名前などあなたのデータを消したいときは「すべてのデータを削除」を押してください。"),
                      [say(_("登録する")), tap(_("すべてのデータを削除"), DeleteAll()),
                       say(_("ヘルプ"))])]
-    bubbles = [_registration_bubble(r) for r in current[:MAX_BUBBLES - 1]]
+    bubbles = [_registration_bubble(r) for r in current[:MAX_CAROUSEL_BUBBLES - 1]]
     bubbles.append(_actions_bubble())
     intro = text(_("登録は{n}件です。").format(n=len(current))
-                 + ("\n" + _("（最初の{shown}件を表示しています）").format(shown=MAX_BUBBLES - 1)
-                    if len(current) > MAX_BUBBLES - 1 else ""))
+                 + ("\n" + _("（最初の{shown}件を表示しています）").format(shown=MAX_CAROUSEL_BUBBLES - 1)
+                    if len(current) > MAX_CAROUSEL_BUBBLES - 1 else ""))
     alt = _("登録状況：{names}").format(names=listing(place(r.entity) for r in current))
     return [intro, FlexMessage.from_dict({
         "type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
@@ -110,10 +120,10 @@ def _actions_bubble() -> dict:
     return {"type": "bubble", "size": "kilo",
             "body": {"type": "box", "layout": "vertical", "contents": [
                 {"type": "text", "text": _("そのほかの操作"), "weight": "bold"},
-                {"type": "text", "size": "sm", "wrap": True, "color": "#555555",
+                {"type": "text", "size": "sm", "wrap": True, "color": MUTED_TEXT,
                  "text": _("ほかの自治体への登録や、すべてのデータの削除ができます。")}]},
             "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-                {"type": "button", "style": "primary", "color": GREEN, "height": "sm",
+                {"type": "button", "style": "primary", "color": LINE_GREEN, "height": "sm",
                  "action": say(_("登録する")).to_dict()},
                 {"type": "button", "style": "link", "height": "sm",
                  "action": tap(_("すべてのデータを削除"), DeleteAll()).to_dict()}]}}

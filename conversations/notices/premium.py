@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from bot.delivery import outbox
 from bot.domain.premium import Judgement
 from bot.i18n import _, use_locale
+from bot.i18n.dates import date_with_year
 from bot.i18n.names import place
 from bot.services import premium
 from bot.services.people import locale_of
 from bot.store.models import Entity, PremiumRequest, PremiumRequestPurpose, PremiumRequestStatus
-from conversations.card import card_without_qr, valid_until
+from conversations.card import card_without_qr
 from conversations.common import quick_reply, say, text
 from conversations.premium.messages import (
     activities_line,
@@ -34,7 +35,7 @@ def reminder(entity: Entity, until: datetime, days: int, judgement: Judgement) -
     """`judgement` counts R4 over the 12 months before `until`: what the judgement at expiry
     will see, so the reminder says what is still missing by then."""
     head = _("{place}のプレミアム登録の有効期限は{date}です（あと{days}日）。").format(
-        place=place(entity), date=valid_until(until), days=days)
+        place=place(entity), date=date_with_year(until), days=days)
     body = "\n\n".join([head, "\n".join(renewal_rule_lines(entity, judgement, until)),
                         at_expiry(entity, judgement)])
     # 「プレミアム登録」 shows the same figures again, whenever the person wants to look.
@@ -43,7 +44,7 @@ def reminder(entity: Entity, until: datetime, days: int, judgement: Judgement) -
 
 def renewed(entity: Entity, until: datetime) -> list[Message]:
     return [text(_("{place}のプレミアム登録を更新しました。新しい有効期限は{date}です。").format(
-        place=place(entity), date=valid_until(until)), [say(_("登録証")), say(_("登録状況"))])]
+        place=place(entity), date=date_with_year(until)), [say(_("登録証")), say(_("登録状況"))])]
 
 
 def reverted(entity: Entity, judgement: Judgement,
@@ -81,7 +82,7 @@ def decision(session: Session, request: PremiumRequest) -> list[Message]:
         body = (_("{place}のプレミアム登録の更新が承認されました。") if renewal
                 else _("{place}のプレミアム登録が承認されました。")).format(place=where)
         if until is not None:
-            body += "\n" + _("有効期限：{date}").format(date=valid_until(until))
+            body += "\n" + _("有効期限：{date}").format(date=date_with_year(until))
         # Read later than the QR code's 10 minutes: a card without it, a fresh one on request.
         card = card_without_qr(session, request.person)
         card.quick_reply = quick_reply([say(_("登録証"))])

@@ -10,11 +10,13 @@ from linebot.v3.messaging.models import Action, FlexMessage, Message
 from bot.domain.checkin import twelve_months_before
 from bot.domain.premium import MAX_PREMIUM_PLACES, Judgement, Unmet
 from bot.i18n import _
+from bot.i18n.dates import date_with_year
 from bot.i18n.names import place
 from bot.store.models import Entity, Registration, RenewalMode
-from conversations.card import valid_until
 from conversations.common import (
+    LINE_GREEN,
     MAX_ALT_TEXT,
+    MUTED_TEXT,
     cancel_button,
     clip,
     confirm,
@@ -29,7 +31,6 @@ from conversations.places import place_labels
 from conversations.premium.states import Apply, ConfirmGiveUp, KeepPremium, NotNow, PickPlace
 
 OK, MISSING = "✅", "❌"
-GREEN = "#06C755"
 
 
 def nothing_to_apply_for() -> list[Message]:
@@ -37,9 +38,9 @@ def nothing_to_apply_for() -> list[Message]:
                    "まず「登録する」から登録してください。"), [say(_("登録する")), say(_("ヘルプ"))])]
 
 
-def all_premium(current: Sequence[Registration], valid_until) -> list[Message]:
+def all_premium(current: Sequence[Registration], until_text) -> list[Message]:
     lines = [_("登録先はすべてプレミアム登録です。")]
-    lines += [_("・{place}：{until}まで").format(place=place(r.entity), until=valid_until(r))
+    lines += [_("・{place}：{until}まで").format(place=place(r.entity), until=until_text(r))
               for r in current]
     return [text("\n".join(lines), [say(_("登録証")), *menu_actions()[:5]])]
 
@@ -63,15 +64,15 @@ def renewal_activities_line(entity: Entity, judgement: Judgement, until: datetim
     """R4 as the judgement at expiry counts it: the 12 months before `until`."""
     progress = judgement.progress
     figures = _("{place}の指定活動への参加（{start}〜{end}）：{done}回／{required}回").format(
-        place=place(entity), start=valid_until(twelve_months_before(until)),
-        end=valid_until(until), done=progress.done, required=progress.required)
+        place=place(entity), start=date_with_year(twelve_months_before(until)),
+        end=date_with_year(until), done=progress.done, required=progress.required)
     if progress.reached:
         return f"{OK} {figures}"
     return f"{MISSING} {figures}\n" + _(
         "　有効期限の{end}までに、あと{n}回必要です。{place}が指定する活動に参加し、"
         "会場のQRコードを読み取ってください。{start}より前の参加は数えません。").format(
-        end=valid_until(until), n=progress.missing, place=place(entity),
-        start=valid_until(twelve_months_before(until)))
+        end=date_with_year(until), n=progress.missing, place=place(entity),
+        start=date_with_year(twelve_months_before(until)))
 
 
 def renewal_rule_lines(entity: Entity, judgement: Judgement, until: datetime) -> list[str]:
@@ -106,7 +107,7 @@ def at_expiry(entity: Entity, judgement: Judgement) -> str:
 def under_review_since(entity: Entity, until: datetime) -> str:
     return _("{place}のプレミアム登録は{date}に有効期限を迎えました。いま{place}の職員が"
              "更新を審査しています。結果が出るまでプレミアム登録のままです。").format(
-        place=place(entity), date=valid_until(until))
+        place=place(entity), date=date_with_year(until))
 
 
 def premium_outlook(registration: Registration, judgement: Judgement,
@@ -115,7 +116,7 @@ def premium_outlook(registration: Registration, judgement: Judgement,
     figures over the 12 months before the expiry, and what happens then."""
     entity, until = registration.entity, registration.premium_until
     head = _("{place}はプレミアム登録です（{until}まで有効）。").format(
-        place=place(entity), until=valid_until(until))
+        place=place(entity), until=date_with_year(until))
     if reviewing:
         return head + "\n" + under_review_since(entity, until)
     return "\n\n".join([head + "\n" + _("更新の条件（期限の日に、それまでの12か月で判定します）："),
@@ -205,13 +206,13 @@ def verification_button(url: str, guardian: bool) -> FlexMessage:
     button = _("保護者の同意へ") if guardian else _("本人確認をする")
     lines = [{"type": "text", "text": body, "wrap": True, "size": "sm"}]
     if guardian:
-        lines.append({"type": "text", "text": url, "wrap": True, "size": "xs", "color": "#555555"})
+        lines.append({"type": "text", "text": url, "wrap": True, "size": "xs", "color": MUTED_TEXT})
     return FlexMessage.from_dict({
         "type": "flex", "altText": clip(body, MAX_ALT_TEXT),
         "contents": {"type": "bubble",
                      "body": {"type": "box", "layout": "vertical", "contents": lines},
                      "footer": {"type": "box", "layout": "vertical", "contents": [
-                         {"type": "button", "style": "primary", "color": GREEN,
+                         {"type": "button", "style": "primary", "color": LINE_GREEN,
                           "action": {"type": "uri", "label": label(button), "uri": url}}]}}})
 
 

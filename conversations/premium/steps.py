@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import premium as rules
-from bot.i18n.dates import day
+from bot.i18n.dates import date_with_year, day
 from bot.i18n.names import place
 from bot.identity import handoff
 from bot.services import entities, premium, registry
@@ -15,7 +15,7 @@ from bot.store.models import (
     RegistrationKind,
     RenewalMode,
 )
-from conversations.card import registration_card, valid_until
+from conversations.card import registration_card
 from conversations.common import menu_actions, text
 from conversations.engine import Context, Step
 from conversations.notices import premium as notices
@@ -37,7 +37,7 @@ def _basic(ctx: Context) -> list[Registration]:
 
 
 def _until(registration: Registration) -> str:
-    return valid_until(registration.premium_until) if registration.premium_until else "—"
+    return date_with_year(registration.premium_until) if registration.premium_until else "—"
 
 
 def _own_premium(registrations_: list[Registration]) -> list[Registration]:

@@ -11,11 +11,10 @@ from linebot.v3.messaging.models import FlexMessage, Message
 from bot.domain.checkin import twelve_months_before
 from bot.domain.premium import MAX_PREMIUM_PLACES, Judgement, Unmet
 from bot.i18n import _, _l, ngettext
-from bot.i18n.dates import day, moment
+from bot.i18n.dates import date_with_year, day, moment
 from bot.i18n.names import place
 from bot.store.models import Entity, PremiumRequest, PremiumRequestPurpose, Staff
-from conversations.card import valid_until
-from conversations.common import MAX_ALT_TEXT, cancel_button, clip, listing, tap, text
+from conversations.common import MAX_ALT_TEXT, MUTED_TEXT, cancel_button, clip, listing, tap, text
 from conversations.premium_review.states import Approve, Decline, ReviewFor
 from conversations.staff.messages import staff_actions
 
@@ -65,7 +64,7 @@ def judgement_lines(judgement: Judgement, period: tuple[datetime, datetime]) -> 
     """The system's judgement as figures, for staff to decide on."""
     identity = judgement.identity
     lines = [_("指定活動（{start}〜{end}）：{done}回／{required}回").format(
-                 start=valid_until(period[0]), end=valid_until(period[1]),
+                 start=date_with_year(period[0]), end=date_with_year(period[1]),
                  done=judgement.progress.done, required=judgement.progress.required),
              _("本人確認：{state}").format(state=_("済み") if identity.verified else _("まだ"))]
     if identity.minor:
@@ -119,10 +118,10 @@ def purpose_name(request: PremiumRequest) -> str:
 def _bubble(item: Shown) -> dict:
     request, name = item.request, item.name
     lines = [{"type": "text", "text": name, "weight": "bold", "wrap": True},
-             {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+             {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
               "text": _("{purpose}・{day}").format(purpose=purpose_name(request),
                                                   day=day(request.requested_at))},
-             {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+             {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
               "text": _("システムの判定（{moment}）：").format(moment=moment(item.judged_at))}]
     lines += [{"type": "text", "size": "sm", "wrap": True, "text": line}
               for line in judgement_lines(item.stored or item.current,

@@ -1,4 +1,4 @@
-"""Registration's messages: asking where, listing candidates, confirming, the relationship_survey."""
+"""Registration's messages: asking where, listing candidates, confirming, the relationship survey."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from linebot.v3.messaging.models import Action, Message
 from bot.domain import relationship_survey
 from bot.i18n import _, _l, ngettext
 from bot.i18n.names import place, short_name
-from bot.services.statistics import RELATIONSHIP_LABELS
+from bot.i18n.survey import RELATIONSHIP_LABELS
 from bot.store.models import Entity
 from conversations.common import (
     PAGE_SIZE,

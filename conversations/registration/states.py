@@ -31,6 +31,13 @@ class RegistrationState(StrEnum):
 
 
 @dataclass
+class SearchDraft(Draft):
+    """The search whose results are on screen, to page through them; None when the list on
+    screen is not a search's (the prefectures', a prefecture's, the nearby places')."""
+    query: str | None = None
+
+
+@dataclass
 class SurveyDraft(Draft):
     """The relationship survey after registering: which registration it is about, and what
     is ticked so far in the question open (its state says which question that is)."""

@@ -17,6 +17,7 @@ from conversations.registration.states import (
     NextQuestion,
     PickEntity,
     RegistrationState,
+    SearchDraft,
     SearchPage,
     SurveyDraft,
 )
@@ -41,7 +42,7 @@ def on_search_text(ctx: Context, typed: Text) -> Step:
     if len(found) == 1:
         return pick(ctx, found[0])
     return Step(messages.candidates(found, 0, ctx.token), next=RegistrationState.SEARCH,
-                data={"query": typed.text[:100]})
+                data=SearchDraft(query=typed.text[:100]))
 
 
 def on_search_location(ctx: Context, location: Location) -> Step:
@@ -50,12 +51,12 @@ def on_search_location(ctx: Context, location: Location) -> Step:
 
 
 def on_search_page(ctx: Context, postback: SearchPage) -> Step:
-    query = ctx.data.get("query")
-    if not query:  # the list on screen is not a search's any more (e.g. the prefectures')
+    draft = ctx.draft(SearchDraft)
+    if not draft.query:  # the list on screen is not a search's any more (e.g. the prefectures')
         return start(ctx)
-    found = entities.search(ctx.session, query)
+    found = entities.search(ctx.session, draft.query)
     return Step(messages.candidates(found, postback.page, ctx.token),
-                next=RegistrationState.SEARCH, data=ctx.data)
+                next=RegistrationState.SEARCH, data=draft)
 
 
 def on_list_prefectures(ctx: Context, postback: ListPrefectures) -> Step:

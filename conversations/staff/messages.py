@@ -11,10 +11,13 @@ from bot.domain.calendar import today_in_japan
 from bot.i18n import _, _l
 from bot.i18n.dates import span
 from bot.i18n.names import place
-from bot.services.statistics import RELATIONSHIP_LABELS, ActivityFigures, EntityStatistics, prefecture_name
+from bot.i18n.survey import RELATIONSHIP_LABELS
+from bot.services.statistics import ActivityFigures, EntityStatistics, prefecture_name
 from bot.store.models import Activity, ActivitySession, ActivityStatus, Entity, Staff
 from conversations.common import (
     MAX_ALT_TEXT,
+    MAX_CAROUSEL_BUBBLES,
+    MUTED_TEXT,
     bullet,
     cancel_button,
     clip,
@@ -216,7 +219,7 @@ def activity_list(entity: Entity, activities: Sequence[Activity],
     if not activities:
         return [text(_("{place}の受付中の活動はありません。「活動を作る」から作成できます。")
                      .format(place=place(entity)), staff_actions())]
-    bubbles = [_activity_bubble(a, counts[a.id]) for a in activities[:12]]
+    bubbles = [_activity_bubble(a, counts[a.id]) for a in activities[:MAX_CAROUSEL_BUBBLES]]
     alt = _("活動一覧：{titles}").format(titles=listing(a.title for a in activities))
     return [text(_("{place}の受付中の活動です。").format(place=place(entity))),
             FlexMessage.from_dict({"type": "flex", "altText": clip(alt, MAX_ALT_TEXT),
@@ -225,10 +228,10 @@ def activity_list(entity: Entity, activities: Sequence[Activity],
 
 def _activity_bubble(activity: Activity, per_session: dict[int, int]) -> dict:
     lines = [{"type": "text", "text": activity.title, "weight": "bold", "wrap": True},
-             {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+             {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
               "text": (_("{category}・指定活動").format(category=category_name(activity.category))
                        if activity.designated else category_name(activity.category))},
-             {"type": "text", "size": "sm", "color": "#555555", "wrap": True,
+             {"type": "text", "size": "sm", "color": MUTED_TEXT, "wrap": True,
               "text": activity.place}]
     for session in activity.sessions[:6]:
         lines.append({"type": "text", "size": "sm", "wrap": True,

@@ -9,10 +9,10 @@ from linebot.v3.messaging.models import Action, Message
 
 from bot.domain import support as rules
 from bot.i18n import N_, _
-from bot.i18n.dates import clock
+from bot.i18n.dates import clock, date_with_year
 from bot.i18n.names import place
 from bot.store.models import Entity, Registration, RegistrationKind, SupportMeasure
-from conversations.card import kind_and_validity, valid_until
+from conversations.card import kind_and_validity
 from conversations.common import MAX_TEXT, clip, listing, menu_actions, say, text
 from conversations.my_registrations.messages import kind_name
 
@@ -163,7 +163,7 @@ def validity(registration: Registration, now: datetime) -> str:
         return _("有効期限：なし（ベーシック登録）")
     if registration.premium_until is None:
         return _("有効期限：不明")
-    until = valid_until(registration.premium_until)
+    until = date_with_year(registration.premium_until)
     if registration.premium_until <= now:
         return _("有効期限：{date}まで（期限を過ぎています。更新の手続き中です）").format(date=until)
     return _("有効期限：{date}まで").format(date=until)

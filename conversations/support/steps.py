@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.codes import card_codes
 from bot.services import registry, staff, support_measures
 from bot.services.card import verified_name
-from bot.store.models import Person, Registration, RegistrationKind, RegistrationStatus
+from bot.store.models import Person, RegistrationKind
 from conversations.card import registration_card
 from conversations.engine import Context, Photo, Step
 from conversations.support import messages
@@ -46,11 +44,9 @@ def on_card_code(ctx: Context, token: str) -> Step:
         return Step(messages.card_code_invalid())
     own = [role.entity for role in roles]
     holder = ctx.session.get(Person, code.person_id)
-    found = [] if holder is None or holder.deleted_at is not None else list(ctx.session.scalars(
-        select(Registration).where(
-            Registration.person_id == holder.id,
-            Registration.entity_id.in_([e.id for e in own]),
-            Registration.status == RegistrationStatus.ACTIVE).order_by(Registration.id)))
+    found = []
+    if holder is not None and holder.deleted_at is None:
+        found = registry.active_at(ctx.session, holder, own)
     if not found:
         return Step(messages.not_registered_here(own))
     who = messages.holder(verified_name(ctx.session, holder), holder.display_name)

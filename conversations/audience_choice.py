@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 
 from linebot.v3.messaging.models import Message
 
-from bot.domain.audience import KINDS
-from bot.domain.audience import Audience as Who
+from bot.domain.audience import KINDS, Audience
 from bot.domain.relationship_survey import RELATIONSHIP
 from bot.i18n import _, current_locale
 from bot.services.entities import prefecture_row, prefecture_rows
@@ -20,10 +19,10 @@ from conversations.registration.messages import choice_label
 #: The choices of the first question, as each flow's postback carries them: "ties" and "home"
 #: narrow the audience with a further question, the others are the audience.
 CHOICES = ("all", "basic", "premium", "ties", "home")
-_BY_KIND = {"all": Who(KINDS), "basic": Who(("basic",)), "premium": Who(("premium",))}
+_BY_KIND = {"all": Audience(KINDS), "basic": Audience(("basic",)), "premium": Audience(("premium",))}
 
 
-def by_kind(choice: str) -> Who | None:
+def by_kind(choice: str) -> Audience | None:
     """The audience of 全員 / ベーシック / プレミアム; None for any other choice."""
     return _BY_KIND.get(choice)
 
@@ -69,7 +68,7 @@ def no_prefecture_found() -> list[Message]:
                  [cancel_button()])]
 
 
-def describe(who: Who) -> str:
+def describe(who: Audience) -> str:
     kinds = {("basic", "premium"): _("登録者全員"), ("basic",): _("ベーシック登録者"),
              ("premium",): _("プレミアム登録者")}[tuple(who.kinds)]
     # 「登録者全員」 beside a condition would read as if the condition did not apply.

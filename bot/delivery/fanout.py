@@ -1,4 +1,4 @@
-"""Broadcasts: staff's information to an audience, fanned out into the outbox page by page.
+"""A broadcast (staff's information to an audience) fanned out into the outbox page by page.
 
 The fan-out is resumable: each page of recipients is queued in the same transaction that
 moves the broadcast's cursor, so a crash repeats nothing and loses nothing (Outgoing messages, docs/rules.md).
