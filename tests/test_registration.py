@@ -115,6 +115,22 @@ def test_r3_the_survey_is_stored_and_every_question_can_be_skipped(chat, db, joi
     assert answers == [("relationship", "furusato_nozei"), ("frequency", "several_a_year")]
 
 
+def test_the_confirmations_other_button_tapped_during_the_survey_asks_the_survey_again(chat, db, join):
+    """The confirmation card stays in the chat after 登録する: its やめる belongs to that step,
+    so tapped during the survey it asks the survey's question again and the registration
+    stays (it used to answer 「登録はしませんでした」 to someone just registered)."""
+    join(KAMIYAMA)
+    chat.say("登録する")
+    chat.say("神山")
+    confirmation = chat.last
+    chat.tap("登録する")
+    question = chat.text()
+    chat.tap("やめる", confirmation)
+    assert "登録はしませんでした" not in chat.text()
+    assert "出身地" in chat.labels() and chat.text() in question
+    assert held(db, chat)[KAMIYAMA][2] == "active"
+
+
 def test_r3_survey_choices_can_also_be_typed(chat, db, join):
     join(KAMIYAMA)
     register_by_name(chat, "神山")
