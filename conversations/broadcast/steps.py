@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from functools import wraps
 
 from linebot.v3.messaging.models import ImageMessage, Message, TextMessage
 
@@ -39,7 +37,7 @@ from conversations.common import tap, text
 from conversations.engine import Context, Location, Photo, Step, Text
 from conversations.staff import messages as staff_messages
 from conversations.staff.parse import parse_date, parse_time
-from conversations.staff.roles import acting
+from conversations.staff.roles import acting, asked_of_staff
 
 # From anywhere: starting, the delivery status, cancelling a scheduled one ------------------------
 
@@ -89,39 +87,27 @@ def _entity(ctx: Context, draft: BroadcastDraft) -> Entity | None:
 
 # The questions, each state's own, asked again only to its entity's staff ----------------------
 
-Ask = Callable[[Context, BroadcastDraft, Entity], list[Message]]
-
-
-def _to_staff(ask: Ask) -> Callable[[Context], list[Message]]:
-    @wraps(ask)
-    def prompt(ctx: Context) -> list[Message]:
-        draft = ctx.draft(BroadcastDraft)
-        entity = _entity(ctx, draft)
-        return ask(ctx, draft, entity) if entity is not None else staff_messages.staff_only()
-    return prompt
-
-
-@_to_staff
+@asked_of_staff(BroadcastDraft)
 def ask_text(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message]:
     return messages.ask_text(entity)
 
 
-@_to_staff
+@asked_of_staff(BroadcastDraft)
 def ask_extra(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message]:
     return messages.ask_extra(ctx.token)
 
 
-@_to_staff
+@asked_of_staff(BroadcastDraft)
 def ask_audience(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message]:
     return messages.ask_audience(ctx.token)
 
 
-@_to_staff
+@asked_of_staff(BroadcastDraft)
 def ask_ties(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message]:
     return messages.ask_ties(draft.ties, ctx.token)
 
 
-@_to_staff
+@asked_of_staff(BroadcastDraft)
 def ask_prefectures(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message]:
     return messages.ask_prefectures()
 
@@ -130,7 +116,7 @@ def show_preview(ctx: Context) -> list[Message]:
     return _preview(ctx, ctx.draft(BroadcastDraft)).replies
 
 
-@_to_staff
+@asked_of_staff(BroadcastDraft)
 def ask_when(ctx: Context, draft: BroadcastDraft, entity: Entity) -> list[Message]:
     return messages.ask_when(ctx.now.astimezone(JST), ctx.token)
 

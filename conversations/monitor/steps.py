@@ -46,7 +46,7 @@ from conversations.monitor.states import (
     TiesPicked,
 )
 from conversations.staff import messages as staff_messages
-from conversations.staff.roles import acting
+from conversations.staff.roles import acting, asked_of_staff
 
 #: How long the CSV link in the results works.
 CSV_LINK_SECONDS = 3600
@@ -100,37 +100,27 @@ def _entity(ctx: Context, draft: SurveyWriting) -> Entity | None:
     return role.entity if role else None
 
 
-def _writing(ask: Callable[[Context, SurveyWriting, Entity], list[Message]]):
-    """A writing step's question, asked again only to the entity's staff."""
-    @wraps(ask)
-    def prompt(ctx: Context) -> list[Message]:
-        draft = ctx.draft(SurveyWriting)
-        entity = _entity(ctx, draft)
-        return ask(ctx, draft, entity) if entity is not None else staff_messages.staff_only()
-    return prompt
-
-
-@_writing
+@asked_of_staff(SurveyWriting)
 def ask_title(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
     return messages.ask_title(entity)
 
 
-@_writing
+@asked_of_staff(SurveyWriting)
 def ask_kind(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
     return messages.ask_kind(len(draft.questions) + 1, ctx.token)
 
 
-@_writing
+@asked_of_staff(SurveyWriting)
 def ask_question(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
     return messages.ask_question(len(draft.questions) + 1, draft.kind)
 
 
-@_writing
+@asked_of_staff(SurveyWriting)
 def ask_choices(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
     return messages.ask_choices()
 
 
-@_writing
+@asked_of_staff(SurveyWriting)
 def ask_more(ctx: Context, draft: SurveyWriting, entity: Entity) -> list[Message]:
     return messages.ask_more(draft.title, draft.written, ctx.token)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
 
 from linebot.v3.messaging.models import Message
 
 from bot.services import staff
-from bot.store.models import Staff
-from conversations.engine import Context, Step
+from bot.store.models import Entity, Staff
+from conversations.engine import Context, Draft, Step
 from conversations.staff import messages
 
 
@@ -28,3 +30,20 @@ def acting(ctx: Context, code: str | None,
     if len(roles) > 1:
         return Step(choose(roles))
     return roles[0]
+
+
+D = TypeVar("D", bound=Draft)
+
+
+def asked_of_staff(kind: type[D]) -> Callable[[Callable[[Context, Any, Entity], list[Message]]],
+                                              Callable[[Context], list[Message]]]:
+    """A step's question, for a draft that names its entity (`draft.entity`, a code): asked
+    again only while the person is still that entity's staff, else "staff only"."""
+    def decorate(ask: Callable[[Context, Any, Entity], list[Message]]) -> Callable[[Context], list[Message]]:
+        @wraps(ask)
+        def prompt(ctx: Context) -> list[Message]:
+            draft = ctx.draft(kind)
+            role = staff.role_at(ctx.session, ctx.person, draft.entity)  # type: ignore[attr-defined]
+            return ask(ctx, draft, role.entity) if role is not None else messages.staff_only()
+        return prompt
+    return decorate
