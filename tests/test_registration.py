@@ -131,6 +131,16 @@ def test_the_confirmations_other_button_tapped_during_the_survey_asks_the_survey
     assert held(db, chat)[KAMIYAMA][2] == "active"
 
 
+def test_the_confirmation_asked_again_still_names_the_co_registration(chat, join):
+    join(KAMIYAMA, TOKUSHIMA)
+    chat.say("登録する")
+    chat.say("神山")
+    assert "徳島県にも同時に登録されます" in chat.text()
+    chat.say("うーん")  # a confirmation takes its buttons: it is asked again, as it was
+    assert "徳島県にも同時に登録されます" in chat.text()
+    assert "登録する" in chat.labels()
+
+
 def test_r3_survey_choices_can_also_be_typed(chat, db, join):
     join(KAMIYAMA)
     register_by_name(chat, "神山")

@@ -15,7 +15,7 @@ from bot.services import downloads, monitor_surveys, statistics
 from bot.store.db import database
 
 blueprint = Blueprint("downloads", __name__)
-#: What each kind of link downloads: an entity's figures (R12), a monitor survey's answers.
+#: What each kind of link downloads: an entity's figures (R15), a monitor survey's answers (R11).
 PRODUCERS = {"statistics": statistics.csv_download, "survey": monitor_surveys.csv_download}
 
 REFUSALS = {

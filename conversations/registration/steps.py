@@ -90,21 +90,27 @@ def pick(ctx: Context, entity: Entity, current: list[Registration] | None = None
         return Step(messages.not_participating(entity, ctx.token), next=RegistrationState.SEARCH)
     if refusal is Refusal.ALREADY_REGISTERED:
         return Step(messages.already_registered(entity))
-    prefecture = None
-    if not entity.is_prefecture:
-        candidate = entities.prefecture_of(ctx.session, entity)
-        held = registry.held(current)
-        if candidate.participating and not any(h.code == candidate.code for h in held):
-            prefecture = candidate
-    return Step(messages.confirm_registration(entity, prefecture, ctx.token),
+    return Step(messages.confirm_registration(entity, _co_registered(ctx, entity, current), ctx.token),
                 next=RegistrationState.CONFIRM, data={"code": entity.code})
+
+
+def _co_registered(ctx: Context, entity: Entity, current: list[Registration]) -> Entity | None:
+    """The prefecture R2 would register the person at too, said on the confirmation."""
+    if entity.is_prefecture:
+        return None
+    prefecture = entities.prefecture_of(ctx.session, entity)
+    if not prefecture.participating or any(h.code == prefecture.code for h in registry.held(current)):
+        return None
+    return prefecture
 
 
 # Confirming -----------------------------------------------------------------------------------
 
 def ask_confirm(ctx: Context) -> list:
+    """The confirmation again, as first shown (with the prefecture R2 adds)."""
     entity = entities.by_code(ctx.session, ctx.data["code"])
-    return messages.confirm_registration(entity, None, ctx.token)
+    current = registry.active(ctx.session, ctx.person)
+    return messages.confirm_registration(entity, _co_registered(ctx, entity, current), ctx.token)
 
 
 def on_confirm(ctx: Context, postback: ConfirmRegistration) -> Step:
