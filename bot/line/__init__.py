@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +21,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.models import Message, RichMenuRequest
 from pydantic.v1 import BaseModel as PydanticModel  # the SDK's models are pydantic v1's
+from pydantic.v1 import ValidationError
 
 
 def chat_link(basic_id: str, text: str = "") -> str:
@@ -31,8 +32,13 @@ def chat_link(basic_id: str, text: str = "") -> str:
 
 log = logging.getLogger(__name__)
 
-#: LINE answers quickly or not at all; a slow call must not hold the webhook past 2 seconds.
+#: LINE answers quickly or not at all: a call that takes longer has failed, and must not hold
+#: the webhook. LINE_TIMEOUT_SECONDS overrides it (`gateway`).
 TIMEOUT_SECONDS = 5
+#: Read errors (a timeout) are never retried by the connection pool: a GET that timed out once
+#: would otherwise hold the webhook for four timeouts. Connections refused are retried (nothing
+#: reached LINE), as urllib3 does by default.
+_RETRIES = urllib3.Retry(3, read=False)
 
 
 class LineUnavailable(RuntimeError):
@@ -41,7 +47,9 @@ class LineUnavailable(RuntimeError):
 
 class Outcome(StrEnum):
     SENT = "sent"        # 2xx, or 409: LINE had already accepted this retry key
-    RETRY = "retry"      # 429, 5xx, a timeout or no connection: the same request again later
+    RETRY = "retry"      # 5xx, a timeout or no connection: the same request again later
+    SLOW_DOWN = "slow_down"        # 429: LINE did not act on it; everyone waits, then again
+    UNAUTHORIZED = "unauthorized"  # 401/403: LINE refuses the channel's token, not the request
     REFUSED = "refused"  # any other 4xx: the same request would be refused again
 
 
@@ -70,15 +78,33 @@ class Profile:
     language: str | None
 
 
+def failure(error: Exception) -> str | None:
+    """What went wrong in a call to LINE, in a few words fit for a log: LINE's status and answer,
+    or that it did not answer, or that its answer was not what the API documents.
+
+    None when `error` is not one of those (a bug of ours). Never the request, nor any headers:
+    the request's hold the access token, and an ApiException's `str()` prints the response's.
+    """
+    if isinstance(error, ApiException):
+        return f"LINE answered {error.status} {_line_message(error) or error.reason or ''}".rstrip()
+    if isinstance(error, urllib3.exceptions.HTTPError):
+        return f"no answer from LINE ({type(error).__name__})"
+    if isinstance(error, ValidationError):
+        return f"LINE's answer was not what its API documents ({type(error).__name__})"
+    return None
+
+
 class LineGateway:
-    def __init__(self, host: str, access_token: str):
+    def __init__(self, host: str, access_token: str, timeout: float = TIMEOUT_SECONDS):
         self.host = host.rstrip("/")
-        self._client = ApiClient(Configuration(host=self.host, access_token=access_token))
+        self.timeout = timeout
+        configuration = Configuration(host=self.host, access_token=access_token)
+        configuration.retries = _RETRIES
+        self._client = ApiClient(configuration)
         self.api = MessagingApi(self._client)
         self.blob = MessagingApiBlob(self._client)
         # LINE Login's endpoints are not in the SDK. No retries: the caller's user can retry.
-        self._http = urllib3.PoolManager(timeout=urllib3.Timeout(total=TIMEOUT_SECONDS),
-                                         retries=False)
+        self._http = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
 
     def reply(self, reply_token: str, messages: Sequence[Message | Mapping]) -> bool:
         """Reply once; a refusal (an expired or used token) or no answer is logged, not raised:
@@ -100,7 +126,7 @@ class LineGateway:
                 "/v2/bot/message/reply", "POST",
                 header_params={"Content-Type": "application/json", "Accept": "application/json"},
                 body=body, response_types_map={}, auth_settings=["Bearer"],
-                _return_http_data_only=True, _request_timeout=TIMEOUT_SECONDS)
+                _return_http_data_only=True, _request_timeout=self.timeout)
         except ApiException as error:
             log.warning("reply failed: %s %s", error.status, _line_message(error))
             return False
@@ -110,7 +136,7 @@ class LineGateway:
         return True
 
     def send(self, kind: str, body: Mapping, retry_key: str,
-             timeout: float = TIMEOUT_SECONDS) -> SendResult:
+             timeout: float | None = None) -> SendResult:
         """One push, multicast, narrowcast or broadcast request, from its stored JSON body.
 
         `kind` names the endpoint. The caller retries on Outcome.RETRY with the same body and
@@ -127,7 +153,7 @@ class LineGateway:
                 header_params={"Content-Type": "application/json", "Accept": "application/json",
                                "X-Line-Retry-Key": retry_key},
                 body=dict(body), response_types_map={}, auth_settings=["Bearer"],
-                _return_http_data_only=True, _request_timeout=timeout)
+                _return_http_data_only=True, _request_timeout=timeout or self.timeout)
         except ApiException as error:
             return _send_result(error)
         except urllib3.exceptions.HTTPError as error:
@@ -135,20 +161,26 @@ class LineGateway:
         return SendResult(Outcome.SENT)
 
     def profile(self, user_id: str) -> Profile | None:
-        """The user's name and language, or None if LINE does not give them (blocked…)."""
+        """The user's name and language, or None if LINE does not give them (blocked…), does not
+        answer, or answers with something else than a profile."""
         try:
             found = self._client.call_api(
                 "/v2/bot/profile/{userId}", "GET", path_params={"userId": user_id},
                 header_params={"Accept": "application/json"},
                 response_types_map={"200": "UserProfileResponse"}, auth_settings=["Bearer"],
-                _return_http_data_only=True, _request_timeout=TIMEOUT_SECONDS)
+                _return_http_data_only=True, _request_timeout=self.timeout)
         except ApiException as error:
             log.info("profile unavailable: %s", error.status)
+            return None
+        except (urllib3.exceptions.HTTPError, ValidationError) as error:
+            log.warning("profile unavailable: %s", failure(error))
             return None
         return Profile(found.user_id, found.display_name, found.language)
 
     def message_content(self, message_id: str) -> bytes:
-        return bytes(self.blob.get_message_content(message_id, _request_timeout=TIMEOUT_SECONDS))
+        """A message's content; raises ApiException, or urllib3's HTTPError when LINE does not
+        answer (`failure` words either)."""
+        return bytes(self.blob.get_message_content(message_id, _request_timeout=self.timeout))
 
     def verify_id_token(self, id_token: str, client_id: str) -> str | None:
         """The user ID (`sub`) of a LIFF ID token, or None when LINE refuses the token.
@@ -171,29 +203,44 @@ class LineGateway:
 
     # Rich menus -----------------------------------------------------------------------------
 
+    # Each raises what the SDK raises: ApiException, urllib3's HTTPError when LINE does not
+    # answer, pydantic's ValidationError when its answer is not what the API documents.
+
     def create_rich_menu(self, menu: RichMenuRequest, image_png: bytes) -> str:
-        rich_menu_id = self.api.create_rich_menu(menu).rich_menu_id
+        rich_menu_id = self.api.create_rich_menu(menu, _request_timeout=self.timeout).rich_menu_id
         self.blob.set_rich_menu_image(rich_menu_id, body=image_png,
-                                      _headers={"Content-Type": "image/png"})
+                                      _headers={"Content-Type": "image/png"},
+                                      _request_timeout=self.timeout)
         return rich_menu_id
 
     def set_default_rich_menu(self, rich_menu_id: str) -> None:
-        self.api.set_default_rich_menu(rich_menu_id)
+        self.api.set_default_rich_menu(rich_menu_id, _request_timeout=self.timeout)
 
     def rich_menus(self) -> dict[str, str]:
         """Every rich menu of the channel: id → name."""
-        return {menu.rich_menu_id: menu.name for menu in self.api.get_rich_menu_list().richmenus}
+        listed = self.api.get_rich_menu_list(_request_timeout=self.timeout)
+        return {menu.rich_menu_id: menu.name for menu in listed.richmenus}
 
     def delete_rich_menu(self, rich_menu_id: str) -> None:
-        self.api.delete_rich_menu(rich_menu_id)
+        self.api.delete_rich_menu(rich_menu_id, _request_timeout=self.timeout)
 
     def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
         """This user sees this menu instead of the default."""
-        self.api.link_rich_menu_id_to_user(user_id, rich_menu_id, _request_timeout=TIMEOUT_SECONDS)
+        self.api.link_rich_menu_id_to_user(user_id, rich_menu_id, _request_timeout=self.timeout)
 
     def unlink_rich_menu(self, user_id: str) -> None:
         """This user sees the default menu again."""
-        self.api.unlink_rich_menu_id_from_user(user_id, _request_timeout=TIMEOUT_SECONDS)
+        self.api.unlink_rich_menu_id_from_user(user_id, _request_timeout=self.timeout)
+
+
+@dataclass(frozen=True)
+class AfterCommit:
+    """A call to LINE that follows a committed change (a step's `after`, e.g. linking the staff
+    menu). The change stands whatever LINE does: a failure is logged with `what` was tried and
+    the `remedy`, how an operator makes up for it."""
+    what: str
+    call: Callable[[LineGateway], object]
+    remedy: str
 
 
 def _subject(response: urllib3.BaseHTTPResponse, client_id: str) -> str:
@@ -244,8 +291,10 @@ def _send_result(error: ApiException) -> SendResult:
         return SendResult(Outcome.SENT)
     detail = f"{status} {error.body if isinstance(error.body, str) else error.reason}"
     if status == 429:
-        return SendResult(Outcome.RETRY, detail,
+        return SendResult(Outcome.SLOW_DOWN, detail,
                           retry_after_seconds((error.headers or {}).get("Retry-After")))
+    if status in (401, 403):
+        return SendResult(Outcome.UNAUTHORIZED, detail)
     if status >= 500:
         return SendResult(Outcome.RETRY, detail)
     return SendResult(Outcome.REFUSED, detail)
@@ -278,8 +327,10 @@ def init_app(app: Flask) -> None:
 def gateway(app: Flask | None = None) -> LineGateway:
     app = app or current_app._get_current_object()
     config = app.config
+    host = str(config["LINE_API_HOST"]).rstrip("/")
+    timeout = float(config.get("LINE_TIMEOUT_SECONDS") or TIMEOUT_SECONDS)
     existing = app.extensions.get("line")
-    if existing is None or existing.host != str(config["LINE_API_HOST"]).rstrip("/"):
-        existing = LineGateway(str(config["LINE_API_HOST"]), str(config["LINE_CHANNEL_ACCESS_TOKEN"]))
+    if existing is None or (existing.host, existing.timeout) != (host, timeout):
+        existing = LineGateway(host, str(config["LINE_CHANNEL_ACCESS_TOKEN"]), timeout)
         app.extensions["line"] = existing
     return existing
