@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.delivery.worker import Worker
 from bot.identity.personas import individual_numbers
-from bot.identity.redaction import redact
 from bot.store.db import Base
 from bot.store.models import IdentityVerification, VerificationAttempt
 from cli import walkthrough
 from tests.factories import Chat, verification_uri
+from web.access_log import redact
 
 TWELVE_DIGITS = re.compile(r"(?<![\w-])(\d{12}|\d{4} \d{4} \d{4})(?![\w-])")
 PIN_PATTERN = re.compile(rf"(?<![\w-]){walkthrough.SANDBOX_PIN}(?![\w-])")

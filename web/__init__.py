@@ -10,10 +10,9 @@ from flask import Flask
 from bot import config as configuration
 from bot import line
 from bot.devtools import line_platform, simulator
-from bot.identity import redaction
 from bot.identity import sandbox as identity_sandbox
 from bot.store.db import Database
-from web import card, checkin, downloads, media, webhook
+from web import access_log, card, checkin, downloads, media, webhook
 from web.cookieless import NoSessions
 from web.identity import views as identity_views
 from web.json_bodies import BoundedJSONProvider
@@ -40,7 +39,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     card.init_app(app)
 
     identity_views.init_app(app)
-    redaction.install()
+    access_log.install()
     development = configuration.is_development(settings)
     if development:
         identity_sandbox.init_app(app)
