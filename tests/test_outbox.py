@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from linebot.v3.messaging.models import TextMessage
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select, text
 
 from bot import line
 from bot.delivery import fanout, outbox
@@ -29,6 +29,7 @@ from bot.services import entities
 from bot.store.models import (
     Broadcast,
     BroadcastStatus,
+    OutboxFailure,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
@@ -149,21 +150,54 @@ def test_a_5xx_is_retried_with_backoff_and_the_same_key(app, db, line):
     assert len(line.deliveries(HANAKO)) == 1
 
 
-def test_a_429_backs_off_and_then_delivers(app, db, line):
-    add_people(db, [HANAKO])
-    queue_push(db, HANAKO)
+def test_a_429_pauses_the_whole_queue_not_row_by_row(app, db, line):
+    add_people(db, [HANAKO, TARO, JIRO])
+    messages = [queue_push(db, to) for to in (HANAKO, TARO, JIRO)]
     line.inject("push", 429, body={"message": "Too many requests"})
-    worker, start = Worker(app), now()
+    worker, start = Worker(app, threads=1), now()
 
-    assert worker.run_once(start) == RunSummary(retried=1)
-    [waiting] = stored(db)
-    assert worker.run_once(start) == RunSummary()
-    assert worker.run_once(start + timedelta(minutes=5)) == RunSummary(sent=1)
+    assert worker.run_once(start) == RunSummary(held=3)  # one request, the others held back
+    with db.transaction() as session:
+        pause = outbox.current_pause(session)
+        assert (pause.reason, pause.resume_at) == ("rate_limited",
+                                                   start + timedelta(seconds=2))
+    assert Worker(app).run_once(start + timedelta(seconds=1)) == RunSummary()  # every worker
+    assert worker.run_once(start + timedelta(seconds=3)) == RunSummary(sent=3)
 
-    assert waiting.status == OutboxStatus.PENDING and waiting.available_at > start
-    assert waiting.last_error.startswith("429 ") and "Too many requests" in waiting.last_error
-    assert [r.status for r in requests_to(line, "push")] == [429, 200]
-    assert len(line.deliveries(HANAKO)) == 1
+    assert [r.status for r in requests_to(line, "push")] == [429, 200, 200, 200]
+    assert [(row.status, row.attempts, row.retry_key) for row in stored(db)] == [
+        (OutboxStatus.SENT, 1, m.retry_key) for m in messages]
+    with db.transaction() as session:
+        assert outbox.current_pause(session) is None
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_token_pauses_sending_and_it_resumes_with_the_same_keys(
+        app, db, line, status, caplog):
+    """A rotated channel token: nothing is failed, everything goes out once LINE takes it."""
+    add_people(db, [HANAKO, TARO, JIRO])
+    messages = [queue_push(db, to) for to in (HANAKO, TARO, JIRO)]
+    line.inject("push", status, times=2, body={"message": "Authentication failed"})
+    worker, start = Worker(app, threads=1), now()
+
+    assert worker.run_once(start) == RunSummary(held=3)
+    assert "LINE refuses the channel access token" in caplog.text
+    with db.transaction() as session:
+        pause = outbox.current_pause(session)
+        assert pause.reason == "unauthorized" and "Authentication failed" in pause.detail
+    assert worker.run_once(start + timedelta(seconds=5)) == RunSummary()
+    # Then one message tries the token: still refused, then accepted.
+    assert worker.run_once(start + timedelta(seconds=11)) == RunSummary(held=1)
+    assert worker.run_once(start + timedelta(seconds=22)) == RunSummary(sent=1)
+    with db.transaction() as session:
+        assert outbox.current_pause(session) is None
+    assert worker.run_once(start + timedelta(seconds=22)) == RunSummary(sent=2)
+
+    assert [r.status for r in requests_to(line, "push")] == [status, status, 200, 200, 200]
+    assert [(row.status, row.attempts, row.failure) for row in stored(db)] == [
+        (OutboxStatus.SENT, 1, None)] * 3
+    assert Counter(d.retry_key for d in line.deliveries()) == Counter(
+        m.retry_key for m in messages)
 
 
 def test_retry_after_is_read_in_seconds_or_as_a_date():
@@ -206,6 +240,7 @@ def test_a_4xx_fails_with_lines_message_and_is_never_retried(app, db, line):
 
     [row] = stored(db)
     assert (row.status, row.sent_at, row.attempts) == (OutboxStatus.FAILED, None, 1)
+    assert row.failure == OutboxFailure.REFUSED
     assert row.last_error.startswith("400 ") and "The request body has 1 error(s)" in row.last_error
     assert "messages[0].text" in row.last_error
     assert len(requests_to(line, "push")) == 1 and line.deliveries() == []
@@ -455,3 +490,141 @@ def test_four_workers_share_the_queue_and_send_each_message_once(app, db, line, 
     assert Counter(d.retry_key for d in line.deliveries()) == Counter(keys)
     assert len(requests_to(line, "push")) == 200  # no message was sent a second time
     assert {(row.status, row.attempts) for row in stored(db)} == {(OutboxStatus.SENT, 1)}
+
+
+# Leases, results and LINE's 24 hours ---------------------------------------------------------
+
+def test_a_late_result_cannot_overwrite_another_workers_lease(db):
+    add_people(db, [HANAKO])
+    queue_push(db, HANAKO)
+    start, lease = now(), timedelta(seconds=30)
+    with db.transaction() as session:
+        first = outbox.claim(session, start, 10, lease)
+    with db.transaction() as session:  # the first worker's lease ran out: another takes it
+        second = outbox.claim(session, start + lease, 10, lease)
+    assert first.token != second.token and [m.id for m in second.messages] == [
+        m.id for m in first.messages]
+    [row_id] = [m.id for m in first.messages]
+
+    with db.transaction() as session:
+        late = outbox.Result(row_id, first.token, outbox.Outcome.FAILED, error="400 late",
+                             failure=OutboxFailure.REFUSED)
+        assert outbox.record(session, [late], start + lease) == 0
+    [row] = stored(db)
+    assert (row.status, row.lease_token, row.attempts) == (OutboxStatus.PENDING, second.token, 2)
+    with db.transaction() as session:
+        done = outbox.Result(row_id, second.token, outbox.Outcome.SENT)
+        assert outbox.record(session, [done], start + lease) == 1
+    [row] = stored(db)
+    assert (row.status, row.lease_token) == (OutboxStatus.SENT, None)
+
+
+def test_a_row_that_may_have_reached_line_is_never_resent_after_its_key_expires(app, db, line):
+    """A worker died after sending: nobody knows whether LINE took it. Within 23 hours the
+    resend is protected by the retry key; after that it is failed as "expired", unsent."""
+    add_people(db, [HANAKO, TARO])
+    queue_push(db, HANAKO)
+    start = now()
+    with db.transaction() as session:
+        outbox.claim(session, start, 10, timedelta(seconds=30))  # and the worker died
+    later = start + timedelta(hours=23)
+    queue_never_tried = queue_push(db, TARO)  # LINE never saw it: it may go at any time
+
+    assert Worker(app).run_once(later) == RunSummary(sent=1)
+
+    expired, never_tried = stored(db)
+    assert (expired.status, expired.failure) == (OutboxStatus.FAILED, OutboxFailure.EXPIRED)
+    assert "retry key" in expired.last_error
+    assert never_tried.status == OutboxStatus.SENT
+    assert [d.retry_key for d in line.deliveries()] == [queue_never_tried.retry_key]
+
+
+def test_retries_stop_23_hours_after_the_first_try_not_after_queueing(app, db, line):
+    add_people(db, [HANAKO])
+    queued_at = now()
+    queue_push(db, HANAKO)
+    line.inject("push", 500, times=2)
+    worker = Worker(app)
+    first_try = queued_at + timedelta(hours=30)  # the queue was paused until then
+
+    assert worker.run_once(first_try) == RunSummary(retried=1)
+    assert worker.run_once(first_try + timedelta(hours=22, minutes=59, seconds=58)) == (
+        RunSummary(failed=1))
+
+    [row] = stored(db)
+    assert (row.status, row.failure, row.first_tried_at) == (
+        OutboxStatus.FAILED, OutboxFailure.EXPIRED, first_try)
+    assert row.last_error.startswith(outbox.EXPIRED_NOTE) and "500" in row.last_error
+
+
+def test_each_result_is_recorded_when_its_send_ends_not_with_the_batch(app, db, line,
+                                                                       database_url, tmp_path):
+    add_people(db, [HANAKO, TARO])
+    queue_push(db, HANAKO)
+    queue_push(db, TARO)
+    line.inject("push", None, times=1, delay=6.0)  # whichever goes first is slow
+    worker_log = tmp_path / "worker.log"
+
+    process = start_worker(app, database_url, worker_log, "--threads", "2")
+    try:
+        # The quick one is written while the slow one is still in flight.
+        wait_for(lambda: sorted(r.status for r in stored(db)) == [OutboxStatus.PENDING,
+                                                                  OutboxStatus.SENT],
+                 seconds=20)
+        assert len(line.deliveries()) == 1
+    finally:
+        process.kill()  # only the slow one, in flight, is left to its lease
+        process.wait()
+
+    assert sorted((r.status, r.attempts) for r in stored(db)) == [(OutboxStatus.PENDING, 1),
+                                                                 (OutboxStatus.SENT, 1)]
+
+
+def test_the_lease_is_configurable(app, runner, db):
+    app.config["OUTBOX_LEASE_SECONDS"] = "12"
+    assert Worker(app).lease == timedelta(seconds=12)
+    assert Worker(app, lease=20).lease == timedelta(seconds=20)
+    app.config["OUTBOX_LEASE_SECONDS"] = "3"
+    with pytest.raises(ValueError, match="lease"):
+        Worker(app)
+
+
+def test_a_worker_survives_the_database_going_away_and_records_what_it_sent(
+        app, db, line, database_url, database_template, tmp_path):
+    """As a failover or a restart does: every connection ends, and none is let in for a while."""
+    if database_template[0] != "postgresql":
+        pytest.skip("terminating the server's connections is a PostgreSQL test")
+    add_people(db, [HANAKO, TARO])
+    queue_push(db, HANAKO)
+    line.inject("push", None, times=1, delay=3.0)  # in flight while the database is away
+    worker_log = tmp_path / "worker.log"
+    name = database_url.rsplit("/", 1)[1]
+    admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres",
+                          isolation_level="AUTOCOMMIT")
+
+    process = start_worker(app, database_url, worker_log, "--threads", "2")
+    try:
+        wait_for(lambda: len(requests_to(line, "push")) == 1, seconds=30)
+        db.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = :name"), {"name": name})
+        time.sleep(5)  # the send ends, its result cannot be written, claims fail
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        wait_for(lambda: [r.status for r in stored(db)] == [OutboxStatus.SENT], seconds=30)
+        queue_push(db, TARO)  # and it goes on sending
+        wait_for(lambda: len(line.deliveries()) == 2, seconds=30)
+        assert process.poll() is None, worker_log.read_text()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+
+    assert code == 0, worker_log.read_text()
+    assert "database unavailable while" in worker_log.read_text()
+    assert [(r.status, r.attempts) for r in stored(db)] == [(OutboxStatus.SENT, 1)] * 2
+    assert [r.status for r in requests_to(line, "push")] == [200, 200]  # nothing sent twice

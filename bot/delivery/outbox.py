@@ -21,21 +21,49 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import JSON, Select, String, any_, bindparam, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy import (
+    JSON,
+    Select,
+    String,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from bot import line
-from bot.store.models import OutboxKind, OutboxMessage, OutboxStatus, Person
+from bot.store.models import (
+    OutboxFailure,
+    OutboxKind,
+    OutboxMessage,
+    OutboxPause,
+    OutboxPauseReason,
+    OutboxStatus,
+    Person,
+)
 
 MAX_MESSAGES = 5
 MAX_MULTICAST = 500
 ERROR_LENGTH = 1000  # OutboxMessage.last_error
 BACKOFF_FIRST_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
-#: LINE remembers a retry key for 24 hours; a resend after that could deliver twice.
+#: LINE remembers a retry key for 24 hours from the first try; a resend after that could
+#: deliver twice, so none is made after 23 (an hour's margin for clocks and slow requests).
 GIVE_UP_AFTER = timedelta(hours=23)
+EXPIRED_NOTE = ("not sent again: the last try may have reached LINE, and LINE no longer "
+                "remembers its retry key (24 hours)")
+#: While LINE refuses the channel's token, one message tries it again this often.
+PROBE_EVERY = timedelta(seconds=10)
+PAUSE_ID = 1
 #: User IDs per `IN (…)` on SQLite: below its 32,766 bound parameters.
 _LOOKUP_CHUNK = 30_000
 #: Blocking and deleting are stamped with the handling process's clock when the event
@@ -90,11 +118,12 @@ def multicast_selected(session: Session, page: Select, messages: list[dict], now
                    func.json_agg(aggregate_order_by(user_id, person_id)),
                    bindparam("messages", messages, type_=JSON),
                    func.gen_random_uuid().cast(String), literal(OutboxStatus.PENDING.value),
-                   literal(0), at, at, literal(broadcast_id))
+                   literal(0), at, at, literal(broadcast_id), func.count())
             .group_by(chosen.c.n))
     queued = (OutboxMessage.__table__.insert()
               .from_select(["kind", "recipients", "messages", "retry_key", "status", "attempts",
-                            "available_at", "created_at", "broadcast_id"], rows)
+                            "available_at", "created_at", "broadcast_id", "recipient_count"],
+                           rows)
               .returning(OutboxMessage.id).cte("queued"))
     # The INSERT is a data-modifying CTE: PostgreSQL runs it whether or not it is read.
     last, count = session.execute(
@@ -114,22 +143,53 @@ def _enqueue(session: Session, kind: OutboxKind, recipients: list[str], messages
     message = OutboxMessage(
         kind=kind, recipients=recipients, messages=messages, retry_key=str(uuid.uuid4()),
         status=OutboxStatus.PENDING, attempts=0, available_at=now, created_at=now,
-        broadcast_id=broadcast_id)
+        broadcast_id=broadcast_id, recipient_count=len(recipients))
     session.add(message)
     return message
 
 
 # The worker's side -----------------------------------------------------------------------------
 
-def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+@dataclass(frozen=True)
+class Lease:
+    """Rows leased to one worker: only a result carrying `token` is recorded for them.
+
+    `probe` is one row sent to learn whether LINE accepts the channel's token again, while
+    the queue is paused; `paused` says why nothing was leased.
+    """
+
+    token: str
+    messages: list[OutboxMessage]
+    probe: bool = False
+    paused: OutboxPause | None = None
+
+
+def claim(session: Session, now: datetime, limit: int, lease: timedelta,
+          probe_every: timedelta = PROBE_EVERY) -> Lease:
     """Up to `limit` due messages, leased until `now + lease`: commit, then send them.
 
     PostgreSQL skips rows another worker holds (FOR UPDATE SKIP LOCKED), so workers neither
     wait for each other nor take the same row; on SQLite the transaction's write lock
     (BEGIN IMMEDIATE, bot.store.db) serialises claims. The lease outlives a worker that dies while
-    sending: the row is due again when it ends and is resent with the same retry key.
+    sending: the row is due again when it ends and is resent with the same retry key; a
+    new token makes the dead worker's late result, if it comes, a no-op.
+
+    While the queue is paused nothing is leased, except, once the pause's time is up, one
+    row to try the channel's token with (the pause row is locked, so one worker tries).
     Recipients who can no longer be reached are dropped here, for good.
     """
+    expire_unsafe(session, now)
+    pause = session.get(OutboxPause, PAUSE_ID, with_for_update=True)
+    probe = False
+    if pause is not None:
+        if pause.resume_at > now:
+            return Lease("", [], paused=pause)
+        if pause.reason == OutboxPauseReason.RATE_LIMITED:
+            session.delete(pause)
+        else:
+            pause.resume_at = now + probe_every  # the others wait while this one tries
+            limit, probe = 1, True
+    token = str(uuid.uuid4())
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.available_at <= now)
            .order_by(OutboxMessage.available_at, OutboxMessage.id)
@@ -139,11 +199,29 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list
     messages = sorted(session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(select(due.c.id)))
-        .values(attempts=OutboxMessage.attempts + 1, available_at=now + lease)
+        .values(attempts=OutboxMessage.attempts + 1, available_at=now + lease, lease_token=token,
+                first_tried_at=func.coalesce(OutboxMessage.first_tried_at, now))
         .returning(OutboxMessage),
         execution_options={"synchronize_session": False}), key=lambda m: m.id)
     _drop_unreachable(session, messages)
-    return messages
+    return Lease(token, messages, probe)
+
+
+def expire_unsafe(session: Session, now: datetime) -> int:
+    """Fail the due rows that may have reached LINE more than `GIVE_UP_AFTER` ago.
+
+    LINE forgets a retry key after 24 hours: sending such a row again could deliver it
+    twice, so it is not sent again ("expired"), and staff are told it may not have arrived.
+    A row LINE never took a try of (never tried, or refused with 401/403/429) has no
+    first try and is sent whenever the queue runs again.
+    """
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.available_at <= now,
+               OutboxMessage.first_tried_at <= now - GIVE_UP_AFTER)
+        .values(status=OutboxStatus.FAILED, failure=OutboxFailure.EXPIRED, lease_token=None,
+                last_error=EXPIRED_NOTE),
+        execution_options={"synchronize_session": False}).rowcount
 
 
 def _drop_unreachable(session: Session, messages: list[OutboxMessage]) -> None:
@@ -166,11 +244,15 @@ def _drop_unreachable(session: Session, messages: list[OutboxMessage]) -> None:
         reachable = _reachable(session, sorted({uid for m in addressed for uid in m.recipients}))
         for message in addressed:
             if not reachable.issuperset(message.recipients):
-                message.recipients = [uid for uid in message.recipients if uid in reachable]
+                _keep_only(message, [uid for uid in message.recipients if uid in reachable])
         return
     for message in addressed:
         if not changed.isdisjoint(message.recipients):
-            message.recipients = [uid for uid in message.recipients if uid not in changed]
+            _keep_only(message, [uid for uid in message.recipients if uid not in changed])
+
+
+def _keep_only(message: OutboxMessage, recipients: list[str]) -> None:
+    message.recipients, message.recipient_count = recipients, len(recipients)
 
 
 def _reachable_in_order(session: Session, user_ids: list[str]) -> list[str]:
@@ -222,63 +304,223 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def next_try(message: OutboxMessage, now: datetime, retry_after: float | None) -> datetime | None:
-    """When to try again: after LINE's Retry-After or a backoff; None once it is too late."""
+    """When to try again: after LINE's Retry-After or a backoff; None once LINE may have
+    forgotten the retry key of the first try by then."""
     wait = retry_after if retry_after is not None else backoff_seconds(message.attempts)
     at = now + timedelta(seconds=wait)
-    return at if at < message.created_at + GIVE_UP_AFTER else None
+    first = message.first_tried_at or now
+    return at if at < first + GIVE_UP_AFTER else None
+
+
+class Outcome(StrEnum):
+    SENT = "sent"          # LINE took it (or nobody was left to send to)
+    RETRY = "retry"        # tried; again at `at`, with the same retry key
+    FAILED = "failed"      # for good, for `failure`
+    RELEASED = "released"  # not taken by LINE (401/403/429, or held back): as if never tried
 
 
 @dataclass(frozen=True)
 class Result:
-    """What became of one claimed message: SENT (LINE took it, or nobody was left to send
-    to), RETRY at `at`, or FAILED; `error` is kept for the staff and the logs."""
+    """What became of one leased message; `error` is kept for the staff and the logs.
+
+    `pause` stops the whole queue until `at` (RELEASED rows are due again then); `resumes`
+    ends a pause (the probe was accepted).
+    """
 
     message_id: int
-    status: OutboxStatus
+    token: str
+    outcome: Outcome
     at: datetime | None = None
     error: str | None = None
+    failure: OutboxFailure | None = None
+    pause: OutboxPauseReason | None = None
+    resumes: bool = False
 
 
-def record(session: Session, results: Iterable[Result], now: datetime) -> None:
-    """Write a batch's results: one UPDATE for all sent rows, one per retried or failed row.
+def record(session: Session, results: Iterable[Result], now: datetime) -> int:
+    """Write results: one UPDATE for the sent rows of a lease, one per other row.
 
-    Only a pending row is touched: a worker whose lease ran out must not undo another's SENT.
+    Only a row still leased under the result's token is touched: a worker whose lease ran
+    out must not overwrite what another did with the row since. Returns the rows written.
     """
-    sent = [r.message_id for r in results if r.status == OutboxStatus.SENT]
-    if sent:
-        session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(sent),
-                               OutboxMessage.status == OutboxStatus.PENDING)
-                        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None),
-                        execution_options={"synchronize_session": False})
+    results = list(results)
+    written = 0
+    sent: dict[str, list[int]] = {}
     for result in results:
-        if result.status == OutboxStatus.PENDING:
-            _finish(session, result.message_id, available_at=result.at,
-                    last_error=_clip(result.error))
-        elif result.status == OutboxStatus.FAILED:
-            _finish(session, result.message_id, status=OutboxStatus.FAILED,
-                    last_error=_clip(result.error))
+        if result.outcome is Outcome.SENT:
+            sent.setdefault(result.token, []).append(result.message_id)
+    for token, ids in sent.items():
+        written += session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token,
+                   OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=now, last_error=None, lease_token=None),
+            execution_options={"synchronize_session": False}).rowcount
+    for result in results:
+        match result.outcome:
+            case Outcome.RETRY:
+                written += _finish(session, result, available_at=result.at,
+                                   last_error=_clip(result.error))
+            case Outcome.FAILED:
+                written += _finish(session, result, status=OutboxStatus.FAILED,
+                                   failure=result.failure, last_error=_clip(result.error))
+            case Outcome.RELEASED:
+                # LINE did not act on this try: it neither counts nor starts the key's 24 hours.
+                written += _finish(
+                    session, result, available_at=result.at, last_error=_clip(result.error),
+                    attempts=OutboxMessage.attempts - 1,
+                    first_tried_at=case((OutboxMessage.attempts <= 1, None),
+                                        else_=OutboxMessage.first_tried_at))
+        if result.pause is not None:
+            pause_queue(session, result.pause, result.error, now, result.at or now)
+        if result.resumes:
+            resume_queue(session)
+    return written
 
 
-def _finish(session: Session, message_id: int, **values) -> None:
-    session.execute(update(OutboxMessage)
-                    .where(OutboxMessage.id == message_id,
-                           OutboxMessage.status == OutboxStatus.PENDING)
-                    .values(**values), execution_options={"synchronize_session": False})
+def _finish(session: Session, result: Result, **values) -> int:
+    return session.execute(update(OutboxMessage)
+                           .where(OutboxMessage.id == result.message_id,
+                                  OutboxMessage.lease_token == result.token,
+                                  OutboxMessage.status == OutboxStatus.PENDING)
+                           .values(lease_token=None, **values),
+                           execution_options={"synchronize_session": False}).rowcount
 
 
 def _clip(error: str | None) -> str | None:
     return error[:ERROR_LENGTH] if error else error
 
 
-# For staff -------------------------------------------------------------------------------------
+# The queue-wide pause --------------------------------------------------------------------------
+
+def pause_queue(session: Session, reason: OutboxPauseReason, detail: str | None, now: datetime,
+                resume_at: datetime) -> None:
+    """Stop every worker until `resume_at`; a pause for the same reason keeps its start."""
+    pause = session.get(OutboxPause, PAUSE_ID, with_for_update=True)
+    if pause is None:
+        session.add(OutboxPause(id=PAUSE_ID, reason=reason, detail=_clip(detail), since=now,
+                                resume_at=resume_at))
+        return
+    if pause.reason != reason:
+        pause.reason, pause.since = reason, now
+    pause.detail = _clip(detail)
+    pause.resume_at = max(pause.resume_at, resume_at)
+
+
+def resume_queue(session: Session) -> None:
+    session.execute(delete(OutboxPause).where(OutboxPause.id == PAUSE_ID))
+
+
+def current_pause(session: Session) -> OutboxPause | None:
+    return session.get(OutboxPause, PAUSE_ID)
+
+
+# Privacy ---------------------------------------------------------------------------------------
+
+def purgeable(session: Session, before: datetime, after_id: int | None, limit: int) -> list[int]:
+    """IDs of sent or failed rows queued before `before` whose body is still kept."""
+    query = (select(OutboxMessage.id)
+             .where(OutboxMessage.purged_at.is_(None), OutboxMessage.created_at < before,
+                    OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
+             .order_by(OutboxMessage.id).limit(limit))
+    if after_id is not None:
+        query = query.where(OutboxMessage.id > after_id)
+    return list(session.scalars(query))
+
+
+def purge(session: Session, ids: Sequence[int], now: datetime) -> int:
+    """Erase what these finished rows said and to whom; their counts stay for staff."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.purged_at.is_(None),
+               OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
+        .values(messages=[], recipients=[], purged_at=now),
+        execution_options={"synchronize_session": False}).rowcount
+
+
+def forget(session: Session, user_id: str, now: datetime) -> int:
+    """R14: what was queued for this person is erased at once, sent or not.
+
+    A push to them loses its body and recipient (a pending one is then skipped as having
+    nobody left); a multicast loses their user ID. Only rows not purged yet are read.
+    Returns the rows changed.
+    """
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.purged_at.is_(None),
+               OutboxMessage.kind.in_([OutboxKind.PUSH, OutboxKind.MULTICAST]),
+               _holds(session, user_id))
+        .with_for_update())
+    changed = 0
+    for row in rows:
+        kept = [uid for uid in row.recipients if uid != user_id]
+        if row.status == OutboxStatus.PENDING:  # not sent to them: not counted, as at a claim
+            row.recipient_count = len(kept)
+        if row.kind == OutboxKind.PUSH:
+            row.messages, row.purged_at = [], now
+        row.recipients = kept
+        changed += 1
+    return changed
+
+
+def _holds(session: Session, user_id: str):
+    """A row whose recipients include `user_id`, in each database's JSON."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.jsonb_exists(func.cast(OutboxMessage.recipients, JSONB), user_id)
+    each = func.json_each(OutboxMessage.recipients).table_valued("value")
+    return select(each.c.value).where(each.c.value == user_id).exists()
+
+
+# For staff ---------------------------------------------------------------------------------------
 
 def counts(session: Session, broadcast_id: int) -> dict[str, int]:
-    """Recipients of a broadcast by status; those dropped as unreachable are not counted."""
+    """Recipients of a broadcast by status; those dropped as unreachable are not counted,
+    nor failed rows staff have queued again (their new rows count instead)."""
     totals = {status.value: 0 for status in OutboxStatus}
     for status, recipients in session.execute(
-            select(OutboxMessage.status, func.sum(func.json_array_length(OutboxMessage.recipients)))
-            .where(OutboxMessage.broadcast_id == broadcast_id)
+            select(OutboxMessage.status, func.sum(OutboxMessage.recipient_count))
+            .where(OutboxMessage.broadcast_id == broadcast_id,
+                   OutboxMessage.failure.is_distinct_from(OutboxFailure.RESENT))
             .group_by(OutboxMessage.status)):
         totals[status] = int(recipients)
     return totals
+
+
+def failures(session: Session, broadcast_id: int) -> dict[OutboxFailure, int]:
+    """Recipients of a broadcast not reached, by why (resent ones included)."""
+    return {OutboxFailure(failure): int(recipients) for failure, recipients in session.execute(
+        select(OutboxMessage.failure, func.sum(OutboxMessage.recipient_count))
+        .where(OutboxMessage.broadcast_id == broadcast_id,
+               OutboxMessage.status == OutboxStatus.FAILED)
+        .group_by(OutboxMessage.failure))}
+
+
+def refusal(session: Session, broadcast_id: int) -> str | None:
+    """LINE's words for one of a broadcast's refused rows (they usually share one cause)."""
+    return session.scalar(select(OutboxMessage.last_error)
+                          .where(OutboxMessage.broadcast_id == broadcast_id,
+                                 OutboxMessage.failure == OutboxFailure.REFUSED)
+                          .limit(1))
+
+
+def resend_refused(session: Session, broadcast_id: int, now: datetime) -> int:
+    """Queue again, as new rows with new retry keys, the recipients LINE refused.
+
+    Safe: a refused request was not acted on, so nobody gets the message twice. Expired rows
+    are never resent (they may have arrived). Returns the people queued again.
+    """
+    refused = list(session.scalars(
+        select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id,
+                                    OutboxMessage.failure == OutboxFailure.REFUSED,
+                                    OutboxMessage.purged_at.is_(None))
+        .order_by(OutboxMessage.id).with_for_update()))
+    queued = 0
+    for row in refused:
+        row.failure = OutboxFailure.RESENT
+        recipients = _reachable_in_order(session, list(row.recipients))
+        if row.kind == OutboxKind.PUSH and recipients:
+            _enqueue(session, OutboxKind.PUSH, recipients, row.messages, now, broadcast_id)
+        elif recipients:
+            _enqueue(session, OutboxKind.MULTICAST, recipients, row.messages, now, broadcast_id)
+        queued += len(recipients)
+    return queued

@@ -305,7 +305,20 @@ class OutboxKind(StrEnum):
 class OutboxStatus(StrEnum):
     PENDING = "pending"   # waiting, or leased to a worker until `available_at`
     SENT = "sent"         # LINE accepted it (2xx, or 409 for a key it had accepted)
-    FAILED = "failed"     # LINE refused it (4xx): kept with LINE's message, not retried
+    FAILED = "failed"     # not sent, for the `failure` given
+
+
+class OutboxFailure(StrEnum):
+    """Why a row ended FAILED: what staff and operators are told."""
+
+    REFUSED = "refused"   # LINE refused the request (a 4xx): kept with LINE's message
+    EXPIRED = "expired"   # it may have reached LINE, and its retry key is too old to resend
+    RESENT = "resent"     # refused, and then queued again as a new row by staff
+
+
+class OutboxPauseReason(StrEnum):
+    UNAUTHORIZED = "unauthorized"  # LINE answered 401/403: the channel token is not accepted
+    RATE_LIMITED = "rate_limited"  # LINE answered 429
 
 
 class OutboxMessage(Base):
@@ -330,9 +343,35 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    failure: Mapped[str | None] = mapped_column(_enum(OutboxFailure))
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast.id"), index=True)
+    #: How many people it was for, kept when the recipients are purged (counts for staff).
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set by each claim: a worker records a result only while the lease is still its own.
+    lease_token: Mapped[str | None] = mapped_column(String(36))
+    #: The first try that may have reached LINE: its retry key is remembered 24 hours from then.
+    first_tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the body and the recipients were erased (retention, or R14 for a push).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index(None, "status", "available_at"),)
+    __table_args__ = (Index(None, "status", "available_at"),
+                      Index("ix_outbox_message_unpurged", "created_at",
+                            postgresql_where=text("purged_at IS NULL"),
+                            sqlite_where=text("purged_at IS NULL")))
+
+
+class OutboxPause(Base):
+    """The whole queue stopped, for every worker: LINE refused the channel's token, or asked
+    us to slow down. One row at most (id 1); no row means sending."""
+
+    __tablename__ = "outbox_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(_enum(OutboxPauseReason))
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: A rate limit ends then; a refused token is tried again with one message then.
+    resume_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class BroadcastStatus(StrEnum):
