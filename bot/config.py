@@ -21,6 +21,10 @@ ENVIRONMENT: dict[str, str | None] = {
     "SECRET_KEY": None,
     "LOG_LEVEL": "INFO",
     "LINE_TIMEOUT_SECONDS": "5",
+    # The outgoing queue (bot/delivery; README, Configuration and Operations).
+    "OUTBOX_LEASE_SECONDS": "30",
+    "OUTBOX_PROBE_SECONDS": "10",
+    "OUTBOX_RETENTION_DAYS": "30",
     # R8: basic registrations lapse after this many days without access; the "keep your
     # registration?" prompt goes out this many days before (jobs/inactivity.py).
     "BASIC_LAPSE_DAYS": "730",

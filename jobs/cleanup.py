@@ -7,7 +7,9 @@
 - identity-verification tickets and attempts a day after they expired (used or not: a used
   one is refused for its use before that);
 - staff invitations 30 days after they expired (until then a late try hears "expired");
-- processed webhook event IDs after 7 days (LINE redelivers within a much shorter time).
+- processed webhook event IDs after 7 days (LINE redelivers within a much shorter time);
+- what sent or failed outgoing messages said, and to whom, after `OUTBOX_RETENTION_DAYS`
+  (30): the queue is not an archive; the rows and their counts stay for staff's figures.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.delivery import outbox
 from bot.identity import confirmation
 from bot.identity.flow import EXPIRED
 from bot.store.models import (
@@ -33,6 +36,7 @@ STALE_CONVERSATION = timedelta(days=14)
 VERIFICATION_KEPT = timedelta(days=1)
 INVITATION_KEPT = timedelta(days=30)
 PROCESSED_EVENT_KEPT = timedelta(days=7)
+DEFAULT_OUTBOX_RETENTION_DAYS = 30
 
 
 def run(job: JobRun) -> None:
@@ -46,6 +50,8 @@ def run(job: JobRun) -> None:
           job.now - INVITATION_KEPT)
     _rows(job, "webhook event IDs", ProcessedEvent.webhook_event_id, ProcessedEvent.processed_at,
           job.now - PROCESSED_EVENT_KEPT)
+    _outgoing_messages(job, job.now - timedelta(days=float(
+        job.config.get("OUTBOX_RETENTION_DAYS", DEFAULT_OUTBOX_RETENTION_DAYS))))
 
 
 def _rows(job: JobRun, what: str, key, moment, before: datetime) -> None:
@@ -100,3 +106,13 @@ def _unconfirmed_verifications(job: JobRun) -> None:
         job.summary.add("unconfirmed verifications dropped", dropped.rowcount)
 
     pages(job, fetch, handle, cursor=lambda attempt_id: attempt_id)
+
+
+def _outgoing_messages(job: JobRun, before: datetime) -> None:
+    def fetch(session: Session, after: int | None, limit: int) -> Sequence[int]:
+        return outbox.purgeable(session, before, after, limit)
+
+    def handle(session: Session, ids: Sequence[int]) -> None:
+        job.summary.add("outgoing messages purged", outbox.purge(session, ids, job.now))
+
+    pages(job, fetch, handle, cursor=lambda message_id: message_id, start=None)

@@ -36,6 +36,7 @@ from bot.store.models import (
     Person,
     Registration,
 )
+from jobs import run_job
 from tests.factories import KAMIYAMA, Chat, now, register_by_name, user_id
 
 HANAKO, TARO, JIRO, SABURO = (user_id(name) for name in ("花子", "太郎", "次郎", "三郎"))
@@ -628,3 +629,64 @@ def test_a_worker_survives_the_database_going_away_and_records_what_it_sent(
     assert "database unavailable while" in worker_log.read_text()
     assert [(r.status, r.attempts) for r in stored(db)] == [(OutboxStatus.SENT, 1)] * 2
     assert [r.status for r in requests_to(line, "push")] == [200, 200]  # nothing sent twice
+
+
+# Privacy: the queue is not an archive ----------------------------------------------------------
+
+def test_bodies_of_finished_messages_are_purged_after_the_retention_period(app, db, line, join):
+    add_people(db, [HANAKO, TARO, JIRO])
+    with db.transaction() as session:
+        kamiyama = entities.by_code(session, KAMIYAMA)
+        broadcast = Broadcast(entity_id=kamiyama.id, messages=[], summary="お知らせ", audience={},
+                              status=BroadcastStatus.QUEUED, send_at=now(), created_at=now(),
+                              recipients=2)
+        session.add(broadcast)
+        session.flush()
+        outbox.multicast(session, [HANAKO, TARO], NEWS, now(), broadcast_id=broadcast.id)
+        outbox.push(session, JIRO, [TextMessage(text="本人確認の結果：山田花子さん")], now())
+    line.inject("push", 400, body={"message": "refused"})
+    assert Worker(app).run_once() == RunSummary(sent=1, failed=1)
+    late = queue_push(db, HANAKO)  # still to be sent when the period ends: kept
+    with db.transaction() as session:
+        before = outbox.counts(session, broadcast.id)
+
+    assert run_job(app, "cleanup", now() + timedelta(days=29)).counts == {}
+    summary = run_job(app, "cleanup", now() + timedelta(days=31))
+
+    assert summary.counts == {"outgoing messages purged": 2}
+    multicast, push, pending = stored(db)
+    for row in (multicast, push):
+        assert (row.messages, row.recipients) == ([], []) and row.purged_at is not None
+    assert (pending.id, pending.messages, pending.recipients) == (
+        late.id, [{"type": "text", "text": "お知らせ"}], [HANAKO])
+    with db.transaction() as session:
+        assert outbox.counts(session, broadcast.id) == before == {
+            "pending": 0, "sent": 2, "failed": 0}
+
+
+def test_deleting_ones_data_erases_what_was_queued_for_them_at_once(app, client, db, line, join):
+    join(KAMIYAMA)
+    staying, leaving = Chat(app, client, line, "残る人"), Chat(app, client, line, "消す人")
+    for person in (staying, leaving):
+        person.follow()
+        register_by_name(person, "神山")
+    with db.transaction() as session:
+        outbox.multicast(session, [staying.user_id, leaving.user_id], NEWS, now())
+        outbox.push(session, leaving.user_id, [TextMessage(text="本人確認の結果：消す人さん")],
+                    now())
+    assert Worker(app).run_once() == RunSummary(sent=2)
+    with db.transaction() as session:
+        outbox.push(session, leaving.user_id, [TextMessage(text="明日の活動：消す人さん")], now())
+
+    leaving.say("登録状況")
+    leaving.tap("すべてのデータを削除")
+    leaving.tap("削除する")
+    assert "データを削除しました" in leaving.text()
+
+    multicast, sent_push, pending_push = stored(db)
+    assert multicast.recipients == [staying.user_id] and multicast.recipient_count == 2
+    for push in (sent_push, pending_push):
+        assert (push.messages, push.recipients) == ([], []) and push.purged_at is not None
+    assert all(leaving.user_id not in str(row.recipients) + str(row.messages)
+               for row in stored(db))
+    assert Worker(app).run_once() == RunSummary(skipped=1)  # nobody left to send it to

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, false, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
+from bot.delivery import outbox
 from bot.domain import registration as rules
 from bot.services import entities
 from bot.store.db import persistent
@@ -243,6 +244,9 @@ def delete_person_data(session: Session, person: Person, now: datetime) -> int:
     # The card verification goes too (R13, R14): a new start needs a new verification.
     for table in (IdentityVerification, GuardianConsent, VerificationTicket, VerificationAttempt):
         session.execute(delete(table).where(table.person_id == person.id))
+    # What was queued for them, sent or not: pushes can hold results, names and links.
+    if person.line_user_id is not None:
+        outbox.forget(session, person.line_user_id, now)
     person.line_user_id = None
     person.display_name = None
     person.locale = None
