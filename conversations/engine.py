@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.i18n import fold, typed_forms
+from bot.line import AfterCommit
 from bot.store.models import Person
 from conversations.postback import Postback
 
@@ -92,7 +93,7 @@ class Step:
     #: Stay where we are, state and data untouched (help, a re-prompt, a refusal).
     stay: bool = False
     #: Calls to LINE other than the reply (e.g. linking a rich menu), made after the commit.
-    after: list[Callable[[Any], None]] = field(default_factory=list)
+    after: list[AfterCommit] = field(default_factory=list)
 
     @classmethod
     def staying(cls, replies: Sequence[Message]) -> "Step":

@@ -3,19 +3,19 @@
 Each event is handled in its own transaction: the event ID is claimed (a redelivered
 duplicate stops here), the person's row is locked, the conversation answers, the state is
 written — all committed together. The reply, and any other call to LINE a step asked for,
-goes out after the commit. What needs LINE before that (a profile, a photo) is fetched first,
+goes out after the commit (`after_commit`): whatever LINE does then, the change stands and
+LINE's webhook gets its 200. What needs LINE before that (a profile, a photo) is fetched first,
 so no HTTP call is made while the person's row is locked.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
-from linebot.v3.messaging import ApiException
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
@@ -88,13 +88,30 @@ def handle(app: Flask, event: Event, now: datetime | None = None) -> None:
         log.exception("event %s (%s) failed", event.webhook_event_id, event.type)
         with use_locale(locale):
             step = Step(menu_messages.apology())
+    calls = list(step.after)
     if reply_token and step.replies:
-        gateway.reply(reply_token, step.replies)
-    for effect in step.after:
+        replies = step.replies
+        calls.insert(0, line.AfterCommit("reply", lambda g: g.reply(reply_token, replies),
+                                         "The person, left without an answer, may ask again."))
+    after_commit(gateway, calls, event.webhook_event_id)
+
+
+def after_commit(gateway: line.LineGateway, calls: Iterable[line.AfterCommit],
+                 event_id: str) -> None:
+    """Make each call in turn, once; a failure is logged with what to do, and goes no further.
+
+    The change they follow is committed: raising would undo nothing, only answer LINE's webhook
+    with a 500 (and a redelivery is skipped as a duplicate), and skip the calls after it.
+    """
+    for call in calls:
         try:
-            effect(gateway)
-        except ApiException as error:  # the change is committed; LINE can be asked again later
-            log.warning("after event %s: LINE answered %s", event.webhook_event_id, error.status)
+            call.call(gateway)
+        except line.FAILURES as error:
+            log.warning("after event %s: could not %s: %s; the change is kept. %s",
+                        event_id, call.what, line.failure(error), call.remedy)
+        except Exception:  # not LINE's doing: the traceback is for us
+            log.exception("after event %s: could not %s; the change is kept. %s",
+                          event_id, call.what, call.remedy)
 
 
 _USER_ID_LENGTH = Person.line_user_id.type.length
@@ -125,8 +142,8 @@ def read_photo(gateway: line.LineGateway, message_id: str) -> Photo:
     """The QR codes in a photo the person sent (R12: check-in by a photo of the poster)."""
     try:
         content = gateway.message_content(message_id)
-    except ApiException as error:
-        log.warning("photo %s unavailable: %s", message_id, error.status)
+    except line.FAILURES as error:
+        log.warning("photo %s unavailable: %s", message_id, line.failure(error))
         return Photo(None)
     try:
         return Photo(tuple(qr.decode_qr(content)), content)

@@ -314,6 +314,17 @@ def test_injected_fault_applies_the_given_number_of_times(api, line, users):
     assert api.get_profile(ALICE).display_name == "Alice"
 
 
+def test_an_injected_fault_can_answer_200_with_a_body_line_would_never_send(app, line, users):
+    line.inject("richmenu", status=200, body={"richmenus": "x"})
+    line.inject("richmenu", status=200, body="<html>maintenance</html>")
+    first = raw(app, "GET", "/v2/bot/richmenu/list")
+    second = raw(app, "GET", "/v2/bot/richmenu/list")
+    assert (first.status_code, first.json()) == (200, {"richmenus": "x"})
+    assert (second.status_code, second.text) == (200, "<html>maintenance</html>")
+    assert second.headers["Content-Type"].startswith("text/plain")
+    assert raw(app, "GET", "/v2/bot/richmenu/list").json() == {"richmenus": []}  # used up
+
+
 def test_push_to_a_malformed_user_id_is_400(api, line):
     with pytest.raises(ApiException) as raised:
         push(api, TextMessage(text="hi"), to="U1")

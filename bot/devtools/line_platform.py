@@ -76,7 +76,7 @@ class _Fault:
     status: int | None
     remaining: int
     delay: float
-    body: dict
+    body: dict | str | bytes
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,17 @@ class LinePlatform:
             return [d for d in self._deliveries if user_id is None or d.to == user_id]
 
     def inject(self, endpoint: str, status: int | None = 500, times: int = 1,
-               delay: float = 0.0, body: dict | None = None) -> None:
+               delay: float = 0.0, body: dict | str | bytes | None = None) -> None:
+        """The next `times` requests to `endpoint` ("*": any) wait `delay` seconds, then get
+        `status` with `body` instead of their answer (status None: the answer, only later).
+
+        A dict is answered as JSON; text or bytes as they are (text/plain), so that even a
+        200 can carry a body LINE would never send (`{"richmenus": "x"}`, or not JSON at all).
+        """
         if endpoint != "*" and endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {ENDPOINTS} or '*'")
-        fault = _Fault(endpoint, status, times, delay, body or {"message": "injected fault"})
+        fault = _Fault(endpoint, status, times, delay,
+                       {"message": "injected fault"} if body is None else body)
         with self._lock:
             self._faults.append(fault)
 
@@ -262,7 +269,9 @@ def _gate():
     if fault:
         time.sleep(fault.delay)  # outside the lock: a slow LINE must not stall other requests
         if fault.status is not None:
-            return fault.body, fault.status
+            if isinstance(fault.body, dict):
+                return fault.body, fault.status
+            return Response(fault.body, fault.status, content_type="text/plain")
     if endpoint != "verify":  # LIFF's verify takes no bearer token
         _authenticate()
     if len(request.get_data()) > MAX_BODY:

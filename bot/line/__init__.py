@@ -78,20 +78,23 @@ class Profile:
     language: str | None
 
 
-def failure(error: Exception) -> str | None:
-    """What went wrong in a call to LINE, in a few words fit for a log: LINE's status and answer,
-    or that it did not answer, or that its answer was not what the API documents.
+#: What a call to LINE raises when LINE refuses it (ApiException), does not answer in time or at
+#: all (urllib3), or answers with something its API does not document (the SDK's models).
+FAILURES = (ApiException, urllib3.exceptions.HTTPError, ValidationError)
 
-    None when `error` is not one of those (a bug of ours). Never the request, nor any headers:
-    the request's hold the access token, and an ApiException's `str()` prints the response's.
+
+def failure(error: Exception) -> str:
+    """One of FAILURES in a few words fit for a log: LINE's status and answer, or that it did not
+    answer, or that its answer was not what the API documents.
+
+    Never the request nor any headers: the request's hold the access token, and an
+    ApiException's `str()` prints the response's.
     """
     if isinstance(error, ApiException):
         return f"LINE answered {error.status} {_line_message(error) or error.reason or ''}".rstrip()
     if isinstance(error, urllib3.exceptions.HTTPError):
         return f"no answer from LINE ({type(error).__name__})"
-    if isinstance(error, ValidationError):
-        return f"LINE's answer was not what its API documents ({type(error).__name__})"
-    return None
+    return f"LINE's answer was not what its API documents ({type(error).__name__})"
 
 
 class LineGateway:
@@ -169,17 +172,16 @@ class LineGateway:
                 header_params={"Accept": "application/json"},
                 response_types_map={"200": "UserProfileResponse"}, auth_settings=["Bearer"],
                 _return_http_data_only=True, _request_timeout=self.timeout)
-        except ApiException as error:
-            log.info("profile unavailable: %s", error.status)
-            return None
-        except (urllib3.exceptions.HTTPError, ValidationError) as error:
-            log.warning("profile unavailable: %s", failure(error))
+        except FAILURES as error:
+            if isinstance(error, ApiException) and 400 <= error.status < 500:
+                log.info("profile unavailable: %s", error.status)  # LINE says no: blocked…
+            else:  # LINE failed: no answer, a 5xx, or not a profile
+                log.warning("profile unavailable: %s", failure(error))
             return None
         return Profile(found.user_id, found.display_name, found.language)
 
     def message_content(self, message_id: str) -> bytes:
-        """A message's content; raises ApiException, or urllib3's HTTPError when LINE does not
-        answer (`failure` words either)."""
+        """A message's content; raises one of FAILURES when LINE does not give it."""
         return bytes(self.blob.get_message_content(message_id, _request_timeout=self.timeout))
 
     def verify_id_token(self, id_token: str, client_id: str) -> str | None:
@@ -203,8 +205,7 @@ class LineGateway:
 
     # Rich menus -----------------------------------------------------------------------------
 
-    # Each raises what the SDK raises: ApiException, urllib3's HTTPError when LINE does not
-    # answer, pydantic's ValidationError when its answer is not what the API documents.
+    # Each raises one of FAILURES when LINE refuses, does not answer, or answers oddly.
 
     def create_rich_menu(self, menu: RichMenuRequest, image_png: bytes) -> str:
         rich_menu_id = self.api.create_rich_menu(menu, _request_timeout=self.timeout).rich_menu_id

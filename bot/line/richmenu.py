@@ -8,10 +8,11 @@ so changing one means changing the handlers too.
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from linebot.v3.messaging import (
@@ -24,6 +25,8 @@ from linebot.v3.messaging import (
 from PIL import Image, ImageDraw, ImageFont
 
 from bot import line
+
+log = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 4, 2
@@ -260,6 +263,8 @@ STAFF = Menu("furusato-staff-v2", (
 MENUS = {"residents": RESIDENTS, "staff": STAFF}
 #: Menus of ours whose name starts so are replaced by deploy; others are left alone.
 NAME_PREFIXES = ("furusato-residents-", "furusato-staff-")
+#: How an operator links the staff menu to staff who did not get it (`deploy`, below).
+RELINK = "To link it: `furusato richmenu deploy` links the staff menu to every staff member."
 
 
 # The image -----------------------------------------------------------------------------------
@@ -369,9 +374,16 @@ def link_staff_menu(gateway: line.LineGateway, user_id: str) -> bool:
     """Show this person the staff menu; False when no staff menu is deployed."""
     rich_menu_id = staff_menu_id(gateway)
     if rich_menu_id is None:
+        log.warning("no staff menu is deployed. %s", RELINK)
         return False
     gateway.link_rich_menu(user_id, rich_menu_id)
     return True
+
+
+def linking_staff_menu(user_id: str) -> line.AfterCommit:
+    """`link_staff_menu`, once the person's enrolment is committed."""
+    return line.AfterCommit("link the staff menu", partial(link_staff_menu, user_id=user_id),
+                            RELINK)
 
 
 def unlink_staff_menu(gateway: line.LineGateway, user_id: str) -> None:

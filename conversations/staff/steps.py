@@ -48,8 +48,7 @@ def on_invitation(ctx: Context, code: str) -> Step:
     if not isinstance(outcome, Staff):
         return Step(messages.invitation_refused(outcome.value))
     user_id = ctx.person.line_user_id
-    return Step(messages.enrolled(outcome),
-                after=[lambda gateway: richmenu.link_staff_menu(gateway, user_id)])
+    return Step(messages.enrolled(outcome), after=[richmenu.linking_staff_menu(user_id)])
 
 
 # Which entity --------------------------------------------------------------------------------
