@@ -18,6 +18,7 @@ from bot.store.db import database
 from cli.clock import clock_command
 from cli.jobs import jobs_cli
 from cli.measures import measures_cli
+from cli.outbox import outbox_cli
 from cli.richmenu import richmenu_cli
 from cli.serving import run_demo, run_gunicorn
 from cli.staff import activity_cli, staff_cli
@@ -193,5 +194,5 @@ def demo(port, database_url):
 
 
 for command in (richmenu_cli, staff_cli, activity_cli, worker_command, stats_cli, measures_cli,
-                jobs_cli, clock_command):
+                jobs_cli, clock_command, outbox_cli):
     cli.add_command(command)

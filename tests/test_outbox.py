@@ -690,3 +690,40 @@ def test_deleting_ones_data_erases_what_was_queued_for_them_at_once(app, client,
     assert all(leaving.user_id not in str(row.recipients) + str(row.messages)
                for row in stored(db))
     assert Worker(app).run_once() == RunSummary(skipped=1)  # nobody left to send it to
+
+
+# For operators ---------------------------------------------------------------------------------
+
+def test_outbox_status_shows_the_queue_and_a_paused_one_loudly(app, db, line, runner, client):
+    add_people(db, [HANAKO, TARO, JIRO, SABURO])
+    with db.transaction() as session:
+        outbox.multicast(session, [HANAKO, TARO], NEWS, now())
+    queue_push(db, JIRO)
+    with db.transaction() as session:
+        broken = outbox.push(session, SABURO, NEWS, now())
+        broken.messages = [{"type": "text"}]  # LINE refuses it
+    assert Worker(app).run_once() == RunSummary(sent=2, failed=1)
+    queue_push(db, HANAKO)
+    line.inject("push", 401, body={"message": "Authentication failed. Confirm that the access "
+                                              "token in the authorization header is valid."})
+
+    before = runner.invoke(args=["outbox", "status"])
+    assert Worker(app).run_once() == RunSummary(held=1)
+    paused = runner.invoke(args=["outbox", "status"])
+    health = client.get("/healthz")
+
+    assert before.exit_code == 0, before.output
+    lines = before.output.splitlines()
+    assert lines[0].split() == ["due", "1", "messages", "1", "people"]
+    assert lines[3].split() == ["sent", "2", "messages", "3", "people"]
+    assert lines[4].split() == ["failed:", "refused", "1", "messages", "1", "people"]
+    assert "oldest message still to send: queued" in before.output
+    assert before.output.rstrip().endswith("sending: running")
+    assert paused.exit_code == 2
+    assert "sending: PAUSED since" in paused.output and "JST" in paused.output
+    assert "LINE refuses the channel access token" in paused.output
+    assert "Authentication failed" in paused.output
+    assert paused.output.splitlines()[1].split() == ["waiting", "1", "messages", "1", "people"]
+    assert health.status_code == 200
+    assert {key: health.json[key] for key in ("status", "database", "outbox", "outbox_reason")} == {
+        "status": "degraded", "database": "ok", "outbox": "paused", "outbox_reason": "unauthorized"}

@@ -152,7 +152,7 @@ def test_every_event_counts_as_access_r8(app, client, db, line):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.data) == {"status": "ok", "database": "ok"}
+    assert json.loads(response.data) == {"status": "ok", "database": "ok", "outbox": "sending"}
 
 
 def test_huge_text_and_emoji_get_a_polite_answer(app, client, line):

@@ -10,6 +10,7 @@ from linebot.v3.webhook import WebhookParser
 from sqlalchemy.exc import SQLAlchemyError
 
 import handlers
+from bot.delivery import outbox
 from bot.store.db import database
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,23 @@ def callback():
 
 @blueprint.get("/healthz")
 def healthz():
+    """The database answers (else 503), and whether the outgoing queue is paused.
+
+    A paused queue is "degraded" with a 200: this process serves the webhook and the pages
+    as ever, but messages that are not replies wait (LINE refused the channel's token, or
+    asked us to slow down; `furusato outbox status` says more).
+    """
     try:
-        database().ping()
+        with database().transaction() as session:
+            pause = outbox.current_pause(session)
     except SQLAlchemyError as error:
         log.error("health check: database unreachable: %s", type(error).__name__)
         return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    if pause is None:
+        return jsonify(status="ok", database="ok", outbox="sending")
+    return jsonify(status="degraded", database="ok", outbox="paused", outbox_reason=pause.reason,
+                   outbox_paused_since=pause.since.isoformat(timespec="seconds"),
+                   outbox_resume_at=pause.resume_at.isoformat(timespec="seconds"))
 
 
 def init_app(app: Flask) -> None:

@@ -415,6 +415,56 @@ def current_pause(session: Session) -> OutboxPause | None:
     return session.get(OutboxPause, PAUSE_ID)
 
 
+# For operators ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tally:
+    messages: int = 0  # rows: requests to LINE
+    people: int = 0    # their recipients (0 for LINE's broadcast to every follower)
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """The whole queue as an operator sees it (`furusato outbox status`, /healthz)."""
+
+    due: Tally                  # pending and due now
+    waiting: Tally              # pending, due later (a backoff, or a pause)
+    sending: Tally              # leased to a worker right now
+    sent: Tally
+    failed: dict[str, Tally]    # by OutboxFailure
+    oldest_due: datetime | None  # when the oldest row still to be sent was queued
+    pause: OutboxPause | None
+
+
+def queue_status(session: Session, now: datetime) -> QueueStatus:
+    leased = OutboxMessage.lease_token.is_not(None) & (OutboxMessage.available_at > now)
+    due = OutboxMessage.available_at <= now
+    rows = session.execute(
+        select(OutboxMessage.status, OutboxMessage.failure, leased, due, func.count(),
+               func.coalesce(func.sum(OutboxMessage.recipient_count), 0))
+        .group_by(OutboxMessage.status, OutboxMessage.failure, leased, due)).all()
+    tallies: dict[str, Tally] = {}
+    failed: dict[str, Tally] = {}
+
+    def add(into: dict, key: str, messages: int, people: int) -> None:
+        old = into.get(key, Tally())
+        into[key] = Tally(old.messages + messages, old.people + int(people))
+
+    for status, failure, is_leased, is_due, messages, people in rows:
+        if status == OutboxStatus.FAILED:
+            add(failed, failure or OutboxFailure.REFUSED, messages, people)
+        elif status == OutboxStatus.SENT:
+            add(tallies, "sent", messages, people)
+        else:
+            add(tallies, "sending" if is_leased else "due" if is_due else "waiting",
+                messages, people)
+    oldest = session.scalar(select(func.min(OutboxMessage.created_at))
+                            .where(OutboxMessage.status == OutboxStatus.PENDING))
+    return QueueStatus(tallies.get("due", Tally()), tallies.get("waiting", Tally()),
+                       tallies.get("sending", Tally()), tallies.get("sent", Tally()), failed,
+                       oldest, current_pause(session))
+
+
 # Privacy ---------------------------------------------------------------------------------------
 
 def purgeable(session: Session, before: datetime, after_id: int | None, limit: int) -> list[int]:
