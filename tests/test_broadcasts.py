@@ -10,7 +10,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.delivery import fanout
-from bot.store.models import Broadcast, OutboxMessage, Person
+from bot.delivery.worker import Worker
+from bot.store.models import Broadcast, OutboxFailure, OutboxMessage, OutboxStatus, Person
 from tests.factories import (
     KAMIKATSU,
     KAMIYAMA,
@@ -70,6 +71,8 @@ def test_a_broadcast_to_all_registrants_with_preview_and_delivery_counts(app, cl
     staff_chat.say("送信状況")
     assert "送信完了・" in staff_chat.text() and "対象2人" in staff_chat.text()
     assert "届いた：2人" in staff_chat.text() and "失敗：0人" in staff_chat.text()
+    assert "LINE" not in staff_chat.text() and "届かず" not in staff_chat.text()
+    assert not any(label.endswith("の未達分を再送") for label in staff_chat.labels())
 
 
 def test_a_long_text_is_kept_whole_and_one_too_long_is_refused_in_words(app, client, line,
@@ -325,3 +328,174 @@ def test_news_being_composed_reads_back_from_what_the_previous_version_saved():
                                  "who": Audience(kinds=("basic",)).to_json()})
     assert (draft.text, draft.link, draft.image, draft.ties) == ("本文", "https://example.com", None, [])
     assert draft.audience == Audience(kinds=("basic",))
+
+
+# Staff hear the truth: what did not arrive, why, and what can be done -----------------------
+
+NEWS = "【神山町（徳島県）】\n棚田の草刈りの参加者を募集します。"
+LINE_REFUSES = {"message": "The request body has 1 error(s)",
+                "details": [{"message": "May not be empty", "property": "messages[0].text"}]}
+
+
+def sent_now(app, client, line, runner, people=("一", "二")):
+    """Residents of 神山町 and a staff member who has just sent them the news."""
+    residents = [resident_with_ties(app, client, line, name) for name in people]
+    staff_chat = staff_member(app, client, line, runner)
+    compose(staff_chat)
+    staff_chat.tap("登録者全員")
+    staff_chat.tap("今すぐ送る")
+    return residents, staff_chat
+
+
+def test_a_broadcast_line_refused_says_so_why_and_offers_a_resend_once(
+        app, client, line, runner, join, db):
+    join(KAMIYAMA, KAMIKATSU)
+    residents, staff_chat = sent_now(app, client, line, runner)
+    with db.transaction() as session:
+        broadcast_id = session.scalar(select(Broadcast.id))
+    line.inject("multicast", 400, body=LINE_REFUSES)
+    deliver(app)
+    assert all(news_texts(line, person) == [] for person in residents)
+
+    staff_chat.say("送信状況")
+    status = staff_chat.text()
+    assert "送信完了" not in status and "送信できず・" in status
+    assert "届いた：0人　送信待ち：0人　失敗：2人" in status
+    assert ("LINEが受け付けなかった：2人（LINEの応答：400 The request body has 1 error(s) "
+            "(messages[0].text: May not be empty)）") in status
+    assert f"「#{broadcast_id}の未達分を再送」で、受け付けられなかった人にもう一度送れます" in status
+    resend = f"#{broadcast_id}の未達分を再送"
+    assert resend in staff_chat.labels()
+    offered = staff_chat.last
+
+    # Staff of another entity cannot resend it.
+    other = staff_member(app, client, line, runner, "上勝の職員", KAMIKATSU)
+    other.postback(f"news.resend?id={broadcast_id}")
+    assert "再送できません" in other.text()
+
+    staff_chat.tap(resend)
+    assert f"#{broadcast_id}で届かなかった2人に、もう一度送ります" in staff_chat.text()
+    staff_chat.say("送信状況")
+    assert "送信中・" in staff_chat.text() and "送信待ち：2人" in staff_chat.text()
+    assert "失敗：0人" in staff_chat.text() and resend not in staff_chat.labels()
+    deliver(app)
+    assert all(news_texts(line, person) == [NEWS] for person in residents)
+    staff_chat.say("送信状況")
+    assert "送信完了・" in staff_chat.text() and "届いた：2人　送信待ち：0人　失敗：0人" in staff_chat.text()
+    assert "受け付けなかった" not in staff_chat.text() and resend not in staff_chat.labels()
+
+    staff_chat.tap(resend, offered)  # the button of the earlier status, a second time
+    assert f"#{broadcast_id}の未達分はすでに再送しました。今回は何も送っていません。" in staff_chat.text()
+    deliver(app)
+    assert all(news_texts(line, person) == [NEWS] for person in residents)
+    with db.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(row.status, row.failure) for row in rows if row.broadcast_id] == [
+            (OutboxStatus.FAILED, OutboxFailure.RESENT), (OutboxStatus.SENT, None)]
+
+
+def test_the_resend_is_refused_while_the_broadcast_still_sends(app, client, line, runner, join,
+                                                                 db):
+    """A refused row next to one still waiting for a retry: no button, and a postback made
+    up of one resends nothing until the last try has ended."""
+    join(KAMIYAMA)
+    residents, staff_chat = sent_now(app, client, line, runner)
+    with db.transaction() as session:
+        broadcast_id = session.scalar(select(Broadcast.id))
+    start = datetime.now(UTC)
+    with db.transaction() as session:
+        fanout.fan_out_page(session, broadcast_id, start, size=1)  # one row per person
+        fanout.fan_out_page(session, broadcast_id, start, size=1)
+        fanout.fan_out_page(session, broadcast_id, start, size=1)
+    line.inject("multicast", 400, body=LINE_REFUSES)
+    line.inject("multicast", 500)
+    Worker(app, threads=1).run_once(start)
+    staff_chat.say("送信状況")
+    assert "送信中・" in staff_chat.text() and "LINEが受け付けなかった：1人" in staff_chat.text()
+    assert "送信が終わると、受け付けられなかった人へ再送できます" in staff_chat.text()
+    assert not any(label.endswith("の未達分を再送") for label in staff_chat.labels())
+    staff_chat.postback(f"news.resend?id={broadcast_id}")
+    assert "まだ送信中のため、再送していません" in staff_chat.text()
+    with db.transaction() as session:
+        assert session.scalar(select(OutboxMessage.failure).where(
+            OutboxMessage.failure.is_not(None))) == OutboxFailure.REFUSED
+
+
+@pytest.mark.parametrize(("status", "told"), [
+    (401, "LINEがこのアカウントの接続情報（アクセストークン）を受け付けていないため、"),
+    (429, "LINEの送信制限のため少し待っています"),
+], ids=["unauthorized", "rate-limited"])
+def test_a_paused_queue_is_named_with_its_reason_and_nothing_failed(
+        app, client, line, runner, join, db, status, told):
+    join(KAMIYAMA)
+    residents, staff_chat = sent_now(app, client, line, runner)
+    line.inject("multicast", status, body={"message": "Authentication failed"})
+    start = datetime.now(UTC)
+    Worker(app).run_once(start)
+    staff_chat.say("送信状況")
+    shown = staff_chat.text()
+    assert "一時停止中・" in shown and told in shown, shown
+    assert "届いた：0人　送信待ち：2人　失敗：0人" in shown
+    assert "送信完了" not in shown and "受け付けなかった" not in shown
+    assert not any(label.endswith("の未達分を再送") for label in staff_chat.labels())
+    if status == 401:
+        assert ("から送信を止めています。運営担当者に連絡してください。"
+                "直り次第、続きを自動で送ります。") in shown
+
+    deliver(app, start + timedelta(seconds=11))  # the token works again, the limit is over
+    assert all(news_texts(line, person) == [NEWS] for person in residents)
+    staff_chat.say("送信状況")
+    assert "送信完了・" in staff_chat.text() and told not in staff_chat.text()
+
+
+def test_one_that_may_have_arrived_is_told_as_such_and_never_offered_again(
+        app, client, line, runner, join, db):
+    """LINE never answered, and its retry key is too old to try again safely."""
+    join(KAMIYAMA)
+    residents, staff_chat = sent_now(app, client, line, runner)
+    with db.transaction() as session:
+        broadcast_id = session.scalar(select(Broadcast.id))
+    line.inject("multicast", 500)
+    start = datetime.now(UTC)
+    worker = Worker(app, threads=1)
+    worker.run_once(start)
+    worker.run_once(start + timedelta(hours=23, minutes=1))
+    assert all(news_texts(line, person) == [] for person in residents)
+
+    staff_chat.say("送信状況")
+    shown = staff_chat.text()
+    assert "送信できず・" in shown and "送信完了" not in shown
+    assert "届いた：0人　送信待ち：0人　失敗：2人" in shown
+    assert "届いたか確認できなかった：2人（二重に届かないよう、再送しません）" in shown
+    assert "受け付けなかった" not in shown and "再送できます" not in shown
+    assert not any(label.endswith("の未達分を再送") for label in staff_chat.labels())
+    staff_chat.postback(f"news.resend?id={broadcast_id}")
+    assert "再送できる相手がいません" in staff_chat.text()
+    deliver(app, start + timedelta(days=2))
+    assert all(news_texts(line, person) == [] for person in residents)
+
+
+def test_a_broadcast_partly_refused_reads_in_english_too(app, client, line, runner, join, db):
+    join(KAMIYAMA)
+    residents = [resident_with_ties(app, client, line, name) for name in ("一", "二")]
+    staff_chat = Chat(app, client, line, "Staff", language="en")
+    staff_chat.follow()
+    make_staff(runner, staff_chat, KAMIYAMA)
+    staff_chat.say("Send announcement")
+    staff_chat.say("Rice terrace work day")
+    staff_chat.tap("None")
+    staff_chat.tap("All registrants")
+    staff_chat.tap("Send now")
+    with db.transaction() as session:
+        broadcast_id = session.scalar(select(Broadcast.id))
+        fanout.fan_out_page(session, broadcast_id, datetime.now(UTC), size=1)
+    line.inject("multicast", 400, body=LINE_REFUSES)
+    deliver(app)
+    assert sorted(len(news_texts(line, person)) for person in residents) == [0, 1]
+    staff_chat.say("Delivery status")
+    shown = staff_chat.text()
+    assert "Partly not delivered" in shown and "Refused by LINE: 1" in shown, shown
+    staff_chat.tap(f"Resend #{broadcast_id} unsent")
+    assert "1 " in staff_chat.text() and "again" in staff_chat.text(), staff_chat.text()
+    deliver(app)
+    assert [len(news_texts(line, person)) for person in residents] == [1, 1]

@@ -11,6 +11,7 @@ from conversations.broadcast.states import (
     PickAudience,
     PickedWhen,
     Rechoose,
+    ResendRefused,
     SendLater,
     SendNow,
     Tie,
@@ -42,5 +43,6 @@ BROADCAST = Conversation(
                                    on_text=steps.on_when_typed),
     },
     postbacks={NewsFor: steps.on_for, CancelScheduled: steps.on_cancel_scheduled,
+               ResendRefused: steps.on_resend_refused,
                MenuNews: lambda ctx, _pb: steps.start(ctx)},
 )

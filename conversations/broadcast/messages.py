@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from linebot.v3.messaging.models import DatetimePickerAction, Message
@@ -11,7 +13,14 @@ from bot.domain.audience import Audience
 from bot.i18n import _
 from bot.i18n.dates import moment_seen_from
 from bot.i18n.names import place
-from bot.store.models import Broadcast, BroadcastStatus, Entity
+from bot.store.models import (
+    Broadcast,
+    BroadcastStatus,
+    Entity,
+    OutboxFailure,
+    OutboxPause,
+    OutboxPauseReason,
+)
 from conversations import audience_choice
 from conversations.broadcast.states import (
     CancelScheduled,
@@ -19,12 +28,13 @@ from conversations.broadcast.states import (
     PickAudience,
     PickedWhen,
     Rechoose,
+    ResendRefused,
     SendLater,
     SendNow,
     Tie,
     TiesDone,
 )
-from conversations.common import cancel_button, label, say, tap, text
+from conversations.common import cancel_button, clip, label, say, tap, text
 from conversations.postback import pack
 
 MAX_TEXT = 2000
@@ -100,26 +110,136 @@ def accepted(broadcast: Broadcast, scheduled: bool, now: datetime) -> list[Messa
     return [text(body, [say(_("送信状況")), say(_("お知らせを送る"))])]
 
 
-def status_name(status: str, pending: int = 0) -> str:
-    """The broadcast's state as staff think of it: a queued one is "sending" until the
-    last of its messages has left."""
-    if status == BroadcastStatus.QUEUED:
-        return _("送信中") if pending else _("送信完了")
-    return {BroadcastStatus.SCHEDULED: _("予約中"), BroadcastStatus.SENDING: _("送信準備中"),
-            BroadcastStatus.CANCELLED: _("取り消し")}[status]
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one broadcast's messages so far, as the outbox counts them."""
+
+    broadcast: Broadcast
+    counts: Mapping[str, int]  # recipients pending, sent, failed (rows resent not counted)
+    failures: Mapping[OutboxFailure, int] = field(default_factory=dict)  # failed, by why
+    refusal: str | None = None  # LINE's words for one refused row
+
+    @property
+    def pending(self) -> int:
+        return self.counts.get("pending", 0)
+
+    @property
+    def refused(self) -> int:
+        return self.failures.get(OutboxFailure.REFUSED, 0)
+
+    @property
+    def expired(self) -> int:
+        return self.failures.get(OutboxFailure.EXPIRED, 0)
+
+    @property
+    def resent(self) -> int:
+        return self.failures.get(OutboxFailure.RESENT, 0)
+
+    @property
+    def finished(self) -> bool:
+        """Every recipient is queued and none is waiting: what failed stays failed."""
+        return self.broadcast.status == BroadcastStatus.QUEUED and not self.pending
+
+    @property
+    def resendable(self) -> bool:
+        """Refused recipients, and nothing of it still going out: a resend is safe (LINE
+        did not act on a refused request) and cannot overtake a try in flight."""
+        return self.finished and self.refused > 0
 
 
-def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]],
+def status_name(delivery: Delivery, pause: OutboxPause | None = None) -> str:
+    """The broadcast's state as staff think of it: "sent" only once every recipient it was
+    sent to got it; one still waiting while the whole queue is paused says so."""
+    status = delivery.broadcast.status
+    if status not in (BroadcastStatus.QUEUED, BroadcastStatus.SENDING):
+        return {BroadcastStatus.SCHEDULED: _("予約中"),
+                BroadcastStatus.CANCELLED: _("取り消し")}[status]
+    if delivery.pending and pause is not None:
+        return _("一時停止中")
+    if status == BroadcastStatus.SENDING:
+        return _("送信準備中")
+    if delivery.pending:
+        return _("送信中")
+    if not delivery.counts.get("failed", 0):
+        return _("送信完了")
+    return _("一部届かず") if delivery.counts.get("sent", 0) else _("送信できず")
+
+
+#: LINE's reason for a refusal is shown this long at most.
+REFUSAL_LENGTH = 120
+
+
+def line_says(error: str) -> str:
+    """LINE's reason for a refusal, shortened: `400 {"message": …, "details": [{…}]}` →
+    `400 The request body has 1 error(s) (messages[0].text: May not be empty)`."""
+    status, _space, body = error.partition(" ")
+    if not status.isdigit():
+        status, body = "", error
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
+        words = answer["message"]
+        details = answer.get("details")
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            first = details[0]
+            words += " ({})".format(": ".join(str(first[key]) for key in ("property", "message")
+                                              if first.get(key)))
+    else:
+        words = body
+    return clip(" ".join(part for part in (status, words.strip()) if part), REFUSAL_LENGTH)
+
+
+def resend_label(broadcast: Broadcast) -> str:
+    return _("#{id}の未達分を再送").format(id=broadcast.id)
+
+
+def paused_because(pause: OutboxPause, now: datetime) -> str:
+    if pause.reason == OutboxPauseReason.UNAUTHORIZED:
+        return _("LINEがこのアカウントの接続情報（アクセストークン）を受け付けていないため、"
+                 "{since}から送信を止めています。運営担当者に連絡してください。"
+                 "直り次第、続きを自動で送ります。").format(since=moment_seen_from(pause.since, now))
+    if pause.resume_at > now:
+        return _("LINEの送信制限のため少し待っています（{at}ごろ再開します）。").format(
+            at=moment_seen_from(pause.resume_at, now))
+    return _("LINEの送信制限のため少し待っています（まもなく再開します）。")
+
+
+def _outcome(delivery: Delivery, pause: OutboxPause | None, now: datetime) -> list[str]:
+    """Why some were not reached, in plain words, and what can be done about it."""
+    lines = []
+    if delivery.pending and pause is not None:
+        lines.append(paused_because(pause, now))
+    if delivery.refused and delivery.refusal:
+        lines.append(_("LINEが受け付けなかった：{n}人（LINEの応答：{reason}）").format(
+            n=delivery.refused, reason=line_says(delivery.refusal)))
+    elif delivery.refused:
+        lines.append(_("LINEが受け付けなかった：{n}人").format(n=delivery.refused))
+    if delivery.expired:
+        lines.append(_("届いたか確認できなかった：{n}人（二重に届かないよう、再送しません）").format(
+            n=delivery.expired))
+    if delivery.resendable:
+        lines.append(_("→「{button}」で、受け付けられなかった人にもう一度送れます（二重には届きません）。"
+                       "同じ理由でまた断られるときは、内容を見直して新しいお知らせとして送ってください。")
+                     .format(button=resend_label(delivery.broadcast)))
+    elif delivery.refused:
+        lines.append(_("→ 送信が終わると、受け付けられなかった人へ再送できます。"))
+    return lines
+
+
+def delivery_status(entity: Entity, deliveries: Sequence[Delivery], pause: OutboxPause | None,
                     now: datetime) -> list[Message]:
-    if not items:
+    if not deliveries:
         return [text(_("{place}から送ったお知らせはまだありません。").format(place=place(entity)),
                      [say(_("お知らせを送る"))])]
     lines = [_("{place}のお知らせ（新しい順）").format(place=place(entity))]
-    cancellable = []
-    for broadcast, counts in items:
+    cancellable, resendable = [], []
+    for delivery in deliveries:
+        broadcast, counts = delivery.broadcast, delivery.counts
         lines.append("")
         lines.append(f"#{broadcast.id} {broadcast.summary}")
-        status = status_name(broadcast.status, counts.get("pending", 0))
+        status = status_name(delivery, pause)
         when = moment_seen_from(broadcast.send_at, now)
         if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.CANCELLED):
             # Not sent: who the recipients are is settled only when it is.
@@ -127,16 +247,21 @@ def delivery_status(entity: Entity, items: Sequence[tuple[Broadcast, dict]],
                 status=status, when=when, who=describe(Audience.from_json(broadcast.audience))))
             if broadcast.status == BroadcastStatus.SCHEDULED:
                 cancellable.append(broadcast)
-        else:
-            lines.append(_("{status}・{when}・対象{n}人").format(
-                status=status, when=when, n=broadcast.recipients))
-            lines.append(_("届いた：{sent}人　送信待ち：{pending}人　失敗：{failed}人").format(
-                sent=counts.get("sent", 0), pending=counts.get("pending", 0),
-                failed=counts.get("failed", 0)))
-            skipped = broadcast.recipients - sum(counts.values())
-            if broadcast.status == BroadcastStatus.QUEUED and skipped > 0:
-                lines.append(_("ブロック・データ削除のため送らなかった：{n}人").format(n=skipped))
-    actions = [tap(_("#{id}を取り消す").format(id=b.id), CancelScheduled(b.id)) for b in cancellable[:5]]
+            continue
+        lines.append(_("{status}・{when}・対象{n}人").format(
+            status=status, when=when, n=broadcast.recipients))
+        lines.append(_("届いた：{sent}人　送信待ち：{pending}人　失敗：{failed}人").format(
+            sent=counts.get("sent", 0), pending=counts.get("pending", 0),
+            failed=counts.get("failed", 0)))
+        skipped = broadcast.recipients - sum(counts.values())
+        if broadcast.status == BroadcastStatus.QUEUED and skipped > 0:
+            lines.append(_("ブロック・データ削除のため送らなかった：{n}人").format(n=skipped))
+        lines.extend(_outcome(delivery, pause, now))
+        if delivery.resendable:
+            resendable.append(broadcast)
+    actions = [*(tap(_("#{id}を取り消す").format(id=b.id), CancelScheduled(b.id))
+                 for b in cancellable[:5]),
+               *(tap(resend_label(b), ResendRefused(b.id)) for b in resendable[:5])]
     return [text("\n".join(lines), [*actions, say(_("お知らせを送る"))])]
 
 
@@ -147,6 +272,31 @@ def cancelled_scheduled(broadcast: Broadcast) -> list[Message]:
 def cannot_cancel() -> list[Message]:
     return [text(_("このお知らせは取り消せません（すでに送信が始まっているか、ほかの団体のものです）。"),
                  [say(_("送信状況"))])]
+
+
+def resent(broadcast: Broadcast, queued: int) -> list[Message]:
+    return [text(_("#{id}で届かなかった{n}人に、もう一度送ります。届いた数は「送信状況」で確認できます。")
+                 .format(id=broadcast.id, n=queued), [say(_("送信状況"))])]
+
+
+def already_resent(broadcast: Broadcast) -> list[Message]:
+    return [text(_("#{id}の未達分はすでに再送しました。今回は何も送っていません。").format(
+        id=broadcast.id), [say(_("送信状況"))])]
+
+
+def nobody_to_resend(broadcast: Broadcast) -> list[Message]:
+    return [text(_("#{id}には再送できる相手がいません（ブロック・データ削除をした人や、"
+                   "記録の保存期間を過ぎた分には送りません）。今回は何も送っていません。").format(
+        id=broadcast.id), [say(_("送信状況"))])]
+
+
+def resend_after_sending(broadcast: Broadcast) -> list[Message]:
+    return [text(_("#{id}はまだ送信中のため、再送していません。送信が終わってから、もう一度押してください。").format(
+        id=broadcast.id), [say(_("送信状況"))])]
+
+
+def cannot_resend() -> list[Message]:
+    return [text(_("このお知らせは再送できません（ほかの団体のものです）。"), [say(_("送信状況"))])]
 
 
 def compose_help() -> str:

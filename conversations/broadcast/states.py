@@ -88,6 +88,12 @@ class CancelScheduled(Postback):
     id: int
 
 
+@postback("news.resend")
+class ResendRefused(Postback):
+    """Queue again the recipients of broadcast `id` whom LINE refused (from the status)."""
+    id: int
+
+
 @postback("staff.news")
 class MenuNews(Postback):
     """The staff's rich menu cell."""

@@ -16,7 +16,7 @@ from bot.domain.relationship_survey import RELATIONSHIP, toggle
 from bot.i18n import SOURCE_LOCALE, _, use_locale
 from bot.i18n.names import place
 from bot.services import audience, media, staff
-from bot.store.models import Entity, Staff
+from bot.store.models import Broadcast, Entity, OutboxFailure, Staff
 from conversations import audience_choice
 from conversations.broadcast import messages
 from conversations.broadcast.draft import BroadcastDraft
@@ -28,6 +28,7 @@ from conversations.broadcast.states import (
     PickAudience,
     PickedWhen,
     Rechoose,
+    ResendRefused,
     SendLater,
     SendNow,
     Tie,
@@ -62,9 +63,17 @@ def status(ctx: Context, code: str | None = None) -> Step:
     role = acting(ctx, code, _choose("status"))
     if not isinstance(role, Staff):
         return role
-    items = [(b, outbox.counts(ctx.session, b.id))
-             for b in fanout.recent(ctx.session, role.entity)]
-    return Step(messages.delivery_status(role.entity, items, ctx.now))
+    deliveries = [_delivery(ctx, b) for b in fanout.recent(ctx.session, role.entity)]
+    return Step(messages.delivery_status(role.entity, deliveries,
+                                         outbox.current_pause(ctx.session), ctx.now))
+
+
+def _delivery(ctx: Context, broadcast: Broadcast) -> messages.Delivery:
+    failures = outbox.failures(ctx.session, broadcast.id)
+    refusal = (outbox.refusal(ctx.session, broadcast.id)
+               if failures.get(OutboxFailure.REFUSED) else None)
+    return messages.Delivery(broadcast, outbox.counts(ctx.session, broadcast.id), failures,
+                             refusal)
 
 
 def on_for(ctx: Context, postback: NewsFor) -> Step:
@@ -77,6 +86,24 @@ def on_cancel_scheduled(ctx: Context, postback: CancelScheduled) -> Step:
         if found is not None and fanout.cancel(found):
             return Step(messages.cancelled_scheduled(found))
     return Step(messages.cannot_cancel())
+
+
+def on_resend_refused(ctx: Context, postback: ResendRefused) -> Step:
+    """Queue again those LINE refused, once the broadcast is done: a second tap, or one
+    after another staff member's, finds nothing refused left and says so."""
+    for role in staff.roles_of(ctx.session, ctx.person):
+        found = fanout.find(ctx.session, role.entity, postback.id)
+        if found is None:
+            continue
+        delivery = _delivery(ctx, found)
+        if not delivery.refused:
+            return Step(messages.already_resent(found) if delivery.resent
+                        else messages.nobody_to_resend(found))
+        if not delivery.finished:
+            return Step(messages.resend_after_sending(found))
+        queued = outbox.resend_refused(ctx.session, found.id, ctx.now)
+        return Step(messages.resent(found, queued) if queued else messages.nobody_to_resend(found))
+    return Step(messages.cannot_resend())
 
 
 def _entity(ctx: Context, draft: BroadcastDraft) -> Entity | None:
