@@ -288,6 +288,17 @@ def typed_text(page: walkthrough.Page) -> str:
     return unquote(urlsplit(link).query)
 
 
+def verify_in_chat(chat, persona: str, link: str | None = None,
+                   language: str = "ja") -> walkthrough.Page:
+    """One's own verification from the chat's signed link, as its owner finishes it: the
+    pages, then the code they show sent in the owner's chat (its answer: `chat.text()`).
+    Returns the code page."""
+    page = walkthrough.verify(link or verification_uri(chat), persona, language)
+    assert page.outcome == "confirm_in_chat", f"{page.status} {page.outcome}: {page.text[:300]}"
+    chat.say(typed_text(page))
+    return page
+
+
 def verify(db, chat, born: date = date(1990, 4, 1), guardian: bool = False) -> None:
     """What a finished My Number Card verification leaves in the database (R13)."""
     at = now()

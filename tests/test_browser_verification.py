@@ -4,6 +4,7 @@ through the sandbox provider, against the live test server: what a person taps a
 from __future__ import annotations
 
 import os
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from bot.identity import records
 from bot.services import people
 from bot.store.models import GuardianConsent
+from cli import walkthrough
 from tests.factories import PIN, verification_uri
 
 CHROMIUM = "/usr/bin/chromium"
@@ -57,15 +59,27 @@ def outcome(page, expected: str) -> str:
     return page.inner_text("main")
 
 
+def send_code(page, chat) -> None:
+    """Tap the page's button: LINE opens the chat with the code typed in; send it."""
+    href = page.get_attribute("#send-code", "href")
+    assert href.startswith("https://line.me/R/oaMessage/%40furusato-demo/?")
+    chat.say(unquote(urlsplit(href).query))
+
+
 def test_an_adult_verifies_in_the_browser(app, chat, db, page):
     page.goto(verification_uri(chat))
     assert "同意して本人確認に進む" in page.inner_text("#proceed")
     assert "暗証番号" in page.inner_text("main")  # what is kept and what is not, before consent
     assert "LINEの「花子」さんとして本人確認します" in page.inner_text("main")  # whose account
+    assert "ご自分のLINEのトークから送る" in page.inner_text("main")  # how it will end
     page.click("#proceed")
     sign_in(page, "adult")
-    shown = outcome(page, "verified")
-    assert "本人確認ができました" in shown and "神山町（徳島県）" in shown
+    shown = outcome(page, "confirm_in_chat")  # a link may have been forwarded: the chat decides
+    assert "LINEの「花子」さんのトーク" in shown and "山田" not in shown
+    send_code(page, chat)
+    assert "本人確認ができました" in chat.text() and "神山町（徳島県）" in chat.text()
+    page.reload()
+    outcome(page, "verified")
     # LINE documents the percent-encoded form; a bare "@" still works but is deprecated.
     assert page.get_attribute("#back", "href") == "https://line.me/R/oaMessage/%40furusato-demo/"
     with db.transaction() as session:
@@ -79,16 +93,20 @@ def test_a_cancel_then_trying_again_in_the_browser(app, chat, page):
     assert "本人確認を中止しました" in outcome(page, "cancelled")
     page.click("#try-again")
     sign_in(page, "adult")
-    outcome(page, "verified")
+    outcome(page, "confirm_in_chat")
+    send_code(page, chat)
+    assert "本人確認ができました" in chat.text()
 
 
 def test_a_minor_hands_the_device_to_a_guardian(app, chat, db, page):
     page.goto(verification_uri(chat))
     page.click("#proceed")
     sign_in(page, "age17")
-    assert "保護者の同意が必要です" in outcome(page, "needs_guardian")
-    assert "/identity/guardian/" in page.inner_text("#guardian-link")
-    page.click("#guardian-here")
+    outcome(page, "confirm_in_chat")
+    send_code(page, chat)
+    assert "保護者の同意が必要です" in chat.text()
+    [link] = walkthrough.links_in(chat.text())
+    page.goto(link)  # the guardian, on the same device
 
     page.wait_for_selector("#consent")
     assert "鈴木 さくらさんは18歳未満のため" in page.inner_text("main")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.identity import confirmation
 from bot.store.models import IdentityVerification, VerificationAttempt, VerificationTicket
 from cli import walkthrough
-from tests.factories import Chat, heard, identity_rows, typed_text, verification_uri
+from tests.factories import Chat, identity_rows, typed_text, verification_uri, verify_in_chat
 
 
 def attempts(db) -> list[VerificationAttempt]:
@@ -65,6 +65,38 @@ def test_an_authorisation_url_sent_to_a_victim_records_nothing(app, client, line
     assert attempts(db)[0].pending_result is None
 
 
+def test_a_forwarded_start_link_puts_nothing_on_the_owners_account(app, client, line, chat, db):
+    """花子 forwards her unused link. Whoever opens it consents in a browser of their own (it
+    holds a binding, as hers would) and verifies their own card: the page shows a code for
+    花子's chat, with the warning, and nothing is recorded. Their card reaches 花子's account
+    only if that code is sent in 花子's own chat; from their own chat it does nothing."""
+    link = verification_uri(chat)
+    other = Chat(app, client, line, name="次郎")
+    other.follow()
+    browser = walkthrough.Browser()
+    consent = browser.get(link)
+    assert "LINEの「花子」さんとして本人確認します" in consent.text
+    assert "ご自分のLINEのトークから送ると、本人確認が終わります" in consent.text
+    page = walkthrough.sign_in(browser, browser.submit(consent, consent.form("consent")),
+                               "parent")
+    assert (page.status, page.outcome) == (200, "confirm_in_chat")
+    assert "LINEの「花子」さんのトーク" in page.text
+    assert "ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください" in page.text
+    assert identity_rows(db, chat)[1] is None
+    assert attempts(db)[0].outcome == "awaiting_chat"
+
+    # The page's button opens LINE, where 次郎 is logged in: his chat, not 花子's.
+    other.say(typed_text(page))
+    assert "コードを待っている本人確認はありません" in other.text()
+    assert identity_rows(db, chat)[1] is None and identity_rows(db, other)[1] is None
+    assert page.browser.get(page.url).outcome == "awaiting_chat"  # no second look at the code
+    assert identity_rows(db, chat)[1] is None
+    # Only 花子's own chat finishes it: 次郎 would have to hand her the code, as the page
+    # warns him not to.
+    chat.say(typed_text(page))
+    assert identity_rows(db, chat)[1] is not None
+
+
 def test_a_cross_site_post_uses_nothing_and_shows_whose_account(app, chat, db):
     link = verification_uri(chat)
     victim = walkthrough.Browser()  # never opened the page: no cookie, no token
@@ -81,7 +113,7 @@ def test_a_cross_site_post_uses_nothing_and_shows_whose_account(app, chat, db):
     assert stolen.status == 403 and attempts(db) == []
     # The page it was shown does work for the person who means it.
     assert walkthrough.sign_in(victim, victim.submit(page, page.form("consent")), "adult").outcome \
-        == "verified"
+        == "confirm_in_chat"
 
 
 def test_only_the_browser_that_started_may_try_again(app, chat, db):
@@ -89,12 +121,12 @@ def test_only_the_browser_that_started_may_try_again(app, chat, db):
     other = walkthrough.Browser()
     refused = other.submit(page, page.form("retry"))
     assert refused.status == 403 and "このブラウザでは続けられません" in refused.text
-    assert walkthrough.try_again(page, "adult").outcome == "verified"
+    assert walkthrough.try_again(page, "adult").outcome == "confirm_in_chat"
 
 
 def test_a_guardian_finishing_in_another_browser_is_told_to_ask_the_child(app, chat, db):
-    walkthrough.verify(verification_uri(chat), "age17")
-    [link] = walkthrough.links_in(heard(app, chat))
+    verify_in_chat(chat, "age17")
+    [link] = walkthrough.links_in(chat.text())
     guardian = walkthrough.Browser()
     consent = guardian.get(link)
     assert "LINEの「花子」さんのための同意です" in consent.text

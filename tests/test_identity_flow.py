@@ -34,7 +34,9 @@ from tests.factories import (
     held,
     identity_rows,
     register_by_name,
+    typed_text,
     verification_uri,
+    verify_in_chat,
 )
 
 LIFF_ID = "1234567890-identity"
@@ -55,15 +57,18 @@ def test_the_command_offers_a_button_to_the_verification_page(app, chat):
 
 
 def test_an_adult_verifies_and_the_chat_offers_premium_next(app, chat, db):
-    page = walkthrough.verify(verification_uri(chat), "adult")
-    assert (page.status, page.outcome) == (200, "verified")
-    assert "本人確認ができました" in page.text
-    assert "お住まいを神山町（徳島県）として登録しました" in page.text
+    """A signed link's pages end with the code, sent in the person's own chat (the link may
+    have been forwarded: only the chat is surely the account's)."""
+    page = verify_in_chat(chat, "adult")
+    assert page.status == 200 and "本人確認ができました" not in page.text
 
-    told = heard(app, chat)
+    told = chat.text()
     assert "マイナンバーカードで本人確認ができました" in told
+    assert "お住まいを神山町（徳島県）として登録しました" in told
     [premium] = [a for m in chat.last for a in actions_of(m)]
     assert (premium["type"], premium["text"]) == ("message", "プレミアム登録")
+    assert heard(app, chat) == ""  # the answer, not a push as well
+    assert page.browser.get(page.url).outcome == "verified"  # the page, reloaded, knows
 
     residence, verification, _ = identity_rows(db, chat)
     assert (verification.name, verification.birth_date) == ("山田 太郎", date(1990, 4, 1))
@@ -75,7 +80,7 @@ def test_an_adult_verifies_and_the_chat_offers_premium_next(app, chat, db):
 
 
 def test_the_command_then_shows_the_status_and_a_way_to_verify_again(app, chat):
-    walkthrough.verify(verification_uri(chat), "adult")
+    verify_in_chat(chat, "adult")
     chat.say("本人確認")
     assert "本人確認済みです" in chat.text()
     assert "もう一度確認する" in chat.labels()
@@ -86,32 +91,34 @@ def test_an_english_speaker_reads_everything_in_english(app, client, line):
     emma.follow()
     emma.say("Verify identity")
     uri = [a["uri"] for m in emma.last for a in actions_of(m) if a["type"] == "uri"][0]
-    page = walkthrough.verify(uri, "adult", language="en")
-    assert "You are verified" in page.text and "Kamiyama" in page.text
-    assert "You are verified with your My Number Card" in heard(app, emma)
+    page = verify_in_chat(emma, "adult", uri, language="en")
+    assert "One more step: send the code in LINE" in page.text
+    assert "You are verified with your My Number Card" in emma.text()
+    assert "Kamiyama" in emma.text()
     with use_locale("en"):  # the premium conversation's command word, as English speakers see it
         premium = _("プレミアム登録")
     assert [a["text"] for m in emma.last for a in actions_of(m)] == [premium]
 
 
 def test_a_renewed_card_updates_the_same_row(app, chat, db):
-    walkthrough.verify(verification_uri(chat), "adult")
+    verify_in_chat(chat, "adult")
     _, first, _ = identity_rows(db, chat)
-    page = walkthrough.verify(verification_uri(chat), "renewed_card")
-    assert page.outcome == "verified"
+    verify_in_chat(chat, "renewed_card")
+    assert "マイナンバーカードで本人確認ができました" in chat.text()
     _, second, _ = identity_rows(db, chat)
     assert (second.id, second.subject) == (first.id, first.subject)
     assert second.verified_at > first.verified_at
 
 
 def test_a_card_already_linked_to_another_account_is_refused(app, client, line, chat, db):
-    walkthrough.verify(verification_uri(chat), "shared_card")
+    verify_in_chat(chat, "shared_card")
     taro = Chat(app, client, line, name="太郎")
     taro.follow()
-    page = walkthrough.verify(verification_uri(taro), "shared_card")
-    assert page.outcome == "subject_taken"
-    assert "別のLINEアカウントで本人確認に使われています" in page.text
-    told = heard(app, taro)
+    page = verify_in_chat(taro, "shared_card")
+    again = page.browser.get(page.url)
+    assert again.outcome == "subject_taken"
+    assert "別のLINEアカウントで本人確認に使われています" in again.text
+    told = taro.text()
     assert "別のLINEアカウントで本人確認に使われているため" in told
     assert "お心当たりがない場合は、登録先の自治体にお問い合わせください" in told  # a next step
     assert "ヘルプ" in taro.labels()
@@ -122,11 +129,12 @@ def test_a_card_already_linked_to_another_account_is_refused(app, client, line, 
 
 
 def test_two_demo_testers_choosing_the_same_persona_hold_two_cards(app, client, line, chat, db):
-    assert walkthrough.verify(verification_uri(chat), "adult").outcome == "verified"
+    verify_in_chat(chat, "adult")
     taro = Chat(app, client, line, name="太郎")
     taro.follow()
-    assert walkthrough.verify(verification_uri(taro), "adult").outcome == "verified"
-    assert walkthrough.verify(verification_uri(taro), "renewed_card").outcome == "verified"
+    verify_in_chat(taro, "adult")
+    verify_in_chat(taro, "renewed_card")
+    assert "マイナンバーカードで本人確認ができました" in taro.text()
     subjects = {identity_rows(db, someone)[1].subject for someone in (chat, taro)}
     assert len(subjects) == 2
 
@@ -139,7 +147,9 @@ def test_cancelling_at_the_provider_says_so_and_offers_to_try_again(app, chat, d
     assert "本人確認" in chat.labels()
 
     again = walkthrough.try_again(page, "adult")
-    assert again.outcome == "verified"
+    assert again.outcome == "confirm_in_chat"
+    chat.say(typed_text(again))
+    assert "マイナンバーカードで本人確認ができました" in chat.text()
     refused = page.browser.submit(page, page.form("retry"))  # the same button twice
     assert refused.status == 410 and "期限切れ" in refused.text
 
@@ -153,10 +163,9 @@ def test_a_provider_error_is_explained(app, chat, db):
 
 
 def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db):
-    page = walkthrough.verify(verification_uri(chat), "age17")
-    assert page.outcome == "needs_guardian"
-    assert "保護者の同意が必要です" in page.text and "保護者がこの端末で続ける" in page.text
-    told = heard(app, chat)
+    verify_in_chat(chat, "age17")
+    told = chat.text()
+    assert "保護者の同意が必要です" in told
     [guardian_link] = walkthrough.links_in(told)
     assert "/identity/guardian/" in guardian_link
     assert guardian_link + "?openExternalBrowser=1" in told  # the guardian's default browser
@@ -189,8 +198,8 @@ def test_a_minor_needs_a_guardian_who_consents_with_their_own_card(app, chat, db
     ("age17", "guardian_is_self", "ご本人のカードでは同意できません"),
 ])
 def test_the_guardian_must_be_another_adult(app, chat, db, persona, outcome, text):
-    walkthrough.verify(verification_uri(chat), "age17")
-    [link] = walkthrough.links_in(heard(app, chat))
+    verify_in_chat(chat, "age17")
+    [link] = walkthrough.links_in(chat.text())
     page = walkthrough.consent_as_guardian(link, persona, "その他")
     assert page.outcome == outcome and text in page.text
     assert identity_rows(db, chat)[2] is None
@@ -199,8 +208,8 @@ def test_the_guardian_must_be_another_adult(app, chat, db, persona, outcome, tex
 
 
 def test_the_guardian_must_state_the_relationship_and_consent(app, chat, db):
-    walkthrough.verify(verification_uri(chat), "age17")
-    [link] = walkthrough.links_in(heard(app, chat))
+    verify_in_chat(chat, "age17")
+    [link] = walkthrough.links_in(chat.text())
     browser = walkthrough.Browser()
     page = browser.get(link)
     back = line.chat_link(app.config["LINE_BOT_BASIC_ID"])
@@ -214,8 +223,8 @@ def test_the_guardian_must_state_the_relationship_and_consent(app, chat, db):
 
 def test_the_guardians_page_says_what_is_missing_in_the_minors_language(app, chat):
     chat.say("English")
-    walkthrough.verify(verification_uri(chat), "age17")
-    [link] = walkthrough.links_in(heard(app, chat))
+    verify_in_chat(chat, "age17")
+    [link] = walkthrough.links_in(chat.text())
     browser = walkthrough.Browser()
     page = browser.get(link)
     refused = browser.submit(page, page.form("consent"), relationship="parent")  # not ticked
@@ -224,7 +233,7 @@ def test_the_guardians_page_says_what_is_missing_in_the_minors_language(app, cha
 
 
 def test_the_command_gives_a_minor_a_fresh_guardian_link(app, chat):
-    walkthrough.verify(verification_uri(chat), "age17")
+    verify_in_chat(chat, "age17")
     chat.say("本人確認")
     assert "保護者の同意：まだです" in chat.text()
     assert "保護者の同意リンク" in chat.labels()
@@ -266,8 +275,8 @@ def guardian_ticket_link(app, db, chat, issued_at):
 
 
 def test_a_guardian_with_a_used_or_expired_link_is_sent_to_the_child(app, client, chat, db):
-    walkthrough.verify(verification_uri(chat), "age17")
-    [link] = walkthrough.links_in(heard(app, chat))
+    verify_in_chat(chat, "age17")
+    [link] = walkthrough.links_in(chat.text())
     walkthrough.consent_as_guardian(link, "parent", "親権者")
     used = walkthrough.Browser().get(link)
     assert used.status == 410
@@ -298,12 +307,12 @@ def test_the_callback_answers_once_and_unknown_states_politely(app, client, chat
     response = browser.http.request("POST", picker.url, redirect=False, fields={
         **form.fields, "persona": "adult", "pin": walkthrough.SANDBOX_PIN}, encode_multipart=False)
     callback = response.headers["Location"]
-    assert browser.get(callback).outcome == "verified"
-    replay = browser.get(callback)
-    assert replay.outcome == "verified" and "すでに終わっています" in replay.text
+    assert browser.get(callback).outcome == "confirm_in_chat"
+    replay = browser.get(callback)  # the code is shown once
+    assert replay.outcome == "awaiting_chat" and "すでに終わっています" in replay.text
     with db.transaction() as session:
         attempt = session.scalars(select(VerificationAttempt)).one()
-        assert attempt.code_verifier is None and attempt.outcome == "verified"
+        assert attempt.code_verifier is None and attempt.outcome == "awaiting_chat"
     unknown = client.get("/identity/callback?code=x&state=unknown")
     assert unknown.status_code == 400 and "正しくありません" in unknown.text
     assert client.get("/identity/callback").status_code == 400
@@ -415,8 +424,8 @@ def test_an_address_finds_its_municipality(db, address, code):
 
 
 def test_guardian_consents_are_unique_per_minor(app, chat, db):
-    walkthrough.verify(verification_uri(chat), "age17")
-    [link] = walkthrough.links_in(heard(app, chat))
+    verify_in_chat(chat, "age17")
+    [link] = walkthrough.links_in(chat.text())
     walkthrough.consent_as_guardian(link, "parent", "親権者")
     chat.say("本人確認")
     second = [a["uri"] for m in chat.last for a in actions_of(m) if a["type"] == "uri"]
@@ -440,13 +449,13 @@ def test_verifying_into_a_home_held_as_premium_says_it_cannot_be_renewed(app, ch
     notice = ("神山町（徳島県）のプレミアム登録は有効期限まで続きますが、"
               "お住まいの市区町村のため、更新はできません")
 
-    page = walkthrough.verify(verification_uri(chat), "adult")
-    assert page.outcome == "verified" and notice in page.text
-    assert notice in heard(app, chat)
+    verify_in_chat(chat, "adult")
+    assert notice in chat.text()
     assert identity_rows(db, chat)[0] == KAMIYAMA
     assert held(db, chat)[KAMIYAMA][0] == "premium"  # nothing changes before it expires
 
 
 def test_no_word_of_premium_at_home_without_premium_there(app, chat):
-    page = walkthrough.verify(verification_uri(chat), "adult")
-    assert "更新はできません" not in page.text and "更新はできません" not in heard(app, chat)
+    page = verify_in_chat(chat, "adult")
+    assert "本人確認ができました" in chat.text() and "更新はできません" not in chat.text()
+    assert "更新はできません" not in page.browser.get(page.url).text

@@ -14,7 +14,7 @@ from bot.identity.personas import individual_numbers
 from bot.store.db import Base
 from bot.store.models import IdentityVerification, VerificationAttempt
 from cli import walkthrough
-from tests.factories import Chat, verification_uri
+from tests.factories import Chat, verify_in_chat
 from web.access_log import redact
 
 TWELVE_DIGITS = re.compile(r"(?<![\w-])(\d{12}|\d{4} \d{4} \d{4})(?![\w-])")
@@ -40,10 +40,12 @@ def test_r13_nothing_secret_is_stored_or_logged(app, client, line, db, caplog):
     caplog.set_level(logging.DEBUG)
     adult = Chat(app, client, line, name="大人")
     adult.follow()
-    assert walkthrough.verify(verification_uri(adult), "adult").outcome == "verified"
+    verify_in_chat(adult, "adult")
+    assert "本人確認ができました" in adult.text()
     minor = Chat(app, client, line, name="未成年")
     minor.follow()
-    assert walkthrough.verify(verification_uri(minor), "age17").outcome == "needs_guardian"
+    verify_in_chat(minor, "age17")
+    assert "保護者の同意が必要です" in minor.text()
     Worker(app).run_once()
     [guardian_link] = walkthrough.links_in("\n".join(
         m.get("text", "") for d in line.deliveries(minor.user_id) for m in d.messages))

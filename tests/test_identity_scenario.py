@@ -17,8 +17,9 @@ steps:
   - sakura says: 本人確認
   - bot offers: 本人確認に進む
   - sakura verifies identity: age17
-  - output says: 保護者の同意が必要です
-  - run: worker --once
+  - output says: LINEの「さくら」さんのトーク
+  - sakura says from output: "本人確認コード \\\\d{6}"
+  - bot says: 保護者の同意が必要です
   - bot says: 保護者の方に送り
   - sakura gets guardian consent: {persona: parent, relationship: 親権者}
   - output says: 同意を受け付けました
@@ -38,8 +39,8 @@ steps:
   - output says: Verification cancelled
   - emma says: Verify identity
   - emma verifies identity: adult
-  - output says: You are verified
-  - run: worker --once
+  - output says: "One more step: send the code in LINE"
+  - emma says from output: "Verification code \\\\d{6}"
   - bot says: You are verified with your My Number Card
 """
 

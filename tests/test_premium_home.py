@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bot.services import entities, people
 from bot.store.models import IdentityVerification
-from cli import walkthrough
 from tests.factories import (
     KAMIKATSU,
     KAMIYAMA,
@@ -20,6 +19,7 @@ from tests.factories import (
     require,
     take_part,
     verification_uri,
+    verify_in_chat,
 )
 
 
@@ -36,7 +36,7 @@ def residence_of(db, chat) -> tuple[str | None, str | None]:
 def test_r9_a_verified_address_cannot_be_changed_by_declaring(app, db, chat, join, runner):
     join(KAMIYAMA, TOKUSHIMA, KAMIKATSU)
     registered(chat, "神山")
-    walkthrough.verify(verification_uri(chat), "adult")  # the sandbox adult lives in 神山町
+    verify_in_chat(chat, "adult")  # the sandbox adult lives in 神山町
     assert residence_of(db, chat) == (KAMIYAMA, KAMIYAMA)
     chat.say("設定")
     chat.tap("お住まいを変更")
@@ -55,7 +55,7 @@ def test_r9_a_question_left_open_before_verifying_cannot_move_the_home(
     link = verification_uri(chat)
     chat.say("設定")
     chat.tap("お住まいを変更")  # asked before verifying …
-    walkthrough.verify(link, "adult")
+    verify_in_chat(chat, "adult", link)
     chat.say("上勝")  # … answered after: the verified address still decides
     if "上勝町" in chat.labels():
         chat.tap("上勝町")
@@ -69,7 +69,7 @@ def test_r5_premium_at_the_verified_home_is_refused_whatever_was_declared(
     registered(chat, "神山")
     require(runner, KAMIYAMA, 1)
     take_part(app, chat, KAMIYAMA)
-    walkthrough.verify(verification_uri(chat), "adult")
+    verify_in_chat(chat, "adult")
     with db.transaction() as session:  # a declaration left from before this rule
         person = people.find(session, chat.user_id)
         person.residence = entities.by_code(session, KAMIKATSU)

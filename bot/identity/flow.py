@@ -5,8 +5,11 @@ provider's URL. complete: the callback claims the attempt (its verifier is clear
 same commit, so a second callback finds nothing to exchange), the code is exchanged outside
 any transaction, then the result is recorded and handed to the caller's `tell` in that same
 transaction, which pushes it to the chat (conversations/notices/identity.py).
-A callback in another browser than the one that consented holds the result until the
-person sends the page's code in their chat (bot/identity/confirmation.py, confirm_from_chat).
+One's own card is recorded at the callback only when LINE vouched for the account that
+started (the LIFF page's ID token) and the callback is in that same browser. Otherwise — a
+signed link, which anyone it is forwarded to can open, or another browser — the result waits
+until the page's code is sent in the account's own chat (bot/identity/confirmation.py,
+confirm_from_chat).
 """
 
 from __future__ import annotations
@@ -78,17 +81,20 @@ class AttemptRefused(Exception):
 
 
 def start(session: Session, person: Person, purpose: VerificationPurpose, provider: Provider,
-          now: datetime, browser: str, relationship: Relationship | None = None) -> str:
+          now: datetime, browser: str, relationship: Relationship | None = None,
+          vouched: bool = False) -> str:
     """A new attempt for the person, bound to the browser; returns the provider's URL.
 
-    `provider` is built by the caller before its transaction opens: loading the key and
-    fetching discovery must not hold the ticket's row lock (SQLite: every writer waits).
+    `vouched`: LINE said this browser is the person's account (the LIFF page's ID token), so
+    a callback here may record one's own card at once. `provider` is built by the caller
+    before its transaction opens: loading the key and fetching discovery must not hold the
+    ticket's row lock (SQLite: every writer waits).
     """
     request = oidc.begin(provider)
     session.add(VerificationAttempt(
         state=request.state, nonce=request.nonce, code_verifier=request.code_verifier,
         person_id=person.id, purpose=purpose.value, created_at=now,
-        expires_at=now + ATTEMPT_LIFETIME, browser_binding=binding.digest(browser),
+        expires_at=now + ATTEMPT_LIFETIME, browser_binding=binding.digest(browser, vouched),
         relationship_to_minor=relationship.value if relationship else None))
     return request.url
 
@@ -106,7 +112,7 @@ def retry(session: Session, state: str, provider: Provider, now: datetime,
     person = session.get(Person, attempt.person_id)
     relationship = Relationship(attempt.relationship_to_minor) if attempt.relationship_to_minor else None
     return start(session, person, VerificationPurpose(attempt.purpose), provider, now, browser,
-                 relationship)
+                 relationship, vouched=binding.vouched_for(browser, attempt.browser_binding))
 
 
 def _unbound(attempt: VerificationAttempt) -> str:
@@ -125,9 +131,12 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
              tell: Tell) -> Result:
     """The provider's redirect back: `code` and `state`, or `error` and `state`.
 
-    The browser that started the attempt finishes it. Another browser may finish one's own
-    verification only through the chat: the result waits for the code it is shown. Anything
-    else from another browser changes nothing, so the right browser can still come back.
+    The browser that started the attempt finishes it; one's own card, though, is recorded
+    here only for an attempt LINE vouched for (LIFF). Any other callback of one's own
+    verification — a signed link's, which whoever it was forwarded to may have opened, or one
+    in another browser — finishes through the chat: the result waits for the code the page
+    shows, sent in the account's own chat. Anything else from another browser changes
+    nothing, so the right browser can still come back.
     """
     db = database(app)
     with db.transaction() as session:
@@ -135,6 +144,9 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         if attempt is None or not (params.get("code") or params.get("error")):
             raise AttemptRefused("invalid", 400)
         bound = binding.matches(browser, attempt.browser_binding)
+        # Only LINE's word (the LIFF page's ID token) says the card holder is the account's.
+        in_chat = attempt.purpose == VerificationPurpose.SELF and not binding.vouched_for(
+            browser, attempt.browser_binding)
         own_code = attempt.purpose == VerificationPurpose.SELF and bool(params.get("code"))
         if not bound and not own_code:
             raise AttemptRefused(_unbound(attempt), 403)
@@ -170,7 +182,7 @@ def complete(app: Flask, params: Mapping[str, str], now: datetime, browser: str 
         attempt = _attempt(session, state)
         if attempt is None or person.deleted_at is not None:
             raise AttemptRefused("expired", 410)  # the person deleted their data meanwhile
-        if not bound:
+        if in_chat:
             _release_waiting(session, person)  # the newest page's code counts
             code = confirmation.hold(attempt, Verified.of(session, provider.name, identity), now,
                                      app.config["SECRET_KEY"])
@@ -234,7 +246,9 @@ def _release_waiting(session: Session, person: Person) -> None:
 def confirm_from_chat(session: Session, person: Person, code: str, now: datetime,
                       config: Mapping[str, Any]) -> Confirmed:
     """The code from a verification page, sent in the person's own chat (the person's row
-    is locked by the webhook): the held result is recorded, once."""
+    is locked by the webhook): the held result is recorded, once. The code is on the page of
+    whoever verified their card, the chat is the account's: both must be the same person, or
+    the card holder must hand the code over, which the page warns against."""
     waiting = _waiting(session, person)
     if not waiting:
         return Confirmed(confirmation.NOTHING_WAITING)

@@ -20,7 +20,8 @@ def show(ctx: Context) -> Step:
 
 
 def on_code(ctx: Context, code: str) -> Step:
-    """A 本人確認コード from a verification page finished in another browser."""
+    """A 本人確認コード from a verification page: its result is recorded once the code
+    arrives in the account's own chat (bot/identity/flow.py, confirm_from_chat)."""
     done = flow.confirm_from_chat(ctx.session, ctx.person, code, ctx.now, ctx.config)
     return Step.staying(messages.confirmed(done.outcome, done.tries_left, done.residence,
                                            done.guardian_url, done.premium_at_home))

@@ -10,8 +10,11 @@
 
 Every page is `no-store` and sends no referrer: the links are credentials. Every attempt is
 bound to the browser that consented (bot/identity/binding.py): "try again" is refused from any
-other, and a callback in another browser records nothing until the code it shows is sent in
-the person's own chat (bot/identity/confirmation.py).
+other. A signed link may have been forwarded to someone else, and a callback may reach
+another browser, so one's own card is recorded at the callback only for an attempt begun on
+the LIFF page (LINE vouched for the account) and back in its browser; any other records
+nothing until the code its page shows is sent in the account's own chat
+(bot/identity/confirmation.py).
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ def _consent(session: Session, ticket: VerificationTicket, browser: str,
                 "problem": problem}
         if ticket.purpose == VerificationPurpose.SELF:
             page = wording.consent_page(day(verification.verified_at) if verification else None,
-                                        person.display_name)
+                                        person.display_name, in_chat=True)
             response = _render(page, status, form=form | {"button": wording.consent_button()})
         else:
             name = verification.name if verification else None
@@ -281,7 +284,8 @@ def liff_begin():
         browser = binding.of(request)
         if browser is None:  # the LIFF page sets it; without it the callback could not finish
             return _json_error(403, "unbound")
-        location = flow.start(session, person, VerificationPurpose.SELF, provider, now, browser)
+        location = flow.start(session, person, VerificationPurpose.SELF, provider, now, browser,
+                              vouched=True)  # LINE said whose account this browser is
     return _private(jsonify(location=location))
 
 

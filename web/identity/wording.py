@@ -30,12 +30,16 @@ def kept() -> str:
              "暗証番号、電子証明書は保存しません。")
 
 
-def consent_page(already: str | None, line_name: str | None = None) -> Page:
+def consent_page(already: str | None, line_name: str | None = None, in_chat: bool = False) -> Page:
+    """`in_chat`: a signed link's page, which ends with a code sent in the account's chat."""
     page = Page(title(), [
         _("プレミアム登録には、マイナンバーカードでの本人確認が必要です。"
           "次の画面（デジタル認証アプリ）で、カードの氏名・住所・生年月日を確認します。"),
         kept(),
         _("お住まいの市区町村は、確認した住所で登録し直します。")])
+    if in_chat:
+        page.paragraphs.append(_("最後に、このページに表示される本人確認コードを、"
+                                 "ご自分のLINEのトークから送ると、本人確認が終わります。"))
     if already:
         page.paragraphs.insert(0, _("本人確認済みです（{date}）。カードを更新したときなどは、"
                                     "もう一度確認できます。").format(date=already))
@@ -162,9 +166,10 @@ def result_page(outcome: str, residence: Entity | None, replayed: bool, *,
 
 
 def confirm_in_chat_page(line_name: str | None, minutes: int, button: bool) -> Page:
-    """The callback reached another browser (often the phone's default one): finish in LINE.
-    The warning comes before the code: handing the code to someone else is the one way a
-    card can end up on their account."""
+    """One's own card, read in a browser that cannot show whose LINE account it is (a signed
+    link's, which may have been forwarded; another browser than the one that consented):
+    finish in LINE. The warning comes before the code: handing the code to someone else is
+    the one way a card can end up on their account."""
     account = (_("LINEの「{name}」さんのトーク").format(name=line_name) if line_name
                else _("本人確認を始めたLINEのトーク"))
     send = _("{account}に、次の本人確認コードを{minutes}分以内に送ってください。").format(
@@ -172,7 +177,8 @@ def confirm_in_chat_page(line_name: str | None, minutes: int, button: bool) -> P
     if button:
         send += _("下のボタンを押すと、コードが入力された状態でトークが開きます。")
     return Page(_("あと一歩です：LINEでコードを送ってください"), [
-        _("本人確認を始めたときと別のブラウザに戻ってきたため、安全のため、LINEのトークで確認します。"),
+        _("安全のため、カードの情報は、本人確認を始めたLINEアカウントのトークに"
+          "このコードが届いてから登録します。"),
         send,
         _("ご自分のLINEアカウントでなければ、コードを送ったり、人に教えたりしないでください。"
           "伝えると、あなたのカードの情報が他人のアカウントに登録されます。"
