@@ -4,6 +4,7 @@ reached outside any transaction: what an attacker, a victim and a slow provider 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,10 +13,17 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.identity import confirmation
+from bot.identity import binding, confirmation
 from bot.store.models import IdentityVerification, VerificationAttempt, VerificationTicket
 from cli import walkthrough
-from tests.factories import Chat, identity_rows, typed_text, verification_uri, verify_in_chat
+from tests.factories import (
+    Chat,
+    identity_rows,
+    typed_text,
+    url_path,
+    verification_uri,
+    verify_in_chat,
+)
 
 
 def attempts(db) -> list[VerificationAttempt]:
@@ -104,16 +112,46 @@ def test_a_cross_site_post_uses_nothing_and_shows_whose_account(app, chat, db):
     assert page.status == 403
     assert "LINEの「花子」さんとして本人確認します" in page.text
     assert "もう一度ボタンを押してください" in page.text
+    assert victim.cookies == {}  # a refused request binds nobody
     with db.transaction() as session:
         assert session.scalars(select(VerificationTicket)).one().used_at is None
     assert attempts(db) == []
     # A token from another browser's page is no better.
     other = walkthrough.Browser().get(link)
     stolen = victim.post(link, other.form("consent").fields)
-    assert stolen.status == 403 and attempts(db) == []
-    # The page it was shown does work for the person who means it.
-    assert walkthrough.sign_in(victim, victim.submit(page, page.form("consent")), "adult").outcome \
-        == "confirm_in_chat"
+    assert stolen.status == 403 and attempts(db) == [] and victim.cookies == {}
+    # The page it was shown opens the consent page afresh for the person who means it.
+    fresh = victim.submit(page, page.form("consent"))
+    assert fresh.status == 200 and victim.cookies
+    assert walkthrough.sign_in(victim, victim.submit(fresh, fresh.form("consent")), "adult") \
+        .outcome == "confirm_in_chat"
+
+
+def test_a_refused_post_never_replaces_the_binding_cookie(app, client, chat, db):
+    """Another site's form (its Origin, or the browser's Sec-Fetch-Site, says so) or a wrong
+    token is refused without a Set-Cookie: the binding of an attempt in progress stays."""
+    path = url_path(verification_uri(chat))
+    page = client.get(path)
+    held = client.get_cookie(binding.COOKIE, path=binding.COOKIE_PATH).value
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    for headers, form in [({}, {}), ({}, {"token": "0" * 64}),
+                          ({"Origin": "https://evil.example"}, {"token": token}),
+                          ({"Sec-Fetch-Site": "cross-site"}, {"token": token})]:
+        refused = client.post(path, data=form, headers=headers)
+        assert refused.status_code == 403, headers
+        assert "Set-Cookie" not in refused.headers, headers
+    app.config["IDENTITY_LIFF_ID"] = "1234567890-identity"
+    for refused in (client.post("/identity/retry", data={"state": "x"},
+                                headers={"Origin": "https://evil.example"}),
+                    client.post("/identity/liff/begin", json={"idToken": "a.b.c"},
+                                headers={"Sec-Fetch-Site": "cross-site"})):
+        assert refused.status_code == 403 and "Set-Cookie" not in refused.headers
+    assert client.get_cookie(binding.COOKIE, path=binding.COOKIE_PATH).value == held
+    assert attempts(db) == []
+    # The page's own form, as a browser sends it (no referrer: `Origin: null`), goes on.
+    sent = client.post(path, data={"token": token},
+                       headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert sent.status_code == 303 and "Set-Cookie" not in sent.headers
 
 
 def test_only_the_browser_that_started_may_try_again(app, chat, db):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -39,11 +40,11 @@ from bot import line
 from bot.i18n import LOCALES, SOURCE_LOCALE, current_locale, use_locale
 from bot.i18n.dates import day
 from bot.identity import binding, confirmation, flow, handoff, records
-from bot.identity.provider import Provider, ProviderUnavailable, configured, is_configured
+from bot.identity.provider import Provider, ProviderUnavailable, base_url, configured, is_configured
 from bot.identity.records import Relationship
 from bot.services import people
 from bot.store.db import database
-from bot.store.models import Person, VerificationPurpose, VerificationTicket
+from bot.store.models import IdentityVerification, Person, VerificationPurpose, VerificationTicket
 from conversations.notices import identity as identity_notices
 from web.identity import wording
 
@@ -88,26 +89,38 @@ def _provider() -> Provider:
 
 # Consent --------------------------------------------------------------------------------------
 
-def _consent(session: Session, ticket: VerificationTicket, browser: str,
+def _consent(session: Session, ticket: VerificationTicket, browser: str | None,
              problem: str | None = None, status: int = 200) -> Response:
-    """The consent page, bound to this browser: the cookie, and the form's token that matches it."""
+    """The consent page, its form carrying the token of this browser's binding. Only `start`
+    (a GET) sets the cookie: a refused POST shows the page again without one, and a browser
+    that sent none (another site's form carries no cookie) gets a button that opens the page
+    afresh instead of a form that could not work."""
     person = session.get(Person, ticket.person_id)
     verification = records.verification_of(session, person)
     with use_locale(people.locale_of(person)):
-        form = {"action": request.path,  # the form posts back to the link itself
-                "token": binding.form_token(current_app.secret_key, browser, ticket.id),
-                "problem": problem}
+        form = {"action": request.path, "problem": problem}  # the link itself
+        if browser is None:
+            return _render(_consent_page(session, ticket, person, verification), status,
+                           form=form | {"method": "get", "button": wording.reopen_button()})
+        form |= {"method": "post",
+                 "token": binding.form_token(current_app.secret_key, browser, ticket.id)}
         if ticket.purpose == VerificationPurpose.SELF:
-            page = wording.consent_page(day(verification.verified_at) if verification else None,
-                                        person.display_name, in_chat=True)
-            response = _render(page, status, form=form | {"button": wording.consent_button()})
+            form["button"] = wording.consent_button()
         else:
             name = verification.name if verification else None
             form |= {"button": wording.guardian_button(), "relationships": wording.relationships(),
                      "relationship_question": wording.relationship_question(),
                      "consent_label": wording.consent_checkbox(name)}
-            response = _render(wording.guardian_page(name, person.display_name), status, form=form)
-    return binding.keep(response, browser, current_app.config)
+        return _render(_consent_page(session, ticket, person, verification), status, form=form)
+
+
+def _consent_page(session: Session, ticket: VerificationTicket, person: Person,
+                  verification: IdentityVerification | None) -> wording.Page:
+    if ticket.purpose == VerificationPurpose.SELF:
+        return wording.consent_page(day(verification.verified_at) if verification else None,
+                                    person.display_name, in_chat=True)
+    return wording.guardian_page(verification.name if verification else None,
+                                 person.display_name)
 
 
 @blueprint.get("/identity/start/<link>")
@@ -121,7 +134,18 @@ def start(link: str):
             ticket = handoff.open_ticket(session, link, datetime.now(UTC), current_app.config)
         except handoff.TicketRefused as refusal:
             return _refused(refusal.reason, refusal.status)
-        return _consent(session, ticket, browser)
+        return binding.keep(_consent(session, ticket, browser), browser, current_app.config)
+
+
+def _cross_site() -> bool:
+    """A POST that another site's page made: the browser says so (Sec-Fetch-Site), or its
+    Origin is another. `Origin: null` is ours too: the pages send no referrer, and with that
+    policy a browser sends `null` for its own forms."""
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("Origin")
+    own = urlsplit(base_url(current_app.config))
+    return origin not in (None, "null", f"{own.scheme}://{own.netloc}")
 
 
 def _relationship() -> Relationship | None:
@@ -149,13 +173,14 @@ def begin(link: str):
             ticket = handoff.open_ticket(session, link, now, current_app.config, lock=True)
         except handoff.TicketRefused as refusal:
             return _refused(refusal.reason, refusal.status)
-        if not binding.form_token_ok(current_app.secret_key, browser, ticket.id,
-                                     request.form.get("token", "")):
+        if _cross_site() or not binding.form_token_ok(current_app.secret_key, browser, ticket.id,
+                                                      request.form.get("token", "")):
             # Not a form this browser was shown (another site's, or the cookie is gone):
-            # show the page, with its LINE name, and let the person decide; nothing is used.
+            # show the page, with its LINE name, and let the person decide; nothing is used,
+            # and the browser's binding stays as it was.
             with use_locale(people.locale_of(session.get(Person, ticket.person_id))):
                 problem = wording.consent_again()
-            return _consent(session, ticket, browser or binding.new_value(), problem, 403)
+            return _consent(session, ticket, browser, problem, 403)
         purpose = VerificationPurpose(ticket.purpose)
         relationship = None
         if purpose == VerificationPurpose.GUARDIAN:
@@ -211,6 +236,8 @@ def _confirm_in_chat(result: flow.Result) -> Response:
 
 @blueprint.post("/identity/retry")
 def retry():
+    if _cross_site():
+        return _refused("unbound", 403)
     now = datetime.now(UTC)
     try:
         provider = _provider()
@@ -259,6 +286,8 @@ def liff_begin():
     liff_id = _liff_id()
     if liff_id is None or not is_configured(current_app.config):
         return _json_error(404, "unavailable")
+    if _cross_site():
+        return _json_error(403, "unbound")
     body = request.get_json(silent=True)
     id_token = body.get("idToken") if isinstance(body, dict) else None
     if not isinstance(id_token, str) or not 0 < len(id_token) <= MAX_ID_TOKEN:

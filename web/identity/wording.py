@@ -92,6 +92,11 @@ def consent_again() -> str:
     return _("安全のため、このページの内容を確かめてから、もう一度ボタンを押してください。")
 
 
+def reopen_button() -> str:
+    """A refused post from a browser without the page's cookie: open the page afresh."""
+    return _("このページを開き直す")
+
+
 def back_to_line() -> str:
     return _("LINEのトークに戻る")
 
