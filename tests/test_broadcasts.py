@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.delivery import fanout
 from bot.delivery.worker import Worker
 from bot.store.models import Broadcast, OutboxFailure, OutboxMessage, OutboxStatus, Person
+from jobs import run_job
 from tests.factories import (
     KAMIKATSU,
     KAMIYAMA,
@@ -20,6 +21,7 @@ from tests.factories import (
     deliver,
     image_event,
     make_staff,
+    now,
     register_by_name,
     staff_member,
 )
@@ -499,3 +501,18 @@ def test_a_broadcast_partly_refused_reads_in_english_too(app, client, line, runn
     assert "1 " in staff_chat.text() and "again" in staff_chat.text(), staff_chat.text()
     deliver(app)
     assert [len(news_texts(line, person)) for person in residents] == [1, 1]
+
+
+def test_once_purged_after_the_retention_period_a_refusal_is_no_longer_offered_again(
+        app, client, line, runner, join, db):
+    join(KAMIYAMA)
+    residents, staff_chat = sent_now(app, client, line, runner)
+    line.inject("multicast", 400, body=LINE_REFUSES)
+    deliver(app)
+
+    assert run_job(app, "cleanup", now() + timedelta(days=31)).counts[
+        "outgoing messages purged"] == 1
+    staff_chat.say("送信状況")
+
+    assert "失敗：2人" in staff_chat.text()  # the counts stay
+    assert not any("未達分を再送" in label for label in staff_chat.labels())

@@ -178,7 +178,6 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta,
     row to try the channel's token with (the pause row is locked, so one worker tries).
     Recipients who can no longer be reached are dropped here, for good.
     """
-    expire_unsafe(session, now)
     pause = session.get(OutboxPause, PAUSE_ID, with_for_update=True)
     probe = False
     if pause is not None:
@@ -203,25 +202,29 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta,
                 first_tried_at=func.coalesce(OutboxMessage.first_tried_at, now))
         .returning(OutboxMessage),
         execution_options={"synchronize_session": False}), key=lambda m: m.id)
+    messages = expire_unsafe(session, messages, now)
     _drop_unreachable(session, messages)
     return Lease(token, messages, probe)
 
 
-def expire_unsafe(session: Session, now: datetime) -> int:
-    """Fail the due rows that may have reached LINE more than `GIVE_UP_AFTER` ago.
+def expire_unsafe(session: Session, messages: list[OutboxMessage],
+                  now: datetime) -> list[OutboxMessage]:
+    """Fail, instead of sending, the leased rows that may have reached LINE more than
+    `GIVE_UP_AFTER` ago; returns the others.
 
-    LINE forgets a retry key after 24 hours: sending such a row again could deliver it
-    twice, so it is not sent again ("expired"), and staff are told it may not have arrived.
-    A row LINE never took a try of (never tried, or refused with 401/403/429) has no
-    first try and is sent whenever the queue runs again.
+    LINE forgets a retry key 24 hours after the first try: sending such a row again could
+    deliver it twice, so it is not sent again ("expired"), and staff are told it may not
+    have arrived. A row LINE never took a try of (never tried, or refused with 401/403/429)
+    has no first try and is sent whenever the queue runs again.
     """
-    return session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.available_at <= now,
-               OutboxMessage.first_tried_at <= now - GIVE_UP_AFTER)
-        .values(status=OutboxStatus.FAILED, failure=OutboxFailure.EXPIRED, lease_token=None,
-                last_error=EXPIRED_NOTE),
-        execution_options={"synchronize_session": False}).rowcount
+    expired = [m.id for m in messages if m.first_tried_at <= now - GIVE_UP_AFTER]
+    if not expired:
+        return messages
+    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(expired))
+                    .values(status=OutboxStatus.FAILED, failure=OutboxFailure.EXPIRED,
+                            lease_token=None, last_error=EXPIRED_NOTE),
+                    execution_options={"synchronize_session": False})
+    return [m for m in messages if m.id not in expired]
 
 
 def _drop_unreachable(session: Session, messages: list[OutboxMessage]) -> None:
@@ -551,6 +554,16 @@ def refusal(session: Session, broadcast_id: int) -> str | None:
                           .where(OutboxMessage.broadcast_id == broadcast_id,
                                  OutboxMessage.failure == OutboxFailure.REFUSED)
                           .limit(1))
+
+
+def resendable(session: Session, broadcast_id: int) -> int:
+    """Recipients LINE refused whose message is still kept, so it can be sent again (once
+    purged after the retention period, what it said is gone)."""
+    return int(session.scalar(
+        select(func.coalesce(func.sum(OutboxMessage.recipient_count), 0))
+        .where(OutboxMessage.broadcast_id == broadcast_id,
+               OutboxMessage.failure == OutboxFailure.REFUSED,
+               OutboxMessage.purged_at.is_(None))))
 
 
 def resend_refused(session: Session, broadcast_id: int, now: datetime) -> int:

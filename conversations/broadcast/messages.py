@@ -118,6 +118,8 @@ class Delivery:
     counts: Mapping[str, int]  # recipients pending, sent, failed (rows resent not counted)
     failures: Mapping[OutboxFailure, int] = field(default_factory=dict)  # failed, by why
     refusal: str | None = None  # LINE's words for one refused row
+    #: Refused recipients whose message is still kept (not purged after the retention period).
+    resendable_people: int = 0
 
     @property
     def pending(self) -> int:
@@ -144,7 +146,7 @@ class Delivery:
     def resendable(self) -> bool:
         """Refused recipients, and nothing of it still going out: a resend is safe (LINE
         did not act on a refused request) and cannot overtake a try in flight."""
-        return self.finished and self.refused > 0
+        return self.finished and self.resendable_people > 0
 
 
 def status_name(delivery: Delivery, pause: OutboxPause | None = None) -> str:

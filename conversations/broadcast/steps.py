@@ -70,10 +70,11 @@ def status(ctx: Context, code: str | None = None) -> Step:
 
 def _delivery(ctx: Context, broadcast: Broadcast) -> messages.Delivery:
     failures = outbox.failures(ctx.session, broadcast.id)
-    refusal = (outbox.refusal(ctx.session, broadcast.id)
-               if failures.get(OutboxFailure.REFUSED) else None)
-    return messages.Delivery(broadcast, outbox.counts(ctx.session, broadcast.id), failures,
-                             refusal)
+    refused = failures.get(OutboxFailure.REFUSED)
+    return messages.Delivery(
+        broadcast, outbox.counts(ctx.session, broadcast.id), failures,
+        outbox.refusal(ctx.session, broadcast.id) if refused else None,
+        outbox.resendable(ctx.session, broadcast.id) if refused else 0)
 
 
 def on_for(ctx: Context, postback: NewsFor) -> Step:
@@ -96,8 +97,8 @@ def on_resend_refused(ctx: Context, postback: ResendRefused) -> Step:
         if found is None:
             continue
         delivery = _delivery(ctx, found)
-        if not delivery.refused:
-            return Step(messages.already_resent(found) if delivery.resent
+        if not delivery.resendable_people:
+            return Step(messages.already_resent(found) if delivery.resent and not delivery.refused
                         else messages.nobody_to_resend(found))
         if not delivery.finished:
             return Step(messages.resend_after_sending(found))
