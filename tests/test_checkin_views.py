@@ -28,6 +28,7 @@ from bot.store.models import (
 )
 from tests.factories import KAMIYAMA, SAPPORO, url_path, user_id
 from web import checkin as checkin_views
+from web import screen_pass
 
 LIFF_ID = "1234567890-abcdefgh"
 CHANNEL_ID = "1234567890"
@@ -172,17 +173,35 @@ def read_code(app, png: bytes):
     return checkin_codes.read(checkin_codes.find_token(link), app.config["SECRET_KEY"])
 
 
+def open_screen(client, url: str):
+    """What the staff member does with the chat's link: opens it, taps the button. The answer
+    to the tap (a redirect to the screen, with the browser's pass)."""
+    link_page = client.get(url_path(url))
+    assert link_page.status_code == 200 and 'method="post"' in link_page.text
+    assert "Set-Cookie" not in link_page.headers  # opening the link (a preview, a crawler) binds nothing
+    opened = client.post(url_path(url))
+    assert opened.status_code == 303
+    return opened
+
+
+def screen_of(client, url: str) -> str:
+    return open_screen(client, url).headers["Location"]
+
+
 def test_the_rotating_page_shows_the_activity_and_its_renewing_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
     url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
 
-    page = client.get(url_path(url))
+    screen = screen_of(client, url)
+    page = client.get(screen)
     before = rotation_step(datetime.now(UTC), 30)
-    image = client.get(url_path(url) + "/qr.png?step=1")
+    image = client.get(screen + "/qr.png?step=1")
     after = rotation_step(datetime.now(UTC), 30)
 
+    assert screen == f"/staff/screen/{session_id}"  # the link itself stays out of the address bar
     assert page.status_code == 200
     assert TITLE in page.text and 'data-seconds="30"' in page.text
+    assert "秒後に新しいコードになります" in page.text and "new code in" in page.text
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert image.status_code == 200 and image.mimetype == "image/png"
@@ -206,13 +225,85 @@ def test_the_rotating_code_changes_every_step(app, db):
     assert read_code(app, next_step).step == read_code(app, first).step + 1
 
 
+def test_the_link_gives_this_browser_a_pass_for_this_screen_only(app, client, db):
+    session_id = create_activity(db, rotate_seconds=30)
+    url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
+
+    cookie = open_screen(client, url).headers["Set-Cookie"]
+
+    assert cookie.startswith(f"{screen_pass.COOKIE}=")
+    for attribute in ("HttpOnly", "SameSite=Lax", f"Path=/staff/screen/{session_id}",
+                      f"Max-Age={12 * 3600}"):
+        assert attribute in cookie
+    assert "Secure" not in cookie  # the test server is http://; production is https
+
+
+def test_the_pass_is_secure_in_production(app, client, db):
+    session_id = create_activity(db, rotate_seconds=30)
+    app.config["PUBLIC_BASE_URL"] = "https://furusato.example.jp"
+    url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
+
+    assert "Secure" in open_screen(client, url).headers["Set-Cookie"]
+
+
+def test_a_forwarded_link_or_screen_shows_no_code_in_another_browser(app, client, db):
+    session_id = create_activity(db, rotate_seconds=30)
+    url = links.rotating_url(app.config, session_id, person_id := staff_person_id(db, "職員"))
+    screen = screen_of(client, url)
+    elsewhere = app.test_client()  # the browser of someone the link or the screen's address went to
+
+    page = elsewhere.get(screen)
+    image = elsewhere.get(screen + "/qr.png?step=1")
+    later = expired_link(app, session_id, person_id)  # the link, opened after its ten minutes
+    late_page = elsewhere.get(f"/staff/rotating/{later}")
+    late_tap = elsewhere.post(f"/staff/rotating/{later}")
+
+    assert page.status_code == 403 and "data-qr" not in page.text and "<img" not in page.text
+    assert "開いたブラウザでだけ" in page.text and "only in the browser that opened" in page.text
+    assert "新しいリンク" in page.text and "For a new link" in page.text
+    assert image.status_code == 403 and image.mimetype == "text/plain"
+    assert late_page.status_code == 403 and late_tap.status_code == 403
+    assert "期限切れ" in late_page.text and "Set-Cookie" not in late_tap.headers
+    # The staff member's own browser goes on showing the code.
+    assert client.get(screen).status_code == 200
+    assert client.get(screen + "/qr.png?step=2").mimetype == "image/png"
+
+
+def screen_pass_signed(app, session_id: int, person_id: int, age: int) -> str:
+    """A pass as the screen's button gives it, `age` seconds ago."""
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - age
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=screen_pass.SALT,
+                                  signer=Then).dumps({"s": session_id, "p": person_id})
+
+
+@pytest.mark.parametrize(("age", "status"), [(12 * 3600 - 60, 200), (12 * 3600 + 60, 403)],
+                         ids=["within 12 hours", "after 12 hours"])
+def test_the_staff_browser_shows_the_screen_for_twelve_hours(app, client, db, age, status):
+    session_id = create_activity(db, rotate_seconds=30)
+    held = screen_pass_signed(app, session_id, staff_person_id(db, "職員"), age)
+    client.set_cookie(screen_pass.COOKIE, held, path=f"/staff/screen/{session_id}")
+
+    assert client.get(f"/staff/screen/{session_id}/qr.png?step=1").status_code == status
+
+
+def test_a_pass_opens_only_its_own_session(app, client, db):
+    first, second = create_activity(db, rotate_seconds=30), create_activity(db, rotate_seconds=30)
+    held = screen_pass_signed(app, first, staff_person_id(db, "職員"), 0)
+    client.set_cookie(screen_pass.COOKIE, held, path=f"/staff/screen/{second}")
+
+    assert client.get(f"/staff/screen/{second}").status_code == 403
+
+
 def expired_link(app, session_id: int, person_id: int) -> str:
-    class TwelveHoursAgo(TimestampSigner):
+    class ElevenMinutesAgo(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - checkin_views.ROTATING_LINK_SECONDS - 60
 
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=checkin_views.ROTATING_SALT,
-                                        signer=TwelveHoursAgo)
+                                        signer=ElevenMinutesAgo)
     return serializer.dumps({"s": session_id, "p": person_id})
 
 
@@ -221,34 +312,42 @@ def expired_link(app, session_id: int, person_id: int) -> str:
     lambda app, s, p: links.rotating_link(s, p, "another secret"),
     lambda app, s, p: tampered(links.rotating_link(s, p, app.config["SECRET_KEY"])),
     lambda app, s, p: URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="other").dumps({"s": s, "p": p}),
-], ids=["expired", "another secret", "tampered", "another salt"])
+    lambda app, s, p: URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="furusato.rotating.v1")
+    .dumps({"s": s, "p": p}),
+], ids=["expired", "another secret", "tampered", "another salt", "a 12-hour link of before"])
 def test_an_expired_or_forged_link_is_forbidden_in_both_languages(app, client, db, make):
     session_id = create_activity(db, rotate_seconds=30)
     link = make(app, session_id, staff_person_id(db, "職員"))
 
     page = client.get(f"/staff/rotating/{link}")
-    image = client.get(f"/staff/rotating/{link}/qr.png?step=1")
+    tap = client.post(f"/staff/rotating/{link}")
 
-    assert page.status_code == 403 and image.status_code == 403
+    assert page.status_code == 403 and tap.status_code == 403
     assert "期限切れ" in page.text and "expired" in page.text
-    assert image.mimetype == "text/plain"
+    assert "Set-Cookie" not in tap.headers
+
+
+def test_a_screen_opened_before_the_pass_says_why_it_stopped(client):
+    image = client.get("/staff/rotating/an-old-link/qr.png?step=1")
+    assert image.status_code == 410 and image.mimetype == "text/plain"
+    assert "新しいリンク" in image.text and "new link" in image.text
 
 
 def test_only_current_staff_of_the_entity_see_the_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
     elsewhere = links.rotating_url(app.config, session_id, staff_person_id(db, "札幌の職員", SAPPORO))
     leaving = staff_person_id(db, "異動する職員")
-    url = links.rotating_url(app.config, session_id, leaving)
-    assert client.get(url_path(url)).status_code == 200
+    screen = screen_of(client, links.rotating_url(app.config, session_id, leaving))
+    assert client.get(screen).status_code == 200
     with db.transaction() as session:
         staff.remove(session, staff.role_at(session, session.get(Person, leaving), KAMIYAMA),
                      datetime.now(UTC))
 
-    for link in (elsewhere, url):
-        response = client.get(url_path(link))
+    for response in (client.get(url_path(elsewhere)), client.post(url_path(elsewhere)),
+                     client.get(screen)):
         assert response.status_code == 403
         assert "担当者ではない" in response.text and "not staff" in response.text
-        assert client.get(url_path(link) + "/qr.png?step=1").status_code == 403
+    assert client.get(screen + "/qr.png?step=1").status_code == 403
 
 
 def test_a_printed_code_has_no_rotating_page(app, client, db):
@@ -260,10 +359,12 @@ def test_a_printed_code_has_no_rotating_page(app, client, db):
 def test_a_cancelled_activity_shows_no_rotating_code(app, client, db):
     session_id = create_activity(db, rotate_seconds=30)
     url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
+    screen = screen_of(client, url)
     finish(db, session_id, ActivityStatus.CANCELLED)
 
     assert client.get(url_path(url)).status_code == 410
-    assert client.get(url_path(url) + "/qr.png?step=1").status_code == 410
+    assert client.get(screen).status_code == 410
+    assert client.get(screen + "/qr.png?step=1").status_code == 410
 
 
 # LIFF ------------------------------------------------------------------------------------------

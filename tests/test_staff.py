@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from tests.factories import (
     register_by_name,
     staff_invitation,
     staff_member,
+    url_path,
 )
 
 
@@ -99,6 +101,32 @@ def test_creating_an_activity_in_the_chat_sends_its_qr_code_and_poster(app, runn
     assert png.status_code == 200 and png.mimetype == "image/png"
     chat.say("活動一覧")
     assert "ボランティア・指定活動" in chat.text()
+
+
+def test_a_rotating_code_s_link_opens_its_screen_in_the_staff_member_s_browser_only(app, runner,
+                                                                                 chat, join):
+    join(KAMIYAMA)
+    make_staff(runner, chat, KAMIYAMA)
+    chat.say("活動を作る")
+    chat.say("棚田の草刈り")
+    chat.tap("ボランティア")
+    chat.tap("指定する")
+    chat.say("2099-12-24")
+    chat.say("10:00")
+    chat.say("12:00")
+    chat.say("上分地区")
+    chat.tap("画面表示")
+    chat.tap("日程はこれで全部")
+    chat.tap("作成する")
+    assert "10分以内" in chat.text() and "12時間" in chat.text()
+    [link] = re.findall(r"https?://\S+/staff/rotating/\S+", chat.text())
+    staff_browser, elsewhere = app.test_client(), app.test_client()
+
+    assert staff_browser.get(url_path(link)).status_code == 200  # which activity, and a button
+    screen = staff_browser.post(url_path(link)).headers["Location"]
+    assert staff_browser.get(screen + "/qr.png?step=1").mimetype == "image/png"
+    assert elsewhere.get(screen).status_code == 403
+    assert elsewhere.get(screen + "/qr.png?step=1").status_code == 403
 
 
 def first_day_then_another(chat, title: str, designated: str) -> None:

@@ -3,8 +3,10 @@
 - `GET /qr/<token>.png` is what the bot puts in LINE image messages: it is answered from the
   signed token alone, without the database, and cached for a day (a token never changes).
 - `GET /qr/<token>/poster.(png|pdf)`: the A4 poster of the token's session.
-- `GET /staff/rotating/<link>`: a page for a screen at the venue whose QR code renews every
-  `rotate_seconds`; the link is signed for one staff member and one session, for 12 hours.
+- `GET /staff/rotating/<link>`: the chat's link to a screen at the venue, signed for one staff
+  member and one session, for 10 minutes; its button (POST) gives the browser the screen's
+  pass (web/screen_pass.py) and goes on to `GET /staff/screen/<session>`, whose QR code
+  renews every `rotate_seconds`, for that browser only and for 12 hours.
 - `GET /liff/scan` and `POST /liff/checkin`: the scanner inside LINE. The page only sends the
   LIFF ID token and the scanned text; who is checking in comes from LINE's verification.
 """
@@ -17,24 +19,36 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from babel.dates import format_datetime
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot import line
 from bot.codes import checkin_codes
-from bot.codes.links import ROTATING_LINK_SECONDS, ROTATING_SALT
+from bot.codes.links import ROTATING_LINK_SECONDS, ROTATING_SALT, ROTATING_SCREEN_SECONDS
 from bot.codes.poster import poster
 from bot.codes.qr import qr_png
 from bot.domain.calendar import JST
 from bot.domain.checkin import Code
-from bot.i18n import use_locale
+from bot.i18n import N_, gettext, use_locale
 from bot.services import activities, attendance, entities, people
 from bot.store.db import database
 from bot.store.models import Activity, ActivitySession, ActivityStatus, CheckInMethod, Entity, Staff
 from conversations.checkin.messages import outcome_text
 from conversations.notices import checkin as checkin_notices
+from web import screen_pass
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("checkin", __name__)
@@ -144,16 +158,49 @@ def poster_file(token: str, fmt: str):
 
 # The rotating code -----------------------------------------------------------------------------
 
-class RotatingRefused(Exception):
-    """The rotating page cannot be shown: an HTTP status and what to say, in both languages."""
+@dataclass(frozen=True)
+class Bilingual:
+    ja: str
+    en: str
 
-    def __init__(self, status: int, ja: str, en: str):
-        super().__init__(status, en)
-        self.status, self.ja, self.en = status, ja, en
+    def plain(self) -> str:
+        return f"{self.ja} / {self.en}"
+
+    def then(self, more: Bilingual) -> Bilingual:
+        return Bilingual(self.ja + more.ja, f"{self.en} {more.en}")
+
+
+def bilingual(message: str, **values: object) -> Bilingual:
+    """A message in Japanese, then in English: a screen at a venue, or a link someone passed
+    on, speaks to whoever looks at it."""
+    said = []
+    for locale in ("ja", "en"):
+        with use_locale(locale):
+            said.append(gettext(message).format(**values) if values else gettext(message))
+    return Bilingual(*said)
+
+
+class RotatingRefused(Exception):
+    """The rotating page cannot be shown: an HTTP status and what to say (a msgid)."""
+
+    def __init__(self, status: int, message: str, ask_again: bool = False):
+        super().__init__(status, message)
+        #: `ask_again`: the page says how to get a new link from the chat.
+        self.status, self.message, self.ask_again = status, message, ask_again
+
+    @property
+    def text(self) -> Bilingual:
+        return bilingual(self.message, hours=ROTATING_SCREEN_SECONDS // 3600)
+
+
+_NEW_LINK = N_("スタッフメニューの「活動一覧」で、活動の「QRコード」を押すと新しいリンクが届きます。")
+LINK_INVALID = N_("このリンクは期限切れか、正しくありません。")
+NOT_HELD = N_("この画面は、LINEのリンクを開いたブラウザでだけ、開いてから{hours}時間表示できます。")
+OLD_ADDRESS = N_("この画面のアドレスは使われなくなりました。")
 
 
 def _signed(link: str) -> tuple[int, int]:
-    """(session ID, staff person ID) of a rotating-page link that is ours and under 12 hours old."""
+    """(session ID, staff person ID) of a link from the chat, if it is ours and still fresh."""
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ROTATING_SALT)
     try:
         payload = serializer.loads(link, max_age=ROTATING_LINK_SECONDS)
@@ -161,9 +208,7 @@ def _signed(link: str) -> tuple[int, int]:
         payload = None
     if not (isinstance(payload, dict) and isinstance(payload.get("s"), int)
             and isinstance(payload.get("p"), int)):
-        raise RotatingRefused(403, "このリンクは期限切れか、正しくありません。"
-                                   "LINEで新しいリンクを受け取ってください。",
-                              "This link has expired or is not valid. Get a new one in LINE.")
+        raise RotatingRefused(403, LINK_INVALID, ask_again=True)
     return payload["s"], payload["p"]
 
 
@@ -173,47 +218,93 @@ def _is_staff(session: Session, person_id: int, entity_id: int) -> bool:
         Staff.removed_at.is_(None))) is not None
 
 
-def _rotating_session(link: str) -> ActivitySession:
-    """The session behind a rotating-page link, if the person may still show its code."""
-    session_id, person_id = _signed(link)
+def _rotating_session(session_id: int, person_id: int) -> ActivitySession:
+    """The session, if this staff member may show its rotating code now."""
     with database().transaction() as session:
         activity_session = _load(session, session_id)
         if activity_session is None:
-            raise RotatingRefused(404, "この活動は見つかりません。", "No such activity.")
+            raise RotatingRefused(404, N_("この活動は見つかりません。"))
         activity = activity_session.activity
         if not _is_staff(session, person_id, activity.entity_id):
-            raise RotatingRefused(403, "この活動の担当者ではないため、表示できません。",
-                                  "You are not staff of this activity's municipality.")
+            raise RotatingRefused(403, N_("この活動の担当者ではないため、表示できません。"))
     if not activity.rotate_seconds:
-        raise RotatingRefused(400, "この活動のQRコードは印刷用です（画面表示ではありません）。",
-                              "This activity uses a printed code, not a rotating one.")
+        raise RotatingRefused(400, N_("この活動のQRコードは印刷用です（画面表示ではありません）。"))
     if activity.status != ActivityStatus.OPEN:
-        raise RotatingRefused(410, "この活動の受付は終了しました（締切または中止）。",
-                              "Check-in for this activity has ended (closed or cancelled).")
+        raise RotatingRefused(410, N_("この活動の受付は終了しました（締切または中止）。"))
     return activity_session
 
 
+def _held_session(session_id: int) -> ActivitySession:
+    """The session of a screen this browser holds the pass of (web/screen_pass.py)."""
+    person_id = screen_pass.holder(request, session_id, current_app.config["SECRET_KEY"])
+    if person_id is None:
+        raise RotatingRefused(403, NOT_HELD, ask_again=True)
+    return _rotating_session(session_id, person_id)
+
+
 def _private(response: Response) -> Response:
-    # The link is a credential for 12 hours: never cached, never sent on as a referrer.
+    # The link and the screen show a credential: never cached, never sent on as a referrer.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
-@blueprint.get("/staff/rotating/<link>")
-def rotating_page(link: str):
-    try:
-        activity_session = _rotating_session(link)
-    except RotatingRefused as refusal:
-        return render_template("rotating.html", refusal=refusal), refusal.status
+def _page(status: int = 200, **values) -> Response:
+    words = {"heading": bilingual(N_("参加受付のQRコード")), "new_link": bilingual(_NEW_LINK)}
+    html = render_template("rotating.html", words=words, **values)
+    return _private(Response(html, status, mimetype="text/html"))
+
+
+def _refused(refusal: RotatingRefused) -> Response:
+    return _page(refusal.status, refusal=refusal.text, ask_again=refusal.ask_again)
+
+
+def _describe(activity_session: ActivitySession) -> dict:
     activity = activity_session.activity
-    page = render_template(
-        "rotating.html", refusal=None, activity=activity,
-        qr_path=url_for("checkin.rotating_qr", link=link),
-        entity_name=_entity_name(activity.entity),
-        when=poster_when(activity_session.starts_at, activity_session.ends_at),
-        seconds=activity.rotate_seconds, server_ms=int(datetime.now(UTC).timestamp() * 1000))
-    return _private(Response(page, mimetype="text/html"))
+    return {"activity": activity, "entity_name": _entity_name(activity.entity),
+            "when": poster_when(activity_session.starts_at, activity_session.ends_at)}
+
+
+@blueprint.get("/staff/rotating/<link>")
+def rotating_link(link: str):
+    """The chat's link: which activity, and a button that opens its screen in this browser
+    (a GET changes nothing, so a link preview opens no screen)."""
+    try:
+        activity_session = _rotating_session(*_signed(link))
+    except RotatingRefused as refusal:
+        return _refused(refusal)
+    return _page(opening=True, action=url_for("checkin.open_screen", link=link),
+                 explain=bilingual(N_("このブラウザで、参加受付のQRコードを会場の画面に表示します。"
+                                      "表示できるのはこのブラウザだけで、{hours}時間までです。"),
+                                   hours=ROTATING_SCREEN_SECONDS // 3600),
+                 button=bilingual(N_("この画面に表示する")), **_describe(activity_session))
+
+
+@blueprint.post("/staff/rotating/<link>")
+def open_screen(link: str):
+    """Give this browser the screen's pass, and show the screen at an address without the link."""
+    try:
+        session_id, person_id = _signed(link)
+        _rotating_session(session_id, person_id)
+    except RotatingRefused as refusal:
+        return _refused(refusal)
+    screen = url_for("checkin.rotating_page", session_id=session_id)
+    response = _private(redirect(screen, 303))
+    return screen_pass.give(response, screen, session_id, person_id, current_app.config)
+
+
+@blueprint.get("/staff/screen/<int:session_id>")
+def rotating_page(session_id: int):
+    try:
+        activity_session = _held_session(session_id)
+    except RotatingRefused as refusal:
+        return _refused(refusal)
+    words = {"countdown": bilingual(N_("{seconds}秒後に新しいコードになります")),
+             "how": bilingual(N_("スマートフォンのカメラかLINEで読み取ってください")),
+             "offline": bilingual(N_("接続できません。再接続しています…"))}
+    return _page(qr_path=url_for("checkin.rotating_qr", session_id=session_id),
+                 seconds=activity_session.activity.rotate_seconds, screen_words=words,
+                 server_ms=int(datetime.now(UTC).timestamp() * 1000), **_describe(activity_session))
 
 
 def rotating_png(activity_session: ActivitySession, secret: str, basic_id: str,
@@ -222,16 +313,23 @@ def rotating_png(activity_session: ActivitySession, secret: str, basic_id: str,
     return qr_png(checkin_codes.line_link(activities.token(activity_session, secret, now), basic_id))
 
 
-@blueprint.get("/staff/rotating/<link>/qr.png")
-def rotating_qr(link: str):
+@blueprint.get("/staff/screen/<int:session_id>/qr.png")
+def rotating_qr(session_id: int):
     """`?step=` only keeps each step's URL distinct; the code is always the current one."""
     try:
-        activity_session = _rotating_session(link)
+        activity_session = _held_session(session_id)
     except RotatingRefused as refusal:
-        return _plain(refusal.status, f"{refusal.ja} / {refusal.en}")
+        text = refusal.text.then(bilingual(_NEW_LINK)) if refusal.ask_again else refusal.text
+        return _private(_plain(refusal.status, text.plain()))
     png = rotating_png(activity_session, current_app.config["SECRET_KEY"], _basic_id(),
                        datetime.now(UTC))
     return _private(Response(png, mimetype="image/png"))
+
+
+@blueprint.get("/staff/rotating/<link>/qr.png")
+def old_rotating_qr(link: str):
+    """What a screen opened before the pass existed asks for: it says why it stopped."""
+    return _private(_plain(410, bilingual(OLD_ADDRESS).then(bilingual(_NEW_LINK)).plain()))
 
 
 # LIFF ------------------------------------------------------------------------------------------

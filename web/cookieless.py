@@ -3,6 +3,12 @@
 What a page needs across requests travels in signed, expiring links (downloads, the card, the
 identity flow's state) or lives in the database. Flask's default would still build a signer and
 read the cookies on every request — LINE's webhooks included, the busiest path.
+
+A cookie is set only where a page must know which browser it is talking to, and then it is
+its own: one name, one purpose, the path of the pages that read it, HttpOnly, SameSite=Lax,
+Secure over https — the identity binding (`/identity/`, bot/identity/binding.py) and the
+rotating-code screen's pass (`/staff/screen/<session>`, web/screen_pass.py). Neither is a
+session: no other page reads them.
 """
 
 from __future__ import annotations

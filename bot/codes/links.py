@@ -13,12 +13,20 @@ from itsdangerous import URLSafeTimedSerializer
 
 Config = Mapping[str, Any]
 
-ROTATING_SALT = "furusato.rotating.v1"
-ROTATING_LINK_SECONDS = 12 * 3600
+ROTATING_SALT = "furusato.rotating.v2"
+#: The chat's link to a rotating-code screen is opened within this time (web/checkin.py)…
+ROTATING_LINK_SECONDS = 10 * 60
+#: …and the browser that opened it shows the screen for this long (web/screen_pass.py).
+ROTATING_SCREEN_SECONDS = 12 * 3600
 
 
 def base(config: Config) -> str:
     return str(config["PUBLIC_BASE_URL"]).rstrip("/")
+
+
+def served_over_https(config: Config) -> bool:
+    """Whether our pages are on https (production): then our cookies are Secure."""
+    return str(config.get("PUBLIC_BASE_URL", "")).startswith("https://")
 
 
 def qr_url(config: Config, token: str) -> str:
@@ -31,7 +39,8 @@ def poster_url(config: Config, token: str, fmt: str = "pdf") -> str:
 
 
 def rotating_link(session_id: int, person_id: int, secret: str) -> str:
-    """The signed part of a rotating-code page's address: one session, one staff member."""
+    """The signed part of the chat's link to a rotating-code screen: one session, one staff
+    member, for ROTATING_LINK_SECONDS."""
     return URLSafeTimedSerializer(secret, salt=ROTATING_SALT).dumps({"s": session_id, "p": person_id})
 
 

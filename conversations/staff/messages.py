@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from linebot.v3.messaging.models import Action, DatetimePickerAction, FlexMessage, ImageMessage, Message
 
+from bot.codes.links import ROTATING_LINK_SECONDS, ROTATING_SCREEN_SECONDS
 from bot.domain.calendar import today_in_japan
 from bot.i18n import _, _l
 from bot.i18n.dates import span
@@ -199,8 +200,10 @@ def codes(activity: Activity, links: Sequence[tuple[ActivitySession, str, str, s
     """
     messages: list[Message] = []
     if rotating_links:
-        lines = [_("会場の画面でこのページを開いてください（QRコードが30秒ごとに変わります。"
-                   "リンクは12時間有効です）：")]
+        lines = [_("会場の画面で、{minutes}分以内にこのリンクを開いてください。開いたブラウザだけが、"
+                   "30秒ごとに変わるQRコードを{hours}時間表示できます。期限が切れたら「活動一覧」の"
+                   "「QRコード」から新しいリンクを受け取れます：").format(
+            minutes=ROTATING_LINK_SECONDS // 60, hours=ROTATING_SCREEN_SECONDS // 3600)]
         lines += [bullet(span(s.starts_at, s.ends_at)) + f"\n{url}" for s, url in rotating_links[:4]]
         return [text("\n".join(lines), staff_actions())]
     for session, image, _pdf, _png in links[:3]:
