@@ -49,11 +49,11 @@ def assert_clean(logged: str, requests: list[tuple[str, str, str]]) -> None:
         assert token not in logged
 
 
-def fetch(url: str, headers: dict[str, str] | None = None) -> int:
+def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> int:
     """GET `url`; the status, whatever it is (a refusal is logged like a success)."""
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}),
-                                    timeout=10) as response:
+                                    timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -76,15 +76,17 @@ def _free_port() -> int:
 
 
 def _wait_for(port: int, server: subprocess.Popen) -> None:
+    """Until the worker answers: the socket is open at once, the app loads seconds later."""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while True:
         assert server.poll() is None, server.communicate()
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            break
         except OSError:
+            assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.1)
-    raise AssertionError("gunicorn did not start")
+    fetch(f"http://127.0.0.1:{port}/healthz", timeout=60)
 
 
 def test_gunicorn_access_lines_keep_no_token(app, database_url):
