@@ -56,6 +56,11 @@ REQUIRED_IN_PRODUCTION = (
 )
 
 MODES = ("production", "demo", "test")
+#: SECRET_KEY signs every link and code the service hands out: at least this many bytes.
+MIN_SECRET_BYTES = 32
+#: Settings whose addresses the identity flow sends credentials to or trusts keys from.
+IDENTITY_ADDRESSES = ("IDENTITY_ISSUER", "IDENTITY_AUTHORIZATION_ENDPOINT",
+                      "IDENTITY_TOKEN_ENDPOINT", "IDENTITY_USERINFO_ENDPOINT", "IDENTITY_JWKS_URI")
 
 
 class ConfigurationError(RuntimeError):
@@ -98,7 +103,38 @@ def load(overrides: Mapping[str, object] | None = None,
         if not config.get("LINE_BOT_BASIC_ID"):
             config["LINE_BOT_BASIC_ID"] = "@furusato-demo"
     _check_identity(config, mode)
+    if mode == "production":
+        _check_production_safety(config)
     return config
+
+
+def unsafe_id_token_algorithms(value: object) -> list[str]:
+    """`none` and the HMAC algorithms (HS256…): an ID token must carry the provider's
+    signature, which only its private key makes — not a secret the client shares."""
+    return [name for name in str(value or "").split()
+            if name.lower() == "none" or name.upper().startswith("HS")]
+
+
+def _check_production_safety(config: Mapping[str, object]) -> None:
+    """Settings production refuses even when given: each refusal names its setting."""
+    problems = []
+    secret = str(config["SECRET_KEY"]).encode()
+    if len(secret) < MIN_SECRET_BYTES:
+        problems.append(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes, not {len(secret)} "
+                        "(it signs every link and code the service hands out; "
+                        "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if config.get("IDENTITY_PROVIDER"):
+        for name in IDENTITY_ADDRESSES:
+            value = config.get(name)
+            if value and not str(value).startswith("https://"):
+                problems.append(f"{name} must be an https:// address, not {str(value)[:80]!r}")
+        unsafe = unsafe_id_token_algorithms(config.get("IDENTITY_ID_TOKEN_ALGORITHMS"))
+        if unsafe:
+            problems.append("IDENTITY_ID_TOKEN_ALGORITHMS must not accept " + ", ".join(unsafe)
+                            + ": ID tokens must be signed with the provider's key (RS256, ES256…)")
+    if problems:
+        raise ConfigurationError("Production refuses unsafe settings: " + "; ".join(problems)
+                                 + ". See README, Configuration.")
 
 
 IDENTITY_PROVIDERS = ("digital_auth", "sandbox")

@@ -19,12 +19,14 @@ from joserfc.jwk import ECKey, KeySet
 
 from bot.config import ConfigurationError, load
 from bot.identity import keys, oidc
-from bot.identity.provider import configured
+from bot.identity import provider as provider_module
+from bot.identity.provider import ProviderUnavailable, configured
 from bot.identity.sandbox import ASSERTION_TYPE
 from tests.factories import PIN, url_path
 from web import create_app
 
-PRODUCTION = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k",
+PRODUCTION = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
+              "SECRET_KEY": "a-production-secret-of-at-least-32-bytes",
               "DATABASE_URL": "sqlite://", "LINE_BOT_BASIC_ID": "@x",
               "PUBLIC_BASE_URL": "https://furusato.example.jp", "FURUSATO_ENV": "production"}
 
@@ -293,6 +295,24 @@ def test_digital_auth_can_discover_its_endpoints(app):
     provider = configured(app.config)
     assert provider.name == "digital_auth"
     assert provider.userinfo_endpoint.endswith("/protocol/openid-connect/userinfo")
+
+
+def test_production_refuses_endpoints_that_discovery_names_over_http(monkeypatch):
+    """The settings are checked at start-up; what discovery names is checked at each use."""
+    config = load({**PRODUCTION, "IDENTITY_PROVIDER": "digital_auth", "IDENTITY_ISSUER": ISSUER,
+                   "IDENTITY_CLIENT_ID": "c", "IDENTITY_DISCOVERY": "on",
+                   "IDENTITY_PRIVATE_KEY": keys.as_json(keys.new_private_key())}, environ={})
+    document = {"issuer": ISSUER, "authorization_endpoint": ISSUER + "/auth",
+                "token_endpoint": "http://idp.example/token", "userinfo_endpoint": ISSUER + "/me",
+                "jwks_uri": ISSUER + "/certs"}
+    # As if fetched a moment ago: the cache discovery keeps (its documents live an hour).
+    monkeypatch.setitem(provider_module._discovered, ISSUER + "/.well-known/openid-configuration",
+                        (time.monotonic(), document))
+    with pytest.raises(ProviderUnavailable, match="https: token_endpoint"):
+        configured(config)
+    monkeypatch.setitem(provider_module._discovered, ISSUER + "/.well-known/openid-configuration",
+                        (time.monotonic(), {**document, "token_endpoint": ISSUER + "/token"}))
+    assert configured(config).token_endpoint == ISSUER + "/token"
 
 
 def test_the_client_finishes_against_the_sandbox_and_checks_the_id_token(app, client):

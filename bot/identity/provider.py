@@ -68,8 +68,13 @@ def configured(config: Mapping[str, object]) -> Provider:
         raise ProviderUnavailable("identity verification is not configured (IDENTITY_PROVIDER)")
     issuer = (sandbox_issuer(config) if name == "sandbox"
               else str(config["IDENTITY_ISSUER"]).rstrip("/"))
+    endpoints = _endpoints(config, issuer, sandbox=name == "sandbox")
+    plain = [endpoint for endpoint, url in endpoints.items() if not url.startswith("https://")]
+    if plain and config.get("FURUSATO_ENV") == "production":
+        # The settings are checked at start-up (bot/config.py); this is what discovery named.
+        raise ProviderUnavailable("the provider's endpoints must be https: " + ", ".join(plain))
     return Provider(
-        name=str(name), issuer=issuer, **_endpoints(config, issuer, sandbox=name == "sandbox"),
+        name=str(name), issuer=issuer, **endpoints,
         client_id=str(config["IDENTITY_CLIENT_ID"]),
         private_key=keys.load_private_key(str(config["IDENTITY_PRIVATE_KEY"])),
         scopes=tuple(str(config["IDENTITY_SCOPES"]).split()),
