@@ -86,7 +86,13 @@ def remove(code, who):
                        f"from {entity.name}.")
     gateway = line.gateway(current_app)
     for user_id in no_longer_staff:  # after the commit: they see the residents' menu again
-        richmenu.unlink_staff_menu(gateway, user_id)
+        try:
+            richmenu.unlink_staff_menu(gateway, user_id)
+        except line.FAILURES as error:
+            click.echo(f"The removal is kept, but LINE did not take the menu change for "
+                       f"{user_id} ({line.failure(error)}): they still see the staff menu, "
+                       f"whose commands now answer that they are not staff. "
+                       f"`furusato richmenu deploy` sets every menu again.", err=True)
 
 
 # activities ----------------------------------------------------------------------------------

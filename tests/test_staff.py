@@ -311,3 +311,19 @@ def test_closing_and_cancelling(two_towns, db):
     assert "中止しました" in a_staff.text()
     with db.transaction() as session:
         assert session.get(Activity, activity_a).status == "cancelled"
+
+
+def test_a_removal_stands_when_line_refuses_the_menu_change(runner, chat, line, db):
+    runner.invoke(args=["richmenu", "deploy"])
+    make_staff(runner, chat, KAMIYAMA)
+    line.inject("*", 500)
+
+    result = runner.invoke(args=["staff", "remove", KAMIYAMA, chat.user_id])
+
+    assert result.exit_code == 0, result.output
+    assert "The removal is kept, but LINE did not take the menu change" in result.output
+    assert "furusato richmenu deploy" in result.output
+    with db.transaction() as session:
+        assert session.scalar(select(Staff.removed_at)) is not None
+    chat.say("活動一覧")
+    assert "職員の方専用" in chat.text()
