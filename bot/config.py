@@ -41,6 +41,8 @@ ENVIRONMENT: dict[str, str | None] = {
     "IDENTITY_USERINFO_ENDPOINT": None,
     "IDENTITY_JWKS_URI": None,
     "IDENTITY_ID_TOKEN_ALGORITHMS": "RS256 ES256",
+    # The minimum assurance: the ID token's `acr` values accepted, when the provider sends one.
+    "IDENTITY_ACCEPTED_ACR": None,
     "IDENTITY_LIFF_ID": None,
 }
 

@@ -21,7 +21,7 @@ from bot.config import ConfigurationError, load
 from bot.identity import keys, oidc
 from bot.identity import provider as provider_module
 from bot.identity.provider import ProviderUnavailable, configured
-from bot.identity.sandbox import ASSERTION_TYPE
+from bot.identity.sandbox import ASSERTION_TYPE, ASSURANCE_LEVEL
 from tests.factories import PIN, url_path
 from web import create_app
 
@@ -209,9 +209,10 @@ def id_token(key, **claims) -> str:
                                                           if v is not None}, key)
 
 
-def check(token, key):
+def check(token, key, accepted_acr=()):
     return oidc.validate_id_token(token, KeySet([key]), issuer=ISSUER, client_id=CLIENT,
-                                  nonce="n-123", access_token="access-1", algorithms=("ES256",))
+                                  nonce="n-123", access_token="access-1", algorithms=("ES256",),
+                                  accepted_acr=accepted_acr)
 
 
 def test_a_good_id_token_passes(signer):
@@ -226,6 +227,56 @@ def test_a_good_id_token_passes(signer):
 def test_an_id_token_with_a_wrong_claim_is_refused(signer, claims):
     with pytest.raises(oidc.ProviderError):
         check(id_token(signer, **claims), signer)
+
+
+@pytest.mark.parametrize("claims", [
+    {"aud": [CLIENT]}, {"aud": [CLIENT], "azp": CLIENT}, {"aud": CLIENT, "azp": CLIENT}])
+def test_our_audience_alone_passes_as_a_string_or_a_list(signer, claims):
+    assert check(id_token(signer, **claims), signer)["sub"] == "pairwise-1"
+
+
+@pytest.mark.parametrize("claims", [
+    {"aud": [CLIENT, "another-client"], "azp": CLIENT},
+    {"aud": ["another-client", CLIENT], "azp": CLIENT},
+    {"aud": [CLIENT, "another-client"]},
+    {"aud": [CLIENT], "azp": "another-client"},
+], ids=["ours and another, azp ours", "another first", "no azp", "azp another"])
+def test_an_audience_we_do_not_trust_is_refused_even_with_azp(signer, claims):
+    """OpenID Connect Core 3.1.3.7 (3): refused if it "contains additional audiences not
+    trusted by the Client" — we trust none but ourselves."""
+    with pytest.raises(oidc.ProviderError, match="aud|azp"):
+        check(id_token(signer, **claims), signer)
+
+
+@pytest.mark.parametrize("acr, accepted, passes", [
+    ("urn:jp:loa:high", ("urn:jp:loa:high",), True),
+    ("urn:jp:loa:substantial", ("urn:jp:loa:substantial", "urn:jp:loa:high"), True),
+    ("urn:jp:loa:low", ("urn:jp:loa:substantial", "urn:jp:loa:high"), False),
+    (["urn:jp:loa:high"], ("urn:jp:loa:high",), False),  # not a string: not a level we know
+    (None, ("urn:jp:loa:high",), True),  # the provider sends none: nothing to check
+    ("urn:jp:loa:low", (), True),  # no minimum configured
+], ids=["the minimum", "above it", "below it", "not a string", "no acr", "no minimum"])
+def test_acr_is_held_to_the_minimum_assurance_when_sent(signer, acr, accepted, passes):
+    token = id_token(signer, acr=acr)
+    if passes:
+        assert check(token, signer, accepted)["sub"] == "pairwise-1"
+    else:
+        with pytest.raises(oidc.ProviderError, match="acr"):
+            check(token, signer, accepted)
+
+
+def test_a_verification_below_the_minimum_assurance_records_nothing(app, client):
+    """The sandbox's `acr` against IDENTITY_ACCEPTED_ACR, through the whole client."""
+    app.config["IDENTITY_ACCEPTED_ACR"] = "urn:example:loa:high"
+    request, query = code_for(client, app)
+    with pytest.raises(oidc.ProviderError, match="minimum assurance"):
+        oidc.finish(configured(app.config), query["code"][0], request.code_verifier,
+                    request.nonce)
+    app.config["IDENTITY_ACCEPTED_ACR"] = f"urn:example:loa:high {ASSURANCE_LEVEL}"
+    request, query = code_for(client, app)
+    identity = oidc.finish(configured(app.config), query["code"][0], request.code_verifier,
+                           request.nonce)
+    assert identity.assurance_level == ASSURANCE_LEVEL
 
 
 def test_an_id_token_signed_by_another_key_is_refused(signer):

@@ -1,8 +1,10 @@
 """The relying party's side of OpenID Connect, as デジタル認証アプリ requires it.
 
 Authorization code flow with PKCE (S256), `state` and `nonce`; `private_key_jwt` client
-authentication at the token endpoint; the ID token checked against the provider's JWKS
-(signature, iss, aud, exp, nonce, at_hash); then userinfo for the granted scopes.
+authentication at the token endpoint; the ID token checked against the provider's JWKS as
+OpenID Connect Core 3.1.3.7 asks (signature, iss, aud — ours alone —, azp, exp, iat, nonce,
+at_hash, and acr against the minimum assurance configured); then userinfo for the granted
+scopes.
 Authlib (≥ 1.9) builds the requests; nothing here keeps a token once `finish` returns.
 """
 
@@ -90,7 +92,7 @@ def finish(provider: Provider, code: str, code_verifier: str, nonce: str,
         claims = validate_id_token(
             token["id_token"], jwks(provider), issuer=provider.issuer,
             client_id=provider.client_id, nonce=nonce, access_token=token["access_token"],
-            algorithms=provider.id_token_algorithms, now=now)
+            algorithms=provider.id_token_algorithms, now=now, accepted_acr=provider.accepted_acr)
         info = _userinfo(session, provider)
     if info.get("sub") != claims["sub"]:
         raise ProviderError("userinfo is about another subject than the ID token")
@@ -110,8 +112,14 @@ def jwks(provider: Provider) -> KeySet:
 
 def validate_id_token(id_token: str, key_set: KeySet, *, issuer: str, client_id: str, nonce: str,
                       access_token: str | None, algorithms: tuple[str, ...],
-                      now: datetime | None = None) -> dict[str, Any]:
-    """The ID token's claims if its signature, iss, aud, exp, nonce and at_hash hold."""
+                      now: datetime | None = None,
+                      accepted_acr: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ID token's claims if its signature, iss, aud, azp, exp, nonce and at_hash hold.
+
+    `aud` may be a list (3.1.3.7, 3): it is refused when it holds any audience but us — we
+    trust no other — even with `azp` naming us. `acr`, when the provider sends it (3.1.3.7,
+    12), must be one of `accepted_acr` (the minimum assurance and above), if any are set.
+    """
     try:
         decoded = jwt.decode(id_token, key_set, algorithms=list(algorithms))
     except (JoseError, ValueError) as error:
@@ -125,6 +133,11 @@ def validate_id_token(id_token: str, key_set: KeySet, *, issuer: str, client_id:
     except (JoseError, ValueError) as error:
         raise ProviderError(f"ID token refused: {type(error).__name__} "
                             f"({getattr(error, 'claim', '') or ''})") from None
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if any(audience != client_id for audience in audiences):
+        raise ProviderError("ID token refused: an audience we do not trust (aud)")
+    if accepted_acr and "acr" in claims and claims["acr"] not in accepted_acr:
+        raise ProviderError("ID token refused: below the minimum assurance (acr)")
     return dict(claims)
 
 

@@ -51,6 +51,8 @@ class Provider:
     scopes: tuple[str, ...]
     id_token_algorithms: tuple[str, ...]
     redirect_uri: str
+    #: The `acr` values an ID token may carry (the minimum assurance and above); () any.
+    accepted_acr: tuple[str, ...] = ()
 
 
 def base_url(config: Mapping[str, object]) -> str:
@@ -79,7 +81,8 @@ def configured(config: Mapping[str, object]) -> Provider:
         private_key=keys.load_private_key(str(config["IDENTITY_PRIVATE_KEY"])),
         scopes=tuple(str(config["IDENTITY_SCOPES"]).split()),
         id_token_algorithms=tuple(str(config["IDENTITY_ID_TOKEN_ALGORITHMS"]).split()),
-        redirect_uri=base_url(config) + CALLBACK_PATH)
+        redirect_uri=base_url(config) + CALLBACK_PATH,
+        accepted_acr=tuple(str(config.get("IDENTITY_ACCEPTED_ACR") or "").split()))
 
 
 def is_configured(config: Mapping[str, object]) -> bool:
