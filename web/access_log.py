@@ -24,7 +24,7 @@ BEARER_PATHS = (
     "/identity/guardian/",  # web/identity: a guardian's ticket, passed on by a minor
     "/card/",               # web/card.py: a registration card's code (R6)
     "/downloads/",          # web/downloads.py: a staff member's signed CSV link
-    "/staff/rotating/",     # web/checkin.py: the one-time link to the rotating-code page
+    "/staff/rotating/",     # web/checkin.py: the chat's link to a rotating-code screen
 )
 #: Paths whose token is no secret, and why.
 PUBLIC_PATHS = {
