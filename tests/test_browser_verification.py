@@ -1,5 +1,8 @@
 """The verification pages in headless Chromium (Debian's package, driven by Playwright),
-through the sandbox provider, against the live test server: what a person taps and reads."""
+through the sandbox provider, against the live test server: what a person taps and reads.
+Every page runs under its Content-Security-Policy (web/security_headers.py): a style or script
+the policy refused would show in the console, and fails the test; the staff's rotating-code
+screen, the one page whose script draws what it shows, is driven here too."""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from sqlalchemy import select
 
+from bot.codes import links
 from bot.identity import records
 from bot.services import people
 from bot.store.models import GuardianConsent
 from cli import walkthrough
-from tests.factories import PIN, verification_uri
+from tests.factories import KAMIYAMA, PIN, open_activity, staff_member, verification_uri
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,8 +47,13 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="ja-JP")
-    yield context.new_page()
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield page
     context.close()
+    assert refused == [], "the policy refused part of a page"
 
 
 def sign_in(page, persona: str) -> None:
@@ -72,6 +81,9 @@ def test_an_adult_verifies_in_the_browser(app, chat, db, page):
     assert "暗証番号" in page.inner_text("main")  # what is kept and what is not, before consent
     assert "LINEの「花子」さんとして本人確認します" in page.inner_text("main")  # whose account
     assert "ご自分のLINEのトークから送る" in page.inner_text("main")  # how it will end
+    # The page's own style applies under its policy (#1f4e99).
+    assert page.eval_on_selector("#proceed", "b => getComputedStyle(b).backgroundColor") \
+        == "rgb(31, 78, 153)"
     page.click("#proceed")
     sign_in(page, "adult")
     shown = outcome(page, "confirm_in_chat")  # a link may have been forwarded: the chat decides
@@ -120,3 +132,15 @@ def test_a_minor_hands_the_device_to_a_guardian(app, chat, db, page):
     with db.transaction() as session:
         consent = session.scalars(select(GuardianConsent)).one()
         assert consent.relationship_to_minor == "parent"
+
+
+def test_the_rotating_code_screen_draws_its_code(app, client, line, runner, db, page):
+    """Its script fetches each step's image and shows it as a blob: all within its policy."""
+    officer = staff_member(app, client, line, runner)
+    _activity, session_id, _token = open_activity(app, KAMIYAMA, rotate_seconds=30)
+    with db.transaction() as session:
+        person_id = people.find(session, officer.user_id).id
+    page.goto(links.rotating_url(app.config, session_id, person_id))
+    page.click("button[type=submit]")
+    page.wait_for_selector('#qr[src^="blob:"]', timeout=15_000)
+    assert page.inner_text("#left") != "–"  # the countdown runs

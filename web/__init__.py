@@ -12,7 +12,7 @@ from bot import line
 from bot.devtools import line_platform, simulator
 from bot.identity import sandbox as identity_sandbox
 from bot.store.db import Database
-from web import access_log, card, checkin, downloads, media, webhook
+from web import access_log, card, checkin, downloads, media, security_headers, webhook
 from web.cookieless import NoSessions
 from web.identity import views as identity_views
 from web.json_bodies import BoundedJSONProvider
@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
     app.session_interface = NoSessions()
     app.json = BoundedJSONProvider(app)
+    security_headers.init_app(app)  # framing and scripts, for every page but /_dev/
     logging.basicConfig(level=str(settings["LOG_LEVEL"]).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
