@@ -8,6 +8,7 @@
   one is refused for its use before that);
 - staff invitations 30 days after they expired (until then a late try hears "expired");
 - processed webhook event IDs after 7 days (LINE redelivers within a much shorter time);
+- the record of a used single-use link once the link has expired anyway;
 - what sent or failed outgoing messages said, and to whom, after `OUTBOX_RETENTION_DAYS`
   (30): the queue is not an archive; the rows and their counts stay for staff's figures.
 """
@@ -27,6 +28,7 @@ from bot.store.models import (
     Person,
     ProcessedEvent,
     StaffInvitation,
+    UsedLink,
     VerificationAttempt,
     VerificationTicket,
 )
@@ -50,6 +52,7 @@ def run(job: JobRun) -> None:
           job.now - INVITATION_KEPT)
     _rows(job, "webhook event IDs", ProcessedEvent.webhook_event_id, ProcessedEvent.processed_at,
           job.now - PROCESSED_EVENT_KEPT)
+    _rows(job, "used links", UsedLink.nonce, UsedLink.expires_at, job.now)
     _outgoing_messages(job, job.now - timedelta(days=float(
         job.config.get("OUTBOX_RETENTION_DAYS", DEFAULT_OUTBOX_RETENTION_DAYS))))
 

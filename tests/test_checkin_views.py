@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.codes import checkin_codes, links
 from bot.codes.qr import decode_qr
@@ -25,7 +27,9 @@ from bot.store.models import (
     OutboxStatus,
     Person,
     StaffRole,
+    UsedLink,
 )
+from jobs import run_job
 from tests.factories import KAMIYAMA, SAPPORO, url_path, user_id
 from web import checkin as checkin_views
 from web import screen_pass
@@ -304,7 +308,7 @@ def expired_link(app, session_id: int, person_id: int) -> str:
 
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=checkin_views.ROTATING_SALT,
                                         signer=ElevenMinutesAgo)
-    return serializer.dumps({"s": session_id, "p": person_id})
+    return serializer.dumps({"s": session_id, "p": person_id, "n": "0" * 32})
 
 
 @pytest.mark.parametrize("make", [
@@ -509,3 +513,51 @@ def test_without_a_liff_id_there_is_no_scanner(app, client):
     app.config["LIFF_ID"] = None
     assert client.get("/liff/scan").status_code == 404
     assert client.post("/liff/checkin", json={"idToken": "a", "text": "b"}).status_code == 404
+
+
+def test_the_chats_link_opens_the_screen_in_one_browser_only(app, client, db):
+    """Forwarded at once, before its ten minutes are over, the link still opens nothing."""
+    session_id = create_activity(db, rotate_seconds=30)
+    url = links.rotating_url(app.config, session_id, staff_person_id(db, "職員"))
+    screen = screen_of(client, url)
+    elsewhere = app.test_client()
+
+    page = elsewhere.get(url_path(url))
+    tap = elsewhere.post(url_path(url))
+
+    for answer in (page, tap):
+        assert answer.status_code == 409 and "Set-Cookie" not in answer.headers
+        assert "すでに使われています" in answer.text and "already been used" in answer.text
+        assert "新しいリンク" in answer.text
+    assert "data-qr" not in tap.text and elsewhere.get(screen).status_code == 403
+    assert client.get(screen).status_code == 200  # the first browser keeps its screen
+
+
+def test_two_browsers_opening_the_link_at_once_get_one_screen(app, db, database_template):
+    if database_template[0] != "postgresql":
+        pytest.skip("concurrent inserts of one key are proven on PostgreSQL")
+    session_id = create_activity(db, rotate_seconds=30)
+    url = url_path(links.rotating_url(app.config, session_id, staff_person_id(db, "職員")))
+    barrier = threading.Barrier(8)
+
+    def tap(_):
+        browser = app.test_client()
+        barrier.wait()
+        return browser.post(url).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(tap, range(8)))
+
+    assert answers == [303] + [409] * 7
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(UsedLink)) == 1
+
+
+def test_used_links_are_forgotten_once_they_have_expired(app, client, db):
+    session_id = create_activity(db, rotate_seconds=30)
+    open_screen(client, links.rotating_url(app.config, session_id, staff_person_id(db, "職員")))
+
+    assert "used links deleted" not in run_job(app, "cleanup", datetime.now(UTC)).counts
+    later = run_job(app, "cleanup", datetime.now(UTC) + timedelta(minutes=11))
+
+    assert later.counts["used links deleted"] == 1

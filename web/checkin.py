@@ -4,8 +4,9 @@
   signed token alone, without the database, and cached for a day (a token never changes).
 - `GET /qr/<token>/poster.(png|pdf)`: the A4 poster of the token's session.
 - `GET /staff/rotating/<link>`: the chat's link to a screen at the venue, signed for one staff
-  member and one session, for 10 minutes; its button (POST) gives the browser the screen's
-  pass (web/screen_pass.py) and goes on to `GET /staff/screen/<session>`, whose QR code
+  member and one session, for 10 minutes and one browser; its button (POST) records the link
+  as used (a second browser is refused) and gives the browser the screen's pass
+  (web/screen_pass.py) and goes on to `GET /staff/screen/<session>`, whose QR code
   renews every `rotate_seconds`, for that browser only and for 12 hours.
 - `GET /liff/scan` and `POST /liff/checkin`: the scanner inside LINE. The page only sends the
   LIFF ID token and the scanned text; who is checking in comes from LINE's verification.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from babel.dates import format_datetime
@@ -43,7 +44,7 @@ from bot.codes.qr import qr_png
 from bot.domain.calendar import JST
 from bot.domain.checkin import Code
 from bot.i18n import N_, gettext, use_locale
-from bot.services import activities, attendance, entities, people
+from bot.services import activities, attendance, entities, people, used_links
 from bot.store.db import database
 from bot.store.models import Activity, ActivitySession, ActivityStatus, CheckInMethod, Entity, Staff
 from conversations.checkin.messages import outcome_text
@@ -197,19 +198,39 @@ _NEW_LINK = N_("スタッフメニューの「活動一覧」で、活動の「Q
 LINK_INVALID = N_("このリンクは期限切れか、正しくありません。")
 NOT_HELD = N_("この画面は、LINEのリンクを開いたブラウザでだけ、開いてから{hours}時間表示できます。")
 OLD_ADDRESS = N_("この画面のアドレスは使われなくなりました。")
+LINK_USED = N_("このリンクはすでに使われています（開けるのは1つのブラウザだけです）。")
 
 
-def _signed(link: str) -> tuple[int, int]:
-    """(session ID, staff person ID) of a link from the chat, if it is ours and still fresh."""
+@dataclass(frozen=True)
+class ScreenLink:
+    """A link from the chat to a rotating-code screen, checked: ours, fresh, well formed."""
+
+    session_id: int
+    person_id: int
+    nonce: str
+    expires_at: datetime
+
+
+def _signed(link: str) -> ScreenLink:
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ROTATING_SALT)
     try:
-        payload = serializer.loads(link, max_age=ROTATING_LINK_SECONDS)
+        payload, signed_at = serializer.loads(link, max_age=ROTATING_LINK_SECONDS,
+                                              return_timestamp=True)
     except BadSignature:  # SignatureExpired is one
-        payload = None
+        payload = signed_at = None
     if not (isinstance(payload, dict) and isinstance(payload.get("s"), int)
-            and isinstance(payload.get("p"), int)):
+            and isinstance(payload.get("p"), int) and isinstance(payload.get("n"), str)
+            and 16 <= len(payload["n"]) <= 32):
         raise RotatingRefused(403, LINK_INVALID, ask_again=True)
-    return payload["s"], payload["p"]
+    return ScreenLink(payload["s"], payload["p"], payload["n"],
+                      signed_at + timedelta(seconds=ROTATING_LINK_SECONDS))
+
+
+def _unused(link: ScreenLink) -> ScreenLink:
+    with database().transaction() as session:
+        if used_links.used(session, link.nonce):
+            raise RotatingRefused(409, LINK_USED, ask_again=True)
+    return link
 
 
 def _is_staff(session: Session, person_id: int, entity_id: int) -> bool:
@@ -270,7 +291,9 @@ def rotating_link(link: str):
     """The chat's link: which activity, and a button that opens its screen in this browser
     (a GET changes nothing, so a link preview opens no screen)."""
     try:
-        activity_session = _rotating_session(*_signed(link))
+        signed = _signed(link)
+        activity_session = _rotating_session(signed.session_id, signed.person_id)
+        _unused(signed)
     except RotatingRefused as refusal:
         return _refused(refusal)
     return _page(opening=True, action=url_for("checkin.open_screen", link=link),
@@ -284,13 +307,17 @@ def rotating_link(link: str):
 def open_screen(link: str):
     """Give this browser the screen's pass, and show the screen at an address without the link."""
     try:
-        session_id, person_id = _signed(link)
-        _rotating_session(session_id, person_id)
+        signed = _signed(link)
+        _rotating_session(signed.session_id, signed.person_id)
+        with database().transaction() as session:  # the first browser to open it, only
+            if not used_links.use(session, signed.nonce, datetime.now(UTC), signed.expires_at):
+                raise RotatingRefused(409, LINK_USED, ask_again=True)
     except RotatingRefused as refusal:
         return _refused(refusal)
-    screen = url_for("checkin.rotating_page", session_id=session_id)
+    screen = url_for("checkin.rotating_page", session_id=signed.session_id)
     response = _private(redirect(screen, 303))
-    return screen_pass.give(response, screen, session_id, person_id, current_app.config)
+    return screen_pass.give(response, screen, signed.session_id, signed.person_id,
+                            current_app.config)
 
 
 @blueprint.get("/staff/screen/<int:session_id>")

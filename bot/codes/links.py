@@ -6,6 +6,7 @@ web view can make them; the views that answer them are in `web/`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 Config = Mapping[str, Any]
 
-ROTATING_SALT = "furusato.rotating.v2"
+ROTATING_SALT = "furusato.rotating.v3"
 #: The chat's link to a rotating-code screen is opened within this time (web/checkin.py)…
 ROTATING_LINK_SECONDS = 10 * 60
 #: …and the browser that opened it shows the screen for this long (web/screen_pass.py).
@@ -40,8 +41,9 @@ def poster_url(config: Config, token: str, fmt: str = "pdf") -> str:
 
 def rotating_link(session_id: int, person_id: int, secret: str) -> str:
     """The signed part of the chat's link to a rotating-code screen: one session, one staff
-    member, for ROTATING_LINK_SECONDS."""
-    return URLSafeTimedSerializer(secret, salt=ROTATING_SALT).dumps({"s": session_id, "p": person_id})
+    member, one browser (its nonce is recorded when used), for ROTATING_LINK_SECONDS."""
+    return URLSafeTimedSerializer(secret, salt=ROTATING_SALT).dumps(
+        {"s": session_id, "p": person_id, "n": secrets.token_hex(16)})
 
 
 def rotating_url(config: Config, session_id: int, person_id: int) -> str:

@@ -171,6 +171,17 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class UsedLink(Base):
+    """A single-use link that has been used (the rotating-code screen's link from the chat):
+    its nonce, until the link would have expired anyway."""
+
+    __tablename__ = "used_link"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class StaffRole(StrEnum):
     ADMIN = "admin"
     STAFF = "staff"
