@@ -1,8 +1,9 @@
 """Walk the verification pages over HTTP as a browser would (scenario runner and tests).
 
 From a link the bot sent: the consent page, its form, the provider's persona picker, the
-redirect back, the result page. Only what a browser does: follow redirects, submit forms.
-Development and tests only: it picks sandbox personas.
+redirect back, and the page it ends on — the result, or the code to send in one's own chat
+(every verification started from the chat's signed link ends there). Only what a browser
+does: follow redirects, submit forms. Development and tests only: it picks sandbox personas.
 """
 
 from __future__ import annotations
@@ -174,15 +175,16 @@ def _page(url: str, response: urllib3.BaseHTTPResponse, browser: Browser) -> Pag
 
 
 def sign_in(browser: Browser, page: Page, persona: str, pin: str = SANDBOX_PIN) -> Page:
-    """At the sandbox provider: choose the persona, enter the PIN; back at the result page."""
+    """At the sandbox provider: choose the persona, enter the PIN; back at our page."""
     if page.status != 200:
         raise WalkFailed(f"the provider answered {page.status}: {page.text[:300]}")
     return browser.submit(page, page.form("persona-form"), persona=persona, pin=pin)
 
 
 def verify(link: str, persona: str, language: str = "ja", *, elsewhere: bool = False) -> Page:
-    """One's own verification from the chat's link, to the result page; `elsewhere`: the
-    provider returns to another browser than the one that consented (a phone's default)."""
+    """One's own verification from the chat's link, to the page with the code to send in the
+    chat; `elsewhere`: the provider returns to another browser than the one that consented
+    (a phone's default)."""
     browser = Browser(language)
     consent = browser.get(link)
     if consent.status != 200:
@@ -238,7 +240,8 @@ def scenario_value(verb: str, value: object) -> str | dict[str, str]:
 
 def scenario_walk(verb: str, value: str | dict[str, str], newest_first: list[dict],
                   language: str) -> str:
-    """Play a scenario step from the messages the user received; returns the result page's text.
+    """Play a scenario step from the messages the user received; returns the text of the page
+    it ends on (a verification of one's own: the code to send in the chat).
 
     `verifies identity` follows the newest verification link (`… in another browser`: the
     provider returns to another browser than the one that consented); `gets guardian consent`

@@ -2,7 +2,7 @@
 
 - conversation states nobody touched for two weeks (their buttons then answer "no longer
   valid", as after a cancel);
-- what a verification finished in another browser holds for the chat's code, once its ten
+- what a verification holds for the chat's code (one LINE did not vouch for), once its ten
   minutes are over (the card's items must not outlive their use);
 - identity-verification tickets and attempts a day after they expired (used or not: a used
   one is refused for its use before that);

@@ -623,10 +623,11 @@ class VerificationAttempt(Base):
     relationship_to_minor: Mapped[str | None] = mapped_column(String(20))
     #: SHA-256 of the browser's binding cookie: the callback must come from that browser.
     browser_binding: Mapped[str | None] = mapped_column(String(64))
-    # A callback in another browser (the app returned to the phone's default browser): what
-    # the card said waits here, reduced to what R13 keeps, until the person sends the code
-    # that browser shows in their own chat (bot/identity/confirmation.py); cleared then, on a
-    # wrong code too many times, or by the hourly clean-up once `confirm_by` has passed.
+    # A callback LINE did not vouch for (every start from the chat's signed link, and any
+    # return to another browser): what the card said waits here, reduced to what R13 keeps,
+    # until the code the page shows arrives in the account's own chat
+    # (bot/identity/confirmation.py); cleared then, on a wrong code too many times, or by the
+    # hourly clean-up once `confirm_by` has passed.
     pending_result: Mapped[dict | None] = mapped_column(JSON)
     #: SHA-256 of the confirmation code; the code itself is only on the page.
     confirmation_digest: Mapped[str | None] = mapped_column(String(64))
