@@ -168,6 +168,7 @@ class Worker:
     # The threads ---------------------------------------------------------------------------
 
     def _fan_out_forever(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             try:
                 with self.db.transaction() as session:
@@ -179,7 +180,11 @@ class Worker:
                         self._notify()  # also when another worker holds the broadcast
                         if not more:
                             break
-            except Exception:
+                failures = 0
+            except DBAPIError as error:
+                failures += 1
+                self._stopping.wait(self._database_backoff(failures, "fanning out", error))
+            except Exception:  # a bug: the traceback is for us, and the next round tries again
                 log.exception("fan-out failed; trying again")
                 self._stopping.wait(self.poll)
             self._stopping.wait(FAN_OUT_POLL_SECONDS)
