@@ -272,8 +272,12 @@ class Worker:
         return self._held_until is not None and now < self._held_until
 
     def _hold(self, until: datetime, reason: str, detail: str | None) -> None:
+        """Send nothing until `until`; said once per pause (not by every send in flight)."""
+        already = self._holding(_utcnow())
         if self._held_until is None or until > self._held_until:
             self._held_until = until
+        if already:
+            return
         if reason == OutboxPauseReason.UNAUTHORIZED:
             log.error("LINE refuses the channel access token (%s): sending is paused; it "
                       "resumes when LINE accepts the token again (check "
