@@ -81,16 +81,16 @@ def remove(code, who):
             staff.remove(session, member, now)
             session.flush()
             if not staff.roles_of(session, member.person) and member.person.line_user_id:
-                no_longer_staff.append(member.person.line_user_id)
+                no_longer_staff.append((member.id, member.person.line_user_id))
             click.echo(f"Removed {member.person.display_name or member.person.line_user_id} "
                        f"from {entity.name}.")
     gateway = line.gateway(current_app)
-    for user_id in no_longer_staff:  # after the commit: they see the residents' menu again
+    for staff_id, user_id in no_longer_staff:  # after the commit: the residents' menu again
         try:
             richmenu.unlink_staff_menu(gateway, user_id)
         except line.FAILURES as error:
             click.echo(f"The removal is kept, but LINE did not take the menu change for "
-                       f"{user_id} ({line.failure(error)}): they still see the staff menu, "
+                       f"staff ID {staff_id} ({line.failure(error)}): they still see the staff menu, "
                        f"whose commands now answer that they are not staff. "
                        f"`furusato richmenu deploy` sets every menu again.", err=True)
 

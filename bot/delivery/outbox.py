@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -202,6 +203,9 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta,
                 first_tried_at=func.coalesce(OutboxMessage.first_tried_at, now))
         .returning(OutboxMessage),
         execution_options={"synchronize_session": False}), key=lambda m: m.id)
+    if probe and not messages:  # nothing waits to be sent: the next message will tell
+        session.delete(pause)
+        return Lease(token, [])
     messages = expire_unsafe(session, messages, now)
     _drop_unreachable(session, messages)
     return Lease(token, messages, probe)
@@ -341,22 +345,20 @@ class Result:
 
 
 def record(session: Session, results: Iterable[Result], now: datetime) -> int:
-    """Write results: one UPDATE for the sent rows of a lease, one per other row.
+    """Write results: one UPDATE for all sent rows, one per other row. Returns rows written.
 
-    Only a row still leased under the result's token is touched: a worker whose lease ran
-    out must not overwrite what another did with the row since. Returns the rows written.
+    A retry, a failure or a release is written only while the row is still leased under the
+    result's token: a worker whose lease ran out must not overwrite what another does with
+    the row since. "Sent" is written whoever holds the row: LINE took it, so another
+    worker's try of it can only end in a 409, which is "sent" too.
     """
     results = list(results)
     written = 0
-    sent: dict[str, list[int]] = {}
-    for result in results:
-        if result.outcome is Outcome.SENT:
-            sent.setdefault(result.token, []).append(result.message_id)
-    for token, ids in sent.items():
+    sent = [result.message_id for result in results if result.outcome is Outcome.SENT]
+    if sent:
         written += session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_token == token,
-                   OutboxMessage.status == OutboxStatus.PENDING)
+            .where(OutboxMessage.id.in_(sent), OutboxMessage.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.SENT, sent_at=now, last_error=None, lease_token=None),
             execution_options={"synchronize_session": False}).rowcount
     for result in results:
@@ -398,16 +400,24 @@ def _clip(error: str | None) -> str | None:
 
 def pause_queue(session: Session, reason: OutboxPauseReason, detail: str | None, now: datetime,
                 resume_at: datetime) -> None:
-    """Stop every worker until `resume_at`; a pause for the same reason keeps its start."""
-    pause = session.get(OutboxPause, PAUSE_ID, with_for_update=True)
-    if pause is None:
-        session.add(OutboxPause(id=PAUSE_ID, reason=reason, detail=_clip(detail), since=now,
-                                resume_at=resume_at))
-        return
-    if pause.reason != reason:
-        pause.reason, pause.since = reason, now
-    pause.detail = _clip(detail)
-    pause.resume_at = max(pause.resume_at, resume_at)
+    """Stop every worker until `resume_at`; a pause for the same reason keeps its start.
+
+    One statement (insert, or update on conflict), so two workers pausing at once both
+    succeed; a refused token outranks a rate limit, which would otherwise end it unprobed.
+    """
+    table = OutboxPause.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = dialect.insert(table).values(id=PAUSE_ID, reason=reason, detail=_clip(detail),
+                                            since=now, resume_at=resume_at)
+    unauthorized = literal(OutboxPauseReason.UNAUTHORIZED.value)
+    kept = case((table.c.reason == unauthorized, table.c.reason), else_=inserted.excluded.reason)
+    session.execute(inserted.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={"reason": kept,
+              "since": case((table.c.reason == kept, table.c.since), else_=inserted.excluded.since),
+              "detail": inserted.excluded.detail,
+              "resume_at": case((table.c.resume_at > inserted.excluded.resume_at,
+                                 table.c.resume_at), else_=inserted.excluded.resume_at)}))
 
 
 def resume_queue(session: Session) -> None:

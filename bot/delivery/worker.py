@@ -1,9 +1,10 @@
 """The `worker` process: sends the outgoing queue (bot/delivery/outbox.py) to LINE.
 
 Any number of workers share the queue. In each, a thread fans due broadcasts out into the
-queue, the main thread leases due rows as the sending threads have room for them, and a
-recorder thread writes each result as its send ends (those ending together in one
-transaction). A crash therefore strands only the sends in flight, until their lease ends.
+queue, the main thread leases due rows as the sending threads have room for them (all busy
+and one round waiting), and a recorder thread writes each result as its send ends (those
+ending together in one transaction). A crash therefore strands only the sends in flight and
+the round waiting — at most twice `threads` rows — until their lease ends.
 
 The worker outlives its database: a failed claim or record is logged and tried again with a
 backoff, on a new connection, and results wait in memory meanwhile. It stops the whole queue,
@@ -241,7 +242,7 @@ class Worker:
             try:
                 with self.db.transaction() as session:
                     outbox.record(session, pending, _utcnow())
-            except DBAPIError as error:
+            except Exception as error:  # the database, or a bug: the results wait, not lost
                 failures += 1
                 if done and failures > STOPPING_RECORD_TRIES:
                     # Their leases end and they are sent again with the same retry keys:
@@ -249,7 +250,11 @@ class Worker:
                     log.error("stopping with %s results not recorded; those messages are "
                               "tried again after their lease", len(pending))
                     return
-                time.sleep(self._database_backoff(failures, "recording", error))
+                if isinstance(error, DBAPIError):
+                    time.sleep(self._database_backoff(failures, "recording", error))
+                else:
+                    log.exception("recording %s results failed; trying again", len(pending))
+                    time.sleep(_backoff(failures))
                 continue
             if failures:
                 log.warning("database reachable again: %s results recorded", len(pending))
@@ -292,9 +297,9 @@ class Worker:
                 self._wake.wait(seconds)
 
     def _database_backoff(self, failures: int, doing: str, error: DBAPIError) -> float:
-        wait = min(DATABASE_BACKOFF_CAP, DATABASE_BACKOFF_FIRST * 2 ** (failures - 1))
+        wait = _backoff(failures)
         log.warning("database unavailable while %s (%s); trying again in %.1f s", doing,
-                    type(error.orig).__name__ if error.orig else type(error).__name__, wait)
+                    type(error.orig or error).__name__, wait)
         return wait
 
     # One message ---------------------------------------------------------------------------
@@ -331,6 +336,10 @@ class Worker:
             self._held_until = None
             log.warning("LINE accepts the channel access token again: sending resumes")
         return judged
+
+
+def _backoff(failures: int) -> float:
+    return min(DATABASE_BACKOFF_CAP, DATABASE_BACKOFF_FIRST * 2 ** (failures - 1))
 
 
 def judge(message: OutboxMessage, lease: outbox.Lease, result: line.SendResult, now: datetime,
