@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.delivery import fanout
 from bot.delivery.worker import Worker
+from bot.domain.calendar import JST
 from bot.store.models import Broadcast, OutboxFailure, OutboxMessage, OutboxStatus, Person
 from jobs import run_job
 from tests.factories import (
@@ -18,6 +19,7 @@ from tests.factories import (
     KAMIYAMA,
     TOKUSHIMA,
     Chat,
+    actions_of,
     deliver,
     image_event,
     make_staff,
@@ -516,3 +518,18 @@ def test_once_purged_after_the_retention_period_a_refusal_is_no_longer_offered_a
 
     assert "失敗：2人" in staff_chat.text()  # the counts stay
     assert not any("未達分を再送" in label for label in staff_chat.labels())
+
+
+def test_the_date_picker_starts_no_earlier_than_now_in_japan(app, client, line, runner, join):
+    """LINE's picker reads `min` as the phone's local time: Japan time, not UTC."""
+    join(KAMIYAMA)
+    resident_with_ties(app, client, line, "住民")
+    staff_chat = staff_member(app, client, line, runner)
+    compose(staff_chat)
+    staff_chat.tap("登録者全員")
+    before = datetime.now(JST).replace(second=0, microsecond=0, tzinfo=None)
+    staff_chat.tap("日時を指定")
+    after = datetime.now(JST).replace(tzinfo=None)
+
+    [picker] = [a for m in staff_chat.last for a in actions_of(m) if a["type"] == "datetimepicker"]
+    assert before <= datetime.fromisoformat(picker["min"]) <= after

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.i18n import use_locale
 from bot.services import people
 from bot.store.models import (
     GuardianConsent,
@@ -14,6 +16,7 @@ from bot.store.models import (
     Registration,
     SurveyAnswer,
 )
+from conversations.my_registrations import messages as my_registrations_messages
 from conversations.my_registrations.states import Leave
 from conversations.postback import pack
 from tests.factories import KAMIYAMA, TOKUSHIMA, Chat, held, register_by_name
@@ -136,3 +139,12 @@ def test_r14_unfollow_stops_sending_but_keeps_data(chat, db, join):
     assert held(db, chat)[KAMIYAMA][2] == "active"
     chat.follow()
     assert "おかえりなさい" in chat.text()
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("ja", "2026年12月8日から"),
+                                               ("en", "Since 8 Dec 2026")])
+def test_the_registration_date_is_the_day_in_japan(locale, shown):
+    """Registered at 01:00 on 8 December in Japan, which is still the 7th in UTC."""
+    registration = Registration(registered_at=datetime(2026, 12, 7, 16, 0, tzinfo=UTC))
+    with use_locale(locale):
+        assert my_registrations_messages.since(registration) == shown

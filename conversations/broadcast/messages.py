@@ -10,6 +10,7 @@ from datetime import datetime
 from linebot.v3.messaging.models import DatetimePickerAction, Message
 
 from bot.domain.audience import Audience
+from bot.domain.calendar import JST
 from bot.i18n import _
 from bot.i18n.dates import moment_seen_from
 from bot.i18n.names import place
@@ -88,7 +89,8 @@ def preview(content: list[Message], who: Audience, count: int, token: str) -> li
 
 def _when_picker(now: datetime, token: str) -> DatetimePickerAction:
     return DatetimePickerAction(label=label(_("日時を選ぶ")), data=pack(PickedWhen(token)),
-                                mode="datetime", min=now.strftime("%Y-%m-%dT%H:%M"))
+                                mode="datetime",
+                                min=now.astimezone(JST).strftime("%Y-%m-%dT%H:%M"))
 
 
 def ask_when(now: datetime, token: str) -> list[Message]:

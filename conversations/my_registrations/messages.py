@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from linebot.v3.messaging.models import FlexMessage, Message
 
 from bot.i18n import _
+from bot.i18n.dates import date_with_year
 from bot.i18n.names import place
 from bot.store.models import Origin, Registration, RegistrationKind
 from conversations.common import (
@@ -44,7 +45,7 @@ def how(registration: Registration) -> str:
 
 
 def since(registration: Registration) -> str:
-    return _("{date}から").format(date=registration.registered_at.strftime("%Y-%m-%d"))
+    return _("{date}から").format(date=date_with_year(registration.registered_at))
 
 
 def _line(registration: Registration) -> dict:
