@@ -33,7 +33,7 @@ from bot import line
 from bot.codes import qr
 from bot.i18n import use_locale
 from bot.line import Profile
-from bot.services import people
+from bot.services import people, registry
 from bot.store.db import database, set_changed
 from bot.store.models import Person, ProcessedEvent
 from conversations.engine import Context, Location, Photo, Step, Tapped, Text, Turn, load_state
@@ -166,8 +166,10 @@ def on_follow(ctx: Context, event: FollowEvent, fetched: Fetched) -> Step:
     if fetched.profile is not None:
         now_known |= people.named(fetched.profile)
     set_changed(person, now_known)  # a new follower's row already says all this (`arrive`)
+    registered = returning and bool(registry.active(ctx.session, person))
     with use_locale(people.locale_of(person)):
-        return Step(menu_messages.greeting(person.display_name, returning=returning))
+        return Step(menu_messages.greeting(person.display_name, returning=returning,
+                                           registered=registered))
 
 
 def on_unfollow(ctx: Context, event: UnfollowEvent, fetched: Fetched) -> Step:

@@ -309,3 +309,19 @@ def test_the_words_of_a_button_typed_act_as_the_button(chat, db, join):
     with db.transaction() as session:
         answers = session.scalars(select(SurveyAnswer.question)).all()
     assert answers == ["relationship"]
+
+
+def test_someone_back_who_is_still_registered_is_not_asked_to_register(chat, join):
+    join(KAMIYAMA)
+    chat.follow()
+    assert "さっそく登録しますか" in chat.text()
+    register_by_name(chat, "神山")
+    chat.unfollow()
+
+    chat.follow()
+
+    assert "おかえりなさい" in chat.text() and "さっそく登録しますか" not in chat.text()
+    assert "登録はそのまま続いています" in chat.text()
+    assert "登録状況" in chat.labels()
+    chat.say("登録状況")
+    assert "神山町" in chat.text()

@@ -25,7 +25,9 @@ from conversations.common import (
 from conversations.menu.states import ChangeHome, SetLanguage
 
 
-def greeting(name: str | None, returning: bool) -> list[Message]:
+def greeting(name: str | None, returning: bool, registered: bool = False) -> list[Message]:
+    """Hello; the way on is registering, or, for someone back who is still registered, what
+    they already have."""
     hello = (_("{name}さん、おかえりなさい。").format(name=name) if returning and name
              else _("{name}さん、はじめまして。").format(name=name) if name
              else _("はじめまして。"))
@@ -33,6 +35,11 @@ def greeting(name: str | None, returning: bool) -> list[Message]:
               "生まれ故郷や、よく訪れる町、応援したい地域に「ふるさと住民」として登録できます。"
               "登録すると、その地域からのお知らせが届き、担い手活動にも参加できます。\n"
               "登録は無料で、いくつでもできます。")
+    if registered:
+        return [text(hello),
+                text(_("登録はそのまま続いています。地域からのお知らせがまた届きます。"
+                       "登録内容は「登録状況」で確認できます。"),
+                     [say(_("登録状況")), say(_("ヘルプ")), other_language()])]
     return [text(hello + "\n" + about),
             text(_("さっそく登録しますか？下のメニューからもいつでも操作できます。"),
                  [say(_("登録する")), say(_("ヘルプ")), other_language()])]
