@@ -84,3 +84,13 @@ def test_search_and_by_code_read_the_current_settings(db):
     with db.transaction() as session:
         town = entities.by_code(session, "363421")
         assert town.participating and entities.prefecture_of(session, town).participating
+
+
+def test_search_finds_a_place_written_half_in_kanji_half_in_kana(db):
+    with db.transaction() as session:
+        for typed in ("神山ちょう", "かみやま町", "カミヤマ町", "ふちゅう市"):
+            assert entities.search(session, typed), typed
+        assert entities.search(session, "神山ちょう")[0].name == "神山町"
+        assert entities.search(session, "かみやま町")[0].name == "神山町"
+        assert {e.name for e in entities.search(session, "ふちゅう市")} == {"府中市"}
+        assert entities.search(session, "上勝むら") == []  # 上勝町 is a town, not a village

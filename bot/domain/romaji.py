@@ -57,6 +57,16 @@ def romanise(kana: str) -> str:
     return _LONG_VOWEL.sub(lambda match: match.group(1) or match.group(2), "".join(out))
 
 
+def mixed_spellings(name: str, kana: str) -> list[str]:
+    """神山町, かみやまちょう → ["神山ちょう", "かみやま町"]: the place written half in kanji,
+    half in kana, as people type it; [] when the reading's ending is not the kind's."""
+    for ending, english in _SUFFIXES:
+        kind = _KIND_OF_SUFFIX[english]
+        if kana.endswith(ending) and name.endswith(kind) and len(kana) > len(ending):
+            return [name[:-len(kind)] + ending, kana[:-len(ending)] + kind]
+    return []
+
+
 def municipality_name_en(name: str, kana: str) -> str:
     """神山町, かみやまちょう → "Kamiyama-cho"; the suffix follows the kanji and its reading."""
     for ending, english in _SUFFIXES:

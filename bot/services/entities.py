@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.domain.geo import distance_km
-from bot.domain.romaji import municipality_name_en
+from bot.domain.romaji import mixed_spellings, municipality_name_en
 from bot.domain.text import search_key
 from bot.store.db import persistent, set_changed
 from bot.store.models import Entity, EntityKind
@@ -44,9 +44,11 @@ class EntityRow:
 
     @property
     def search_text(self) -> str:
-        """Name, kana and romaji, folded: 神山町|かみやまちょう|kamiyamacho."""
+        """Name, kana, romaji and the half-and-half spellings, folded:
+        神山町|かみやまちょう|kamiyamacho|神山ちょう|かみやま町."""
         romaji = (self.name_en or "").replace("-", "")
-        return "|".join(search_key(text) for text in (self.name, self.kana, romaji))
+        return "|".join(search_key(text) for text in (self.name, self.kana, romaji,
+                                                       *mixed_spellings(self.name, self.kana)))
 
 
 def read_shipped_entities() -> list[EntityRow]:
