@@ -325,3 +325,16 @@ def test_someone_back_who_is_still_registered_is_not_asked_to_register(chat, joi
     assert "登録状況" in chat.labels()
     chat.say("登録状況")
     assert "神山町" in chat.text()
+
+
+def test_the_survey_says_how_many_questions_it_asks(chat, join):
+    """Three about the tie, and where one lives (R9) when it is not known yet: four here."""
+    join(KAMIYAMA)
+    chat.follow()
+    register_by_name(chat, "神山")
+    assert "3つ質問します（お住まいの市区町村をまだ伺っていなければ、最後にもう1つ）" in chat.text()
+    asked = 0
+    while "スキップ" in chat.labels():
+        asked += 1
+        chat.tap("スキップ")
+    assert asked == 4

@@ -183,8 +183,8 @@ def registered_basic(entity: Entity, co_registered: Entity | None) -> str:
 
 def registered(entity: Entity, co_registered: Entity | None) -> Message:
     body = registered_basic(entity, co_registered)
-    body += "\n\n" + _("続けて、つながりについて3つだけ質問します。答えたくない質問は"
-                       "「スキップ」で飛ばせます。")
+    body += "\n\n" + _("続けて、つながりについて3つ質問します（お住まいの市区町村をまだ"
+                       "伺っていなければ、最後にもう1つ）。答えたくない質問は「スキップ」で飛ばせます。")
     return text(body)
 
 
