@@ -327,3 +327,15 @@ def test_a_removal_stands_when_line_refuses_the_menu_change(runner, chat, line, 
         assert session.scalar(select(Staff.removed_at)) is not None
     chat.say("活動一覧")
     assert "職員の方専用" in chat.text()
+
+
+def test_cancelling_an_activity_being_created_says_nothing_was_saved(runner, chat, db):
+    make_staff(runner, chat, KAMIYAMA)
+    chat.say("活動を作る")
+    chat.say("棚田の草刈り")
+    chat.say("キャンセル")
+
+    assert "途中まで入力した内容は保存していません" in chat.text()
+    assert "保存した内容はそのまま残ります" not in chat.text()
+    with db.transaction() as session:
+        assert session.scalar(select(Activity)) is None

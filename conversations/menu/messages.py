@@ -120,7 +120,8 @@ def local_information(current: Sequence[Registration]) -> list[Message]:
 
 
 def cancelled(was_busy: bool, actions: Sequence[Action] | None = None) -> list[Message]:
-    body = (_("操作をやめました。ここまでに保存した内容はそのまま残ります。") if was_busy
+    body = (_("操作をやめました。途中まで入力した内容は保存していません"
+              "（それまでに完了した登録や回答はそのままです）。") if was_busy
             else _("いまは進行中の操作はありません。"))
     return [text(body, menu_actions() if actions is None else actions)]
 
