@@ -338,3 +338,15 @@ def test_the_survey_says_how_many_questions_it_asks(chat, join):
         asked += 1
         chat.tap("スキップ")
     assert asked == 4
+
+
+def test_next_and_skip_come_first_among_the_surveys_many_choices(chat, join):
+    """Up to eleven quick replies: a phone shows the first few without scrolling."""
+    join(KAMIYAMA)
+    chat.follow()
+    register_by_name(chat, "神山")
+    assert chat.labels()[:2] == ["次へ", "スキップ"] and len(chat.labels()) > 5
+    chat.tap(chat.labels()[2])  # a tie
+    assert chat.labels()[:2] == ["次へ", "スキップ"] and "選択中" in chat.text()
+    chat.tap("次へ")
+    assert chat.labels()[0] == "スキップ"  # how often: one choice, no 次へ

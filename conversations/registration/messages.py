@@ -200,17 +200,18 @@ QUESTION_TEXT = {
 def ask_question(code: str, entity: Entity, chosen: Sequence[str], token: str) -> list[Message]:
     question = relationship_survey.QUESTIONS[code]
     body = str(QUESTION_TEXT[code]).format(place=place(entity))
+    # 次へ and スキップ first: a phone shows the first few quick replies, and there are up to 11.
     actions: list[Action] = []
-    for value in question.choices:
-        name = choice_label(code, value)
-        mark = "✓ " if value in chosen else ""
-        actions.append(tap(mark + name, Answer(code, value, token), display=name))
     if question.multiple:
         if chosen:
             body += "\n" + _("選択中：{choices}").format(
                 choices=listing(choice_label(code, v) for v in chosen))
         actions.append(tap(_("次へ"), NextQuestion(code, 0, token)))
     actions.append(tap(_("スキップ"), NextQuestion(code, 1, token)))
+    for value in question.choices:
+        name = choice_label(code, value)
+        mark = "✓ " if value in chosen else ""
+        actions.append(tap(mark + name, Answer(code, value, token), display=name))
     return [text(body, actions)]
 
 
