@@ -37,11 +37,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from bot import line
+from bot.store.db import dialect_insert
 from bot.store.models import (
     OutboxFailure,
     OutboxKind,
@@ -406,9 +406,8 @@ def pause_queue(session: Session, reason: OutboxPauseReason, detail: str | None,
     succeed; a refused token outranks a rate limit, which would otherwise end it unprobed.
     """
     table = OutboxPause.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = dialect.insert(table).values(id=PAUSE_ID, reason=reason, detail=_clip(detail),
-                                            since=now, resume_at=resume_at)
+    inserted = dialect_insert(session.get_bind().dialect.name)(table).values(
+        id=PAUSE_ID, reason=reason, detail=_clip(detail), since=now, resume_at=resume_at)
     unauthorized = literal(OutboxPauseReason.UNAUTHORIZED.value)
     kept = case((table.c.reason == unauthorized, table.c.reason), else_=inserted.excluded.reason)
     session.execute(inserted.on_conflict_do_update(

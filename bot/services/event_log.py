@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.store.db import insert_once
 from bot.store.models import ProcessedEvent
 
 
@@ -24,13 +22,6 @@ def claim(session: Session, webhook_event_id: str, now: datetime) -> bool:
     return inserted is not None
 
 
-@cache
 def claiming(dialect: str):
-    """The claim's INSERT, built once per database kind (it runs on every webhook event);
-    it returns the ID when this transaction recorded it."""
-    table = ProcessedEvent.__table__
-    return ((postgresql if dialect == "postgresql" else sqlite).insert(table)
-            .values(webhook_event_id=bindparam("webhook_event_id"),
-                    processed_at=bindparam("processed_at"))
-            .on_conflict_do_nothing(index_elements=[table.c.webhook_event_id])
-            .returning(table.c.webhook_event_id))
+    """The claim's INSERT; it returns the ID when this transaction recorded it."""
+    return insert_once(ProcessedEvent.__table__, dialect)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.store.db import insert_once
 from bot.store.models import UsedLink
 
 
@@ -19,20 +17,10 @@ def use(session: Session, nonce: str, now: datetime, expires_at: datetime) -> bo
     finds the row, so exactly one of them goes on.
     """
     inserted = session.connection().execute(
-        _using(session.get_bind().dialect.name),
+        insert_once(UsedLink.__table__, session.get_bind().dialect.name),
         {"nonce": nonce, "used_at": now, "expires_at": expires_at}).first()
     return inserted is not None
 
 
 def used(session: Session, nonce: str) -> bool:
     return session.get(UsedLink, nonce) is not None
-
-
-@cache
-def _using(dialect: str):
-    table = UsedLink.__table__
-    return ((postgresql if dialect == "postgresql" else sqlite).insert(table)
-            .values(nonce=bindparam("nonce"), used_at=bindparam("used_at"),
-                    expires_at=bindparam("expires_at"))
-            .on_conflict_do_nothing(index_elements=[table.c.nonce])
-            .returning(table.c.nonce))

@@ -10,7 +10,18 @@ from functools import cache
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, exc, text
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    Table,
+    TypeDecorator,
+    bindparam,
+    create_engine,
+    event,
+    exc,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -178,3 +189,20 @@ class Database:
 
 def database(app=None) -> Database:
     return (app or current_app).extensions["db"]
+
+
+def dialect_insert(dialect: str):
+    """This database's INSERT, which has ON CONFLICT on both (PostgreSQL and SQLite)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@cache
+def insert_once(table: Table, dialect: str):
+    """INSERT of a row (every column a bind parameter named after it) that does nothing if
+    its primary key is there already; it returns the key only when this statement wrote it.
+    Built once per table and database kind: a webhook event runs one."""
+    [key] = table.primary_key.columns
+    return (dialect_insert(dialect)(table)
+            .values({column.name: bindparam(column.name) for column in table.columns})
+            .on_conflict_do_nothing(index_elements=[key])
+            .returning(key))
