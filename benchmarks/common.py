@@ -298,3 +298,22 @@ def machine_description() -> str:
             f"gunicorn {gunicorn.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
             f"line-bot-sdk {linebot.__version__}\n"
             f"date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
+
+
+def serve_under_gunicorn(app, port: int) -> None:
+    """Serve the local LINE platform's `app` under gunicorn until stopped: one process (its
+    state — retry keys, counts — lives in it), 16 threads, keep-alive connections as LINE
+    keeps them."""
+    from gunicorn.app.base import BaseApplication
+
+    class Platform(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1,
+                               "worker_class": "gthread", "threads": 16, "keepalive": 30,
+                               "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Platform().run()

@@ -114,20 +114,7 @@ def serve_platform(port: int, access_token: str, server: str) -> None:
         httpd.daemon_threads = True
         httpd.serve_forever()
         return
-    from gunicorn.app.base import BaseApplication
-
-    class Platform(BaseApplication):
-        def load_config(self):
-            # One process: the platform's state (retry keys, counts) lives in it.
-            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1,
-                               "worker_class": "gthread", "threads": 16, "keepalive": 30,
-                               "loglevel": "warning"}.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return app
-
-    Platform().run()
+    common.serve_under_gunicorn(app, port)
 
 
 class PlatformProcess:

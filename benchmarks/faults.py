@@ -95,7 +95,6 @@ def serve_platform(port: int, access_token: str) -> None:
       POST /_bench/reset.
     """
     from flask import Flask, jsonify, request
-    from gunicorn.app.base import BaseApplication
 
     from bot.devtools import line_platform
 
@@ -184,17 +183,7 @@ def serve_platform(port: int, access_token: str) -> None:
         platform.reset()
         return jsonify(ok=True)
 
-    class Platform(BaseApplication):
-        def load_config(self):
-            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1,
-                               "worker_class": "gthread", "threads": 16, "keepalive": 30,
-                               "loglevel": "warning"}.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return app
-
-    Platform().run()
+    common.serve_under_gunicorn(app, port)
 
 
 class PlatformProcess:
